@@ -1,0 +1,134 @@
+"""The one sequencer: read → assemble → render → write.  Every other module does one stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from site_builder.assemble import Site, assemble
+from site_builder.config import SiteConfig
+from site_builder.errors import BuildFailed, Problem
+from site_builder.feeds import robots, rss, sitemap
+from site_builder.markup import MarkdownRenderer
+from site_builder.models import Output
+from site_builder.readers.content import read_pages, read_posts
+from site_builder.readers.source import list_sources
+from site_builder.render import THEME_DIR, Renderer, render_pages
+from site_builder.writer import build_lock, write_site
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a build would write, before anything is written."""
+
+    site: Site
+    outputs: tuple[Output, ...]
+    warnings: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    output_dir: Path
+    pages: int
+    written: int
+    unchanged: int
+    removed: int
+    warnings: tuple[Problem, ...]
+    seconds: float
+
+
+def _static_outputs(config: SiteConfig) -> list[Output]:
+    files: dict[str, Output] = {}
+    for folder in (THEME_DIR / "static", config.root / "static"):
+        for path in list_sources(folder, folder, "*"):
+            rel_path = path.relative_to(folder).as_posix()
+            files[rel_path] = Output(rel_path, source=str(path), kind="static")
+    return [files[k] for k in sorted(files)]
+
+
+def _render_markdown(site: Site) -> dict[str, str]:
+    md = MarkdownRenderer(site.config.base_path, site.config.raw_html)
+    return {item.source: md.render(item.body) for item in (*site.posts, *site.pages)}
+
+
+def _feeds(site: Site, r: Renderer) -> list[Output]:
+    config = site.config
+    body = lambda post: str(r.body(post))  # noqa: E731
+    out = [
+        rss(config, path="/feed.xml", title=config.title, link="/news/", description=config.description,
+            posts=site.posts, summary=r.summary, body=body)
+    ]
+    for tag in site.tags:
+        out.append(
+            rss(config, path=f"{tag.url}feed.xml", title=f"{config.title}: {tag.name}", link=tag.url,
+                description=f"News about {tag.name} from {config.title}", posts=tag.posts, summary=r.summary, body=body)
+        )
+    return out
+
+
+def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions()) -> Plan:
+    """Read, validate and render the whole site in memory; raise BuildFailed listing every problem."""
+    problems: list[Problem] = list(config.warnings)
+    posts, found = read_posts(config)
+    problems += found
+    pages, found = read_pages(config)
+    problems += found
+    site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future)
+    problems += found
+    if options.strict:
+        problems = [replace(p, severity="error") for p in problems]
+    if any(p.is_error for p in problems):
+        raise BuildFailed(problems)
+
+    html_of = _render_markdown(site)
+    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r))
+    entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
+    lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in site.posts}
+    outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
+    outputs.append(robots(config))
+    outputs.extend(_static_outputs(config))
+    return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error))
+
+
+def build(
+    config: SiteConfig,
+    now: datetime,
+    options: BuildOptions = BuildOptions(),
+    output_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> BuildReport:
+    started = time.perf_counter()
+    target = Path(output_dir) if output_dir else config.output_path
+    _refuse_dangerous_output(config, target)
+    result = plan(config, now, options)
+    with build_lock(target, on_wait):
+        report = write_site(result.outputs, target)
+    return BuildReport(
+        output_dir=target,
+        pages=sum(1 for o in result.outputs if o.path.endswith(".html")),
+        written=report.written,
+        unchanged=report.unchanged,
+        removed=report.removed,
+        warnings=result.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:
+    """output/ is replaced whole: never let it be the site itself or hold the sources."""
+    target = target.resolve()
+    for protected in (config.root, config.content_dir, config.root / "templates", config.root / "static"):
+        protected = protected.resolve()
+        if target == protected or protected.is_relative_to(target):
+            raise BuildFailed([Problem("config.yaml", 1, "output_dir",
+                                       f"{target} would replace {protected}; choose a folder of its own such as output/")])

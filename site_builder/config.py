@@ -1,0 +1,292 @@
+"""config.yaml → a validated, frozen SiteConfig.  Every problem is reported at once.
+
+Unknown keys are warnings naming the key (errors under --strict), never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from site_builder.errors import ConfigError, ContentError, Problem
+from site_builder.yamlutil import YMap, load_yaml
+
+CONFIG_NAME = "config.yaml"
+WEEKDAY_SHIFTS = ("none", "previous", "next")  # for observed: saturday/sunday
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    logo: str = ""
+    primary_color: str = "#6b1d7a"
+    accent_color: str = "#f2b705"
+    extra_css: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    name: str = ""
+    first_year: int = 2025  # closures are computed for first_year..last_year inclusive
+    last_year: int = 2027
+    past_days: int = 365  # past events stay in the feeds this many days
+    refresh_hours: int = 12  # REFRESH-INTERVAL / X-PUBLISHED-TTL
+    observe_saturday: str = "previous"  # fixed-date closure on a Saturday: observed Friday before
+    observe_sunday: str = "next"  # on a Sunday: observed Monday after
+    home_events: int = 3  # how many upcoming events the home page shows
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path  # the folder holding config.yaml
+    title: str
+    base_url: str  # absolute, ends with "/"
+    description: str = ""
+    language: str = "en"
+    timezone: str = "America/Chicago"
+    author: str = ""
+    posts_per_page: int = 10
+    feed_items: int = 20
+    summary_length: int = 280
+    raw_html: str = "allow"  # allow | escape
+    output_dir: str = "output"
+    menu: tuple[MenuItem, ...] = ()
+    theme: ThemeConfig = field(default_factory=ThemeConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url: "/" or "/local12/"."""
+        return urlsplit(self.base_url).path or "/"
+
+    def url(self, path: str) -> str:
+        """A site path ("/news/x/") → a root-relative URL that works under base_url's subpath."""
+        return self.base_path.rstrip("/") + "/" + path.lstrip("/")
+
+    def abs_url(self, path: str) -> str:
+        """A site path → an absolute URL (feeds, sitemap, canonical links)."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def output_path(self) -> Path:
+        return (self.root / self.output_dir).resolve()
+
+    def with_overrides(self, **changes: Any) -> "SiteConfig":
+        return replace(self, **changes)
+
+
+def normalize_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL such as https://example.org/local12/")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query or fragment")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+class _Fields:
+    """Reads typed fields out of one YAML mapping, collecting problems instead of stopping."""
+
+    def __init__(self, data: YMap, path: str, section: str, problems: list[Problem]):
+        self.data, self.path, self.section, self.problems = data, path, section, problems
+        self.seen: set[str] = set()
+
+    def name(self, key: str) -> str:
+        return f"{self.section}.{key}" if self.section else key
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.path, self.data.line_of(key), self.name(key), message))
+
+    def get(self, key: str, kind: type, default: Any, check: Callable[[Any], str | None] | None = None) -> Any:
+        self.seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            return default
+        value = self.data[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            self.error(key, f"must be {_kind_name(kind)}, got {_describe(value)}")
+            return default
+        if check and (msg := check(value)):
+            self.error(key, msg)
+            return default
+        return value
+
+    def section_map(self, key: str) -> YMap:
+        value = self.get(key, dict, None)
+        if value is None:
+            empty = YMap()
+            empty.line, empty.key_lines = self.data.line_of(key), {}
+            return empty
+        return value
+
+    def warn_unknown(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                self.problems.append(
+                    Problem(self.path, self.data.line_of(key), self.name(key), "unknown key (ignored)", "warning")
+                )
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", dict: "a mapping", list: "a list"}.get(
+        kind, kind.__name__
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative(value: int) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _one_of(*choices: str) -> Callable[[str], str | None]:
+    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}; got {v!r}"
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
+    return None
+
+
+def _color(value: str) -> str | None:
+    return None if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else f"must be a colour like #6b1d7a; got {value!r}"
+
+
+def _base_url(value: str) -> str | None:
+    try:
+        normalize_base_url(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def load_config(path: Path, strict: bool = False, base_url: str | None = None) -> SiteConfig:
+    """Read and validate config.yaml; raise ConfigError listing every problem."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    display = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), 1, "", "config file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(display, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        data = load_yaml(text, display)
+    except ContentError as exc:
+        raise ConfigError([exc.problem]) from None
+    if data is None:
+        data = YMap()
+        data.key_lines = {}
+    if not isinstance(data, YMap):
+        raise ConfigError([Problem(display, 1, "", "must be a mapping of keys to values")])
+
+    problems: list[Problem] = []
+    top = _Fields(data, display, "", problems)
+    title = top.get("title", str, "")
+    if not title.strip():
+        problems.append(Problem(display, data.line_of("title"), "title", "required: the site's name"))
+    url = top.get("base_url", str, "http://localhost:8000/", _base_url)
+    if base_url is not None:
+        if msg := _base_url(base_url):
+            problems.append(Problem("--base-url", 1, "base_url", msg))
+        else:
+            url = base_url
+
+    menu_items: list[MenuItem] = []
+    menu = top.get("menu", list, [])
+    for i, item in enumerate(menu):
+        line = menu.line_of(i)
+        if not isinstance(item, YMap) or not isinstance(item.get("title"), str) or not isinstance(item.get("url"), str):
+            problems.append(Problem(display, line, f"menu[{i}]", "each menu entry needs a title and a url (strings)"))
+            continue
+        extra = set(item) - {"title", "url"}
+        for key in sorted(extra):
+            problems.append(Problem(display, item.line_of(key), f"menu[{i}].{key}", "unknown key (ignored)", "warning"))
+        menu_items.append(MenuItem(item["title"], item["url"]))
+
+    th = _Fields(top.section_map("theme"), display, "theme", problems)
+    css = th.get("extra_css", list, [])
+    for i, item in enumerate(css):
+        if not isinstance(item, str):
+            problems.append(Problem(display, css.line_of(i), f"theme.extra_css[{i}]", "must be a string path"))
+    theme = ThemeConfig(
+        logo=th.get("logo", str, ""),
+        primary_color=th.get("primary_color", str, ThemeConfig.primary_color, _color),
+        accent_color=th.get("accent_color", str, ThemeConfig.accent_color, _color),
+        extra_css=tuple(c for c in css if isinstance(c, str)),
+    )
+
+    cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
+    calendar = CalendarConfig(
+        name=cal.get("name", str, ""),
+        first_year=cal.get("first_year", int, CalendarConfig.first_year),
+        last_year=cal.get("last_year", int, CalendarConfig.last_year),
+        past_days=cal.get("past_days", int, CalendarConfig.past_days, _non_negative),
+        refresh_hours=cal.get("refresh_hours", int, CalendarConfig.refresh_hours, _positive),
+        observe_saturday=cal.get("observe_saturday", str, CalendarConfig.observe_saturday, _one_of(*WEEKDAY_SHIFTS)),
+        observe_sunday=cal.get("observe_sunday", str, CalendarConfig.observe_sunday, _one_of(*WEEKDAY_SHIFTS)),
+        home_events=cal.get("home_events", int, CalendarConfig.home_events, _non_negative),
+    )
+    if calendar.last_year < calendar.first_year:
+        problems.append(
+            Problem(display, cal.data.line_of("last_year"), "calendar.last_year", "must not be before calendar.first_year")
+        )
+
+    config = SiteConfig(
+        root=path.parent.resolve(),
+        title=title,
+        base_url=normalize_base_url(url) if not _base_url(url) else "http://localhost:8000/",
+        description=top.get("description", str, ""),
+        language=top.get("language", str, "en"),
+        timezone=top.get("timezone", str, "America/Chicago", _timezone),
+        author=top.get("author", str, ""),
+        posts_per_page=top.get("posts_per_page", int, 10, _positive),
+        feed_items=top.get("feed_items", int, 20, _positive),
+        summary_length=top.get("summary_length", int, 280, _positive),
+        raw_html=top.get("raw_html", str, "allow", _one_of("allow", "escape")),
+        output_dir=top.get("output_dir", str, "output"),
+        menu=tuple(menu_items),
+        theme=theme,
+        calendar=calendar,
+    )
+    for fields in (top, th, cal):
+        fields.warn_unknown()
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise ConfigError(problems)
+    return replace(config, warnings=tuple(p for p in problems if not p.is_error))

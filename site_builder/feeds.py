@@ -1,0 +1,94 @@
+"""RSS 2.0 feeds, sitemap.xml and robots.txt, written as plain, deterministic XML text."""
+
+from __future__ import annotations
+
+import re
+from email.utils import format_datetime
+from typing import Callable, Iterable
+from urllib.parse import urljoin
+from xml.sax.saxutils import escape, quoteattr
+
+from site_builder.config import SiteConfig
+from site_builder.models import Output, Post
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def xml_text(value: str) -> str:
+    """Escape text for XML, dropping characters XML 1.0 cannot carry."""
+    return escape(_INVALID_XML.sub("", value))
+
+
+def xml_attr(value: str) -> str:
+    return quoteattr(_INVALID_XML.sub("", value))
+
+
+def absolutize(fragment: str, page_url: str) -> str:
+    """Make every href/src in an HTML fragment absolute, relative to the page it came from."""
+    def fix(match: re.Match) -> str:
+        return f'{match.group(1)}="{urljoin(page_url, match.group(2))}"'
+
+    return _URL_ATTR.sub(fix, fragment)
+
+
+def rss(
+    config: SiteConfig,
+    *,
+    path: str,
+    title: str,
+    link: str,
+    description: str,
+    posts: Iterable[Post],
+    summary: Callable[[Post], str],
+    body: Callable[[Post], str],
+) -> Output:
+    """An RSS 2.0 channel at `path` (site path like "/feed.xml") holding the newest posts."""
+    items = list(posts)[: config.feed_items]
+    self_url = config.abs_url(path)
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+        "<channel>",
+        f"<title>{xml_text(title)}</title>",
+        f"<link>{xml_text(config.abs_url(link))}</link>",
+        f"<description>{xml_text(description or title)}</description>",
+        f"<language>{xml_text(config.language)}</language>",
+        f'<atom:link href={xml_attr(self_url)} rel="self" type="application/rss+xml"/>',
+        "<generator>site_builder</generator>",
+    ]
+    if items:
+        newest = max((p.updated or p.date) for p in items)
+        out.append(f"<lastBuildDate>{format_datetime(newest.astimezone(config.tz))}</lastBuildDate>")
+    for post in items:
+        permalink = config.abs_url(post.url)
+        out += [
+            "<item>",
+            f"<title>{xml_text(post.title)}</title>",
+            f"<link>{xml_text(permalink)}</link>",
+            f'<guid isPermaLink="true">{xml_text(permalink)}</guid>',
+            f"<pubDate>{format_datetime(post.date.astimezone(config.tz))}</pubDate>",
+        ]
+        if post.author:
+            out.append(f"<dc:creator>{xml_text(post.author)}</dc:creator>")
+        for tag in post.tags:
+            out.append(f"<category>{xml_text(tag)}</category>")
+        out.append(f"<description>{xml_text(summary(post))}</description>")
+        out.append(f"<content:encoded>{xml_text(absolutize(body(post), permalink))}</content:encoded>")
+        out.append("</item>")
+    out += ["</channel>", "</rss>", ""]
+    return Output(path.lstrip("/"), "\n".join(out).encode("utf-8"), kind="feed")
+
+
+def sitemap(config: SiteConfig, entries: Iterable[tuple[str, str | None]]) -> Output:
+    """entries: (site path, lastmod ISO date or None)."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, lastmod in sorted(set(entries)):
+        out.append(f"<url><loc>{xml_text(config.abs_url(path))}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>")
+    out += ["</urlset>", ""]
+    return Output("sitemap.xml", "\n".join(out).encode("utf-8"), kind="feed")
+
+
+def robots(config: SiteConfig) -> Output:
+    text = f"User-agent: *\nAllow: /\n\nSitemap: {config.abs_url('/sitemap.xml')}\n"
+    return Output("robots.txt", text.encode("utf-8"), kind="feed")

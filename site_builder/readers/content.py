@@ -1,0 +1,213 @@
+"""content/posts/*.md and content/pages/*.md → Post and Page values (+ every Problem found)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable
+
+from frontmatter.default_handlers import YAMLHandler
+
+from site_builder.config import SiteConfig
+from site_builder.errors import ContentError, Problem
+from site_builder.models import Page, Post
+from site_builder.readers.source import list_sources, read_text, rel
+from site_builder.textutil import SLUG_RE, parse_datetime, slugify
+from site_builder.yamlutil import YMap, load_yaml
+
+POST_KEYS = ("title", "date", "updated", "summary", "tags", "author", "image", "draft", "slug")
+PAGE_KEYS = ("title", "updated", "summary", "menu", "draft", "slug")
+_HANDLER = YAMLHandler()
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    meta: YMap
+    body: str
+
+
+def split_document(text: str, shown: str) -> Document:
+    """Split `---` YAML front matter (python-frontmatter's boundary rule) from the Markdown body."""
+    if not text.strip():
+        raise ContentError(shown, 1, "", "file is empty: it needs front matter between --- lines, then Markdown")
+    if not _HANDLER.detect(text):
+        raise ContentError(shown, 1, "", "must start with a --- line opening the YAML front matter")
+    try:
+        fm, body = _HANDLER.split(text)
+    except ValueError:
+        raise ContentError(shown, 1, "", "front matter opened with --- is never closed by a second --- line") from None
+    meta = load_yaml(fm, shown)
+    if meta is None:
+        meta = YMap()
+        meta.line, meta.key_lines = 2, {}
+    if not isinstance(meta, YMap):
+        raise ContentError(shown, 2, "", "front matter must be YAML keys and values (title: ..., date: ...)")
+    return Document(shown, meta, body.lstrip("\n"))
+
+
+class _Meta:
+    """Typed access to one document's front matter; problems are collected, not raised."""
+
+    def __init__(self, doc: Document, problems: list[Problem]):
+        self.doc, self.problems = doc, problems
+
+    def line(self, key: str) -> int:
+        return self.doc.meta.line_of(key)
+
+    def error(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.doc.path, self.line(key), key, message))
+
+    def text(self, key: str, required: bool = False) -> str:
+        value = self.doc.meta.get(key)
+        if value is None or value == "":
+            if required:
+                self.error(key, "required" + (" but empty" if key in self.doc.meta else ""))
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.error(key, f"must be text, got {_kind(value)}")
+            return ""
+        return value.strip()
+
+    def when(self, key: str, tz, required: bool = False):
+        value = self.doc.meta.get(key)
+        if value is None:
+            if required:
+                self.error(key, "required (a date like 2026-03-14)")
+            return None
+        try:
+            return parse_datetime(value, tz)
+        except ValueError as exc:
+            self.error(key, str(exc))
+            return None
+
+    def flag(self, key: str) -> bool:
+        value = self.doc.meta.get(key, False)
+        if not isinstance(value, bool):
+            self.error(key, f"must be true or false, got {value!r}")
+            return False
+        return value
+
+    def slug(self, default_from: str) -> str:
+        if "slug" in self.doc.meta:
+            value = self.text("slug")
+            if value and not SLUG_RE.match(value):
+                self.error("slug", f"{value!r} is not a slug: use lowercase letters, digits and single hyphens")
+                return ""
+            return value
+        slug = slugify(default_from)
+        if not slug:
+            self.problems.append(Problem(self.doc.path, 1, "slug", "cannot make a slug from the file name; add slug:"))
+        return slug
+
+    def unknown(self, known: tuple[str, ...]) -> MappingProxyType:
+        extra = {}
+        for key in self.doc.meta:
+            if key not in known:
+                self.problems.append(
+                    Problem(self.doc.path, self.line(key), key, f"unknown key (known: {', '.join(known)})", "warning")
+                )
+                extra[key] = self.doc.meta[key]
+        return MappingProxyType(extra)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _tags(meta: _Meta) -> tuple[str, ...]:
+    value = meta.doc.meta.get("tags")
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        meta.error("tags", f"must be a list of words, got {_kind(value)}")
+        return ()
+    tags: list[str] = []
+    for i, tag in enumerate(value):
+        line = value.line_of(i) if hasattr(value, "line_of") else meta.line("tags")
+        if not isinstance(tag, str) or not tag.strip():
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"must be a non-empty word, got {_kind(tag)}"))
+        elif not slugify(tag):
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{tag!r} has no letters or digits"))
+        elif tag.strip() not in tags:
+            tags.append(tag.strip())
+    return tuple(tags)
+
+
+def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Post | None:
+    meta = _Meta(doc, problems)
+    before = len(problems)
+    title = meta.text("title", required=True)
+    date = meta.when("date", config.tz, required=True)
+    updated = meta.when("updated", config.tz)
+    if date and updated and updated < date:
+        meta.error("updated", "is before date")
+    post = dict(
+        title=title,
+        date=date,
+        updated=updated,
+        summary=meta.text("summary"),
+        tags=_tags(meta),
+        author=meta.text("author"),
+        image=meta.text("image"),
+        draft=meta.flag("draft"),
+        slug=meta.slug(stem),
+        extra=meta.unknown(POST_KEYS),
+    )
+    if any(p.is_error for p in problems[before:]):
+        return None
+    return Post(source=doc.path, body=doc.body, **post)
+
+
+def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Page | None:
+    meta = _Meta(doc, problems)
+    before = len(problems)
+    menu = doc.meta.get("menu")
+    if menu is not None and (isinstance(menu, bool) or not isinstance(menu, int)):
+        meta.error("menu", f"must be a whole number (its place in the navigation), got {menu!r}")
+        menu = None
+    page = dict(
+        title=meta.text("title", required=True),
+        summary=meta.text("summary"),
+        updated=meta.when("updated", config.tz),
+        menu=menu,
+        draft=meta.flag("draft"),
+        slug=meta.slug(stem),
+        extra=meta.unknown(PAGE_KEYS),
+    )
+    if any(p.is_error for p in problems[before:]):
+        return None
+    return Page(source=doc.path, body=doc.body, **page)
+
+
+def _read_folder(config: SiteConfig, folder: str, make: Callable) -> tuple[list, list[Problem]]:
+    problems: list[Problem] = []
+    items = []
+    for path in list_sources(config.content_dir / folder, config.root, "*.md"):
+        shown = rel(path, config.root)
+        try:
+            doc = split_document(read_text(path, config.root), shown)
+        except ContentError as exc:
+            problems.append(exc.problem)
+            continue
+        item = make(doc, path.stem, config, problems)
+        if item is not None:
+            items.append(item)
+    return items, problems
+
+
+def read_posts(config: SiteConfig) -> tuple[list[Post], list[Problem]]:
+    return _read_folder(config, "posts", _post)
+
+
+def read_pages(config: SiteConfig) -> tuple[list[Page], list[Problem]]:
+    return _read_folder(config, "pages", _page)

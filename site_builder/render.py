@@ -1,0 +1,153 @@
+"""HTML pages via Jinja: one environment per build, autoescape on, undefined names are errors.
+
+Templates are looked up first in the site's own `templates/`, then in the built-in theme, so a
+site overrides any theme template by adding one with the same name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import jinja2
+from markupsafe import Markup
+
+from site_builder.assemble import Site
+from site_builder.models import Output, Page, Post
+from site_builder.textutil import plain_text, truncate
+
+THEME_DIR = Path(__file__).parent / "theme"
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
+
+def fmt_date(value: date | datetime, weekday: bool = True, year: bool = True) -> str:
+    """Locale-independent "Tue, Jan 7, 2025"."""
+    text = f"{MONTHS[value.month - 1]} {value.day}"
+    if year:
+        text += f", {value.year}"
+    return f"{DAYS[value.weekday()]}, {text}" if weekday else text
+
+
+def fmt_time(value: datetime) -> str:
+    """"6:30 pm", "6 pm", "noon"."""
+    hour, minute = value.hour, value.minute
+    if (hour, minute) == (12, 0):
+        return "noon"
+    suffix = "am" if hour < 12 else "pm"
+    h12 = hour % 12 or 12
+    return f"{h12}:{minute:02d} {suffix}" if minute else f"{h12} {suffix}"
+
+
+def fmt_time_range(start: datetime, end: datetime) -> str:
+    """"6:30–7:30 pm" (one suffix when both share it), "11 am–1 pm"."""
+    a, b = fmt_time(start), fmt_time(end)
+    if a[-2:] == b[-2:] and a not in ("noon",) and b not in ("noon",):
+        a = a[:-3]
+    return f"{a}–{b}"
+
+
+def iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def json_ld(data: Any) -> Markup:
+    """JSON for a <script type="application/ld+json"> block; `<`, `>` and `&` escaped so no text ends it."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+@dataclass(frozen=True)
+class Renderer:
+    site: Site
+    env: jinja2.Environment
+    html_of: Mapping[str, str]  # source path → rendered Markdown HTML
+
+    def page(self, path: str, template: str, **context: Any) -> Output:
+        page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
+        html = self.env.get_template(template).render(page_path=path, page_url=page_url, **context)
+        return Output(path, html.encode("utf-8"))
+
+    def summary(self, item: Post | Page) -> str:
+        if item.summary:
+            return item.summary
+        return truncate(plain_text(self.html_of.get(item.source, "")), self.site.config.summary_length)
+
+    def body(self, item: Post | Page) -> Markup:
+        return Markup(self.html_of.get(item.source, ""))
+
+
+def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinja2.Environment:
+    config = site.config
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(str(config.root / "templates")), jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
+                       month_name=lambda m: MONTH_NAMES[m - 1])
+    env.globals.update(site=site, config=config, url=config.url, abs_url=config.abs_url)
+    if extra_globals:
+        env.globals.update(extra_globals)
+    return env
+
+
+def paginate(items: tuple, per_page: int) -> list[tuple]:
+    pages = [items[i : i + per_page] for i in range(0, len(items), per_page)]
+    return pages or [()]
+
+
+def news_page_path(number: int) -> str:
+    return "/news/" if number == 1 else f"/news/page/{number}/"
+
+
+def to_file(url_path: str) -> str:
+    """"/news/x/" → "news/x/index.html"; "/feed.xml" → "feed.xml"."""
+    path = url_path.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
+                 extra_globals: Mapping[str, Any] | None = None) -> list[Output]:
+    """Every HTML page of the news/pages part of the site."""
+    env = make_env(site, extra_globals)
+    r = Renderer(site, env, html_of)
+    env.globals.update(summary=r.summary, body=r.body)
+    config = site.config
+    out: list[Output] = []
+
+    out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page]))
+    chunks = paginate(site.posts, config.posts_per_page)
+    for number, chunk in enumerate(chunks, start=1):
+        pager = {
+            "number": number,
+            "total": len(chunks),
+            "prev": news_page_path(number - 1) if number > 1 else None,
+            "next": news_page_path(number + 1) if number < len(chunks) else None,
+        }
+        out.append(r.page(to_file(news_page_path(number)), "news.html", posts=chunk, pager=pager))
+    for i, post in enumerate(site.posts):
+        newer = site.posts[i - 1] if i > 0 else None
+        older = site.posts[i + 1] if i + 1 < len(site.posts) else None
+        out.append(r.page(to_file(post.url), "post.html", post=post, newer=newer, older=older))
+    for page in site.pages:
+        out.append(r.page(to_file(page.url), "page.html", page=page))
+    out.append(r.page(to_file("/tags/"), "tags.html"))
+    for tag in site.tags:
+        out.append(r.page(to_file(tag.url), "tag.html", tag=tag))
+    out.append(r.page("404.html", "404.html"))
+    if extra:
+        out.extend(extra(r))
+    return out

@@ -1,0 +1,168 @@
+"""Owns output/: builds the new site in a staging folder beside it and swaps it in whole.
+
+- A path that is duplicated, absolute, or escapes the output root is refused before anything is written.
+- A file whose bytes did not change is hard-linked from the previous output, so it keeps its
+  mtime (rsync and CDNs see no change) and costs no write.
+- The swap is one atomic renameat2(RENAME_EXCHANGE) on Linux (two renames elsewhere): a build
+  that fails or is killed at any point leaves the previous output/ whole.
+- One build at a time per output folder (an flock on a lock file beside it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator, Sequence
+
+from site_builder.errors import Problem, SiteError
+from site_builder.models import Output
+
+_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+class WriteError(SiteError):
+    pass
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: int
+    unchanged: int
+    removed: int
+
+
+def check_paths(outputs: Sequence[Output]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for out in outputs:
+        path = out.path
+        pure = PurePosixPath(path)
+        bad = (
+            not path
+            or "\x00" in path
+            or "\\" in path
+            or pure.is_absolute()
+            or any(part in ("..", ".", "") for part in path.split("/"))
+            or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in pure.parts)
+        )
+        if bad:
+            problems.append(Problem(out.path, 1, "path", "refused: the output path is not a plain path inside output/"))
+        elif path in seen:
+            problems.append(Problem(out.path, 1, "path", "two outputs would be written to this path"))
+        seen.add(path)
+    return problems
+
+
+@contextlib.contextmanager
+def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output_dir.parent / f".{output_dir.name}.lock"
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_bytes(old: Path, data: bytes) -> bool:
+    try:
+        if old.stat().st_size != len(data):
+            return False
+        return old.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file(old: Path, source: Path) -> bool:
+    try:
+        a, b = old.stat(), source.stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and old.read_bytes() == source.read_bytes()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    res = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return res == 0
+
+
+def _files_under(root: Path) -> set[str]:
+    if not root.is_dir():
+        return set()
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def write_site(outputs: Sequence[Output], output_dir: Path) -> WriteReport:
+    """Write `outputs` as the complete new content of `output_dir`."""
+    problems = check_paths(outputs)
+    if problems:
+        raise WriteError("\n".join(str(p) for p in problems))
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise WriteError(f"{output_dir}: exists and is not a folder")
+    parent = output_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f".{output_dir.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = parent / f".{output_dir.name}.staging-{os.getpid()}"
+    staging.mkdir()
+    written = unchanged = 0
+    try:
+        made_dirs: set[Path] = set()
+        for out in outputs:
+            target = staging / out.path
+            if target.parent not in made_dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made_dirs.add(target.parent)
+            old = output_dir / out.path
+            same = _same_file(old, Path(out.source)) if out.source else _same_bytes(old, out.data or b"")
+            if same:
+                try:
+                    os.link(old, target)
+                    unchanged += 1
+                    continue
+                except OSError:
+                    pass
+            if out.source:
+                shutil.copyfile(out.source, target)
+            else:
+                target.write_bytes(out.data or b"")
+            written += 1
+        removed = len(_files_under(output_dir) - {o.path for o in outputs})
+        if output_dir.exists():
+            if not _exchange(staging, output_dir):
+                old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
+                os.rename(output_dir, old_dir)
+                os.rename(staging, output_dir)
+                staging = old_dir
+        else:
+            os.rename(staging, output_dir)
+            staging = None
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteReport(written=written, unchanged=unchanged, removed=removed)
