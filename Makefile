@@ -1,0 +1,36 @@
+# The two commands of the README: `make build` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+VNU    := node_modules/vnu-jar/build/dist/vnu.jar
+
+.PHONY: build test serve bench clean system-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/site-builder build
+
+$(VNU): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $(VNU)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+test: $(STAMP) $(VNU) system-deps
+	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/site-builder serve
+
+bench: $(STAMP)
+	$(BIN)/python -m site_builder.bench
+
+clean:
+	rm -rf output .cache test-artifacts

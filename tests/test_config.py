@@ -1,0 +1,51 @@
+"""config.yaml: validated, all problems at once, unknown keys named."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = {
+    "bad base_url": ("title: T\nbase_url: example.org\n",
+                     ["config.yaml:2: base_url: must be an absolute http(s) URL such as https://example.org/local12/"]),
+    "unknown timezone": ("title: T\ntimezone: Mars/Olympus\n",
+                         ["config.yaml:2: timezone: unknown timezone 'Mars/Olympus' (use an IANA name such as America/Chicago)"]),
+    "several at once": ("title: T\nposts_per_page: 0\nfeed_items: many\n",
+                        ["config.yaml:2: posts_per_page: must be greater than 0",
+                         "config.yaml:3: feed_items: must be a whole number, got str 'many'"]),
+    "missing title": ("base_url: https://example.org/\n", ["config.yaml:1: title: required: the site's name"]),
+    "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: mapping values are not allowed here"]),
+    "bad colour": ("title: T\ntheme:\n  primary_color: purple\n",
+                   ["config.yaml:3: theme.primary_color: must be a colour like #6b1d7a; got 'purple'"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_config(name, scratch, build):
+    text, expected = CASES[name]
+    root = scratch(config=text)
+    run = build(root)
+    assert run.code == 1
+    for line in expected:
+        assert line in run.err.splitlines(), run.err
+
+
+def test_unknown_key_is_a_warning_and_strict_makes_it_an_error(scratch, build):
+    root = scratch(config="title: T\ncolour: red\ncalendar:\n  nmae: x\n")
+    run = build(root)
+    assert run.code == 0
+    assert "config.yaml:2: colour: warning: unknown key (ignored)" in run.err
+    assert "config.yaml:4: calendar.nmae: warning: unknown key (ignored)" in run.err
+    run = build(root, "--strict")
+    assert run.code == 1
+    assert "config.yaml:2: colour: unknown key (ignored)" in run.err
+
+
+def test_base_url_override_and_missing_config(scratch, build, tmp_path):
+    root = scratch({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n[About](/about/)\n"})
+    assert build(root, "--base-url", "https://example.org/local12").code == 0
+    html = (root / "output/news/a/index.html").read_text()
+    assert 'href="/local12/about/"' in html
+    assert 'href="/local12/css/site.css"' in html
+    run = build(tmp_path / "nowhere")
+    assert run.code == 1
+    assert "config file not found" in run.err
