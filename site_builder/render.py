@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from site_builder.assemble import Site
 from site_builder.models import Output, Page, Post
-from site_builder.textutil import plain_text, truncate
+from site_builder.textutil import plain_text, slugify, truncate
 
 THEME_DIR = Path(__file__).parent / "theme"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -83,6 +83,35 @@ class Renderer:
         return Markup(self.html_of.get(item.source, ""))
 
 
+@dataclass(frozen=True)
+class NavLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Nav:
+    """What every page may show about the rest of the site (and nothing more).
+
+    Templates get this instead of the whole Site, so a page's output depends only on its own
+    context plus this small value: the cache can tell exactly when a page must be re-rendered.
+    """
+
+    pages: tuple[NavLink, ...]
+    calendar: bool
+    preview: bool  # drafts/future posts shown (serve, --drafts)
+    scheduled: frozenset[str]  # slugs of shown posts dated after now
+
+
+def nav_of(site: Site) -> Nav:
+    return Nav(
+        pages=tuple(NavLink(p.title, p.url) for p in site.menu_pages),
+        calendar=site.calendar is not None,
+        preview=site.drafts_shown,
+        scheduled=frozenset(p.slug for p in site.posts if p.date > site.now),
+    )
+
+
 def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinja2.Environment:
     config = site.config
     loader = jinja2.ChoiceLoader(
@@ -98,7 +127,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinj
     )
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
                        month_name=lambda m: MONTH_NAMES[m - 1])
-    env.globals.update(site=site, config=config, url=config.url, abs_url=config.abs_url)
+    env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
+    env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url)
     if extra_globals:
         env.globals.update(extra_globals)
     return env
@@ -144,7 +174,7 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
         out.append(r.page(to_file(post.url), "post.html", post=post, newer=newer, older=older))
     for page in site.pages:
         out.append(r.page(to_file(page.url), "page.html", page=page))
-    out.append(r.page(to_file("/tags/"), "tags.html"))
+    out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))
     for tag in site.tags:
         out.append(r.page(to_file(tag.url), "tag.html", tag=tag))
     out.append(r.page("404.html", "404.html"))
