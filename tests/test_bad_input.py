@@ -27,7 +27,7 @@ CASES = {
     ),
     "broken yaml": (
         {"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-05\ntags: [strike\n---\nBody\n"},
-        ["content/posts/a.md:5: yaml: invalid YAML: while parsing a flow sequence, expected ',' or ']', but got '<stream end>'"],
+        ["content/posts/a.md:5: yaml: invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"],
     ),
     "unclosed front matter": (
         {"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-05\nBody\n"},
