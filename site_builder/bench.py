@@ -1,0 +1,174 @@
+"""`make bench`: build synthetic sites and report cold, no-op and one-edit times and peak memory.
+
+    python -m site_builder.bench [--sizes 1000,5000] [--compare] [--keep DIR]
+
+Each measurement runs the real CLI in a fresh subprocess (so imports and process start count,
+as they do for a user) and reads its peak RSS from the kernel.  Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TAGS = ["healthpartners", "kaiser", "allina", "bargaining", "strike", "picket", "organizing", "benefits",
+        "meetings", "office", "contract", "solidarity", "duluth", "rochester", "hibbing", "clinics",
+        "claims", "steward", "safety", "wages"]
+WORDS = ("union members contract bargaining wages staffing clinic picket steward solidarity vote "
+         "health care workers table proposal employer respect benefits schedule overtime safety").split()
+
+
+def _para(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def post_text(i: int, rng: random.Random) -> str:
+    """About 5 KB of Markdown with headings, lists, a table, code, links and emphasis."""
+    tags = rng.sample(TAGS, 3)
+    parts = [
+        "---",
+        f'title: "Update {i}: {rng.choice(WORDS)} and {rng.choice(WORDS)}"',
+        f"date: {2020 + i % 6}-{1 + i % 12:02d}-{1 + i % 28:02d} {8 + i % 10:02d}:{i % 60:02d}",
+        f"tags: [{', '.join(tags)}]",
+        f'summary: "{_para(rng, 18)}"',
+        "---",
+        "",
+    ]
+    for section in range(4):
+        parts += [f"## Section {section + 1}: {rng.choice(WORDS)} {rng.choice(WORDS)}", ""]
+        parts += [_para(rng, 60) + f" See [the news](/news/) and **{rng.choice(WORDS)}** or *{rng.choice(WORDS)}*.", ""]
+        parts += [f"- {_para(rng, 8)}" for _ in range(4)] + [""]
+        parts += [_para(rng, 45), ""]
+    parts += ["| Unit | Members | Vote |", "|---|---|---|"]
+    parts += [f"| {rng.choice(WORDS)} | {rng.randint(10, 900)} | {rng.randint(50, 99)}% |" for _ in range(5)]
+    parts += ["", "```", "strike vote: yes", "```", "", _para(rng, 40), ""]
+    return "\n".join(parts)
+
+
+def make_site(root: Path, n_posts: int, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    (root / "content/posts").mkdir(parents=True, exist_ok=True)
+    (root / "content/pages").mkdir(parents=True, exist_ok=True)
+    (root / "config.yaml").write_text(
+        "title: Bench Local\nbase_url: https://example.org/\ntimezone: America/Chicago\nposts_per_page: 10\n"
+    )
+    (root / "content/pages/about.md").write_text("---\ntitle: About\nmenu: 1\n---\nAbout us.\n")
+    for i in range(n_posts):
+        (root / f"content/posts/post-{i:05d}.md").write_text(post_text(i, rng))
+    return root
+
+
+def timed_build(root: Path, env: dict) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one `site-builder build` in a fresh process."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "site_builder", "build", "--config", str(root / "config.yaml")],
+                          env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"build failed:\n{proc.stderr}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def peak_of_one(root: Path, env: dict) -> float:
+    """Peak RSS (MB) of one build, measured with a wrapper so earlier children don't count."""
+    code = ("import resource,subprocess,sys;"
+            "subprocess.run(sys.argv[1:],check=True,capture_output=True);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024)")
+    out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "site_builder", "build", "--config",
+                          str(root / "config.yaml")], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def bench_size(n: int, workdir: Path) -> dict:
+    root = make_site(workdir / f"site-{n}", n)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000"}
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    shutil.rmtree(root / "output", ignore_errors=True)
+    cold_peak = peak_of_one(root, env)
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    shutil.rmtree(root / "output", ignore_errors=True)
+    cold, _ = timed_build(root, env)
+    noop, _ = timed_build(root, env)
+    target = root / "content/posts/post-00007.md"
+    target.write_text(target.read_text().replace("## Section 2", "## Section two", 1))
+    edit, _ = timed_build(root, env)
+    return {"n": n, "cold": cold, "noop": noop, "edit": edit, "peak_mb": cold_peak}
+
+
+def compare_tools(n: int, workdir: Path) -> dict:
+    """Time Pelican (if importable) and Hugo (if on PATH) on the same posts."""
+    results = {}
+    src = workdir / f"site-{n}" / "content/posts"
+    if shutil.which("hugo"):
+        hugo = workdir / f"hugo-{n}"
+        shutil.rmtree(hugo, ignore_errors=True)
+        (hugo / "content/posts").mkdir(parents=True)
+        (hugo / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "Bench"\n')
+        (hugo / "layouts/_default").mkdir(parents=True)
+        (hugo / "layouts/_default/single.html").write_text("<html><body>{{ .Content }}</body></html>")
+        (hugo / "layouts/_default/list.html").write_text("<html><body>{{ range .Pages }}{{ .Title }}{{ end }}</body></html>")
+        for p in src.iterdir():
+            shutil.copy(p, hugo / "content/posts" / p.name)
+        started = time.perf_counter()
+        subprocess.run(["hugo", "--quiet", "-s", str(hugo)], check=True, capture_output=True)
+        results["hugo"] = time.perf_counter() - started
+    try:
+        import pelican  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pel = workdir / f"pelican-{n}"
+        shutil.rmtree(pel, ignore_errors=True)
+        (pel / "content").mkdir(parents=True)
+        for p in src.iterdir():
+            text = p.read_text().split("---\n", 2)
+            meta = {}
+            for line in text[1].splitlines():
+                k, _, v = line.partition(": ")
+                meta[k] = v.strip('"').strip("[]")
+            header = f"Title: {meta['title']}\nDate: {meta['date']}\nTags: {meta['tags']}\nSummary: {meta['summary']}\n\n"
+            (pel / "content" / p.name).write_text(header + text[2])
+        (pel / "pelicanconf.py").write_text('SITENAME="Bench"\nSITEURL=""\nTIMEZONE="America/Chicago"\nPATH="content"\n')
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pelican", str(pel / "content"), "-o", str(pel / "output"), "-s",
+                        str(pel / "pelicanconf.py"), "-q"], check=True, capture_output=True)
+        results["pelican"] = time.perf_counter() - started
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000")
+    parser.add_argument("--compare", action="store_true", help="also time Pelican and Hugo when installed")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the generated sites in this folder")
+    args = parser.parse_args(argv)
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="site-builder-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"{'posts':>6} {'cold s':>8} {'no-op s':>8} {'1 edit s':>9} {'peak MB':>8}")
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        row = bench_size(n, workdir)
+        rows.append(row)
+        print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f}", flush=True)
+        if args.compare:
+            for tool, seconds in compare_tools(n, workdir).items():
+                print(f"{'':>6} {tool}: {seconds:.2f} s cold; site_builder/{tool} = {row['cold'] / seconds:.2f}", flush=True)
+    if len(rows) >= 2:
+        print(f"scaling: cold time at {rows[-1]['n']} / at {rows[0]['n']} = {rows[-1]['cold'] / rows[0]['cold']:.2f}")
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
