@@ -12,11 +12,12 @@ from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
-from site_builder.markup import MarkdownRenderer
+from site_builder.cache import BuildCache, PageMemo, digest
+from site_builder.markup import render_many
 from site_builder.models import Output
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
-from site_builder.render import THEME_DIR, Renderer, render_pages
+from site_builder.render import THEME_DIR, Renderer, render_pages, templates_key
 from site_builder.writer import build_lock, write_site
 
 
@@ -34,6 +35,7 @@ class Plan:
     site: Site
     outputs: tuple[Output, ...]
     warnings: tuple[Problem, ...]
+    memo: PageMemo | None = None
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,18 @@ def _static_outputs(config: SiteConfig) -> list[Output]:
     return [files[k] for k in sorted(files)]
 
 
-def _render_markdown(site: Site) -> dict[str, str]:
-    md = MarkdownRenderer(site.config.base_path, site.config.raw_html)
-    return {item.source: md.render(item.body) for item in (*site.posts, *site.pages)}
+def _render_markdown(site: Site, cache: BuildCache | None) -> dict[str, str]:
+    """source path → HTML; Markdown already rendered with the same text and settings comes from the cache."""
+    config = site.config
+    settings = f"{config.base_path}|{config.raw_html}"
+    keys = {item.source: digest(settings, item.body) for item in (*site.posts, *site.pages)}
+    known = cache.get_many("md", keys.values()) if cache else {}
+    missing = {k: item.body for item in (*site.posts, *site.pages) if (k := keys[item.source]) not in known}
+    fresh = render_many(missing, config.base_path, config.raw_html)
+    if cache:
+        cache.put_many("md", fresh)
+    html = {**known, **fresh}
+    return {source: html[key] for source, key in keys.items()}
 
 
 def _feeds(site: Site, r: Renderer) -> list[Output]:
@@ -76,12 +87,18 @@ def _feeds(site: Site, r: Renderer) -> list[Output]:
     return out
 
 
-def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions()) -> Plan:
-    """Read, validate and render the whole site in memory; raise BuildFailed listing every problem."""
+def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
+         cache: BuildCache | None = None, output_dir: Path | None = None) -> Plan:
+    """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
+
+    With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
+    and pages whose whole context is unchanged are reused from `output_dir` as they are.
+    """
     problems: list[Problem] = list(config.warnings)
-    posts, found = read_posts(config)
+    problems += [Problem(str(cache.path), 1, "cache", w, "warning") for w in (cache.warnings if cache else [])]
+    posts, found = read_posts(config, cache)
     problems += found
-    pages, found = read_pages(config)
+    pages, found = read_pages(config, cache)
     problems += found
     site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future)
     problems += found
@@ -90,14 +107,15 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
-    html_of = _render_markdown(site)
-    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r))
+    html_of = _render_markdown(site, cache)
+    memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
+    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r), memo=memo)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
     lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in site.posts}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
-    return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error))
+    return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 
 def build(
@@ -106,13 +124,21 @@ def build(
     options: BuildOptions = BuildOptions(),
     output_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
+    use_cache: bool = True,
 ) -> BuildReport:
     started = time.perf_counter()
-    target = Path(output_dir) if output_dir else config.output_path
+    target = (Path(output_dir) if output_dir else config.output_path).resolve()
     _refuse_dangerous_output(config, target)
-    result = plan(config, now, options)
     with build_lock(target, on_wait):
-        report = write_site(result.outputs, target)
+        cache = BuildCache(config.root / ".cache").open() if use_cache else None
+        try:
+            result = plan(config, now, options, cache=cache, output_dir=target)
+            report = write_site(result.outputs, target)
+            if result.memo:
+                result.memo.commit()
+        finally:
+            if cache:
+                cache.close()
     return BuildReport(
         output_dir=target,
         pages=sum(1 for o in result.outputs if o.path.endswith(".html")),

@@ -59,3 +59,39 @@ class MarkdownRenderer:
             return self.md.reset().convert(text)
         finally:
             self.md.reset()
+
+
+# --- many documents at once, spread over a process pool -------------------------------------
+# Each worker process keeps one renderer (set up by the pool initializer) and reuses it.
+_worker_renderer: MarkdownRenderer | None = None
+POOL_THRESHOLD = 64  # below this many documents a pool costs more than it saves
+
+
+def _init_worker(base_path: str, raw_html: str) -> None:
+    global _worker_renderer
+    _worker_renderer = MarkdownRenderer(base_path, raw_html)
+
+
+def _render_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    assert _worker_renderer is not None
+    return [(key, _worker_renderer.render(text)) for key, text in chunk]
+
+
+def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: int | None = None) -> dict[str, str]:
+    """Render {key: markdown} → {key: html}, over `workers` processes when there is enough work."""
+    import multiprocessing
+    import os
+
+    workers = workers or os.cpu_count() or 1
+    items = sorted(texts.items())
+    if workers < 2 or len(items) < POOL_THRESHOLD:
+        renderer = MarkdownRenderer(base_path, raw_html)
+        return {key: renderer.render(text) for key, text in items}
+    size = max(8, len(items) // (workers * 8))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(base_path, raw_html)) as pool:
+        results: dict[str, str] = {}
+        for done in pool.imap_unordered(_render_chunk, chunks):
+            results.update(done)
+    return results

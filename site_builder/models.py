@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
-EMPTY: Mapping = MappingProxyType({})
+
+class FrozenMap(dict):
+    """A read-only dict that pickles (for the cache), e.g. a post's extra front matter."""
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("FrozenMap is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=repr)))
+
+
+EMPTY: Mapping = FrozenMap()
 
 
 @dataclass(frozen=True)
@@ -67,3 +82,4 @@ class Output:
     data: bytes | None = None
     source: str | None = None  # absolute path of a static file to copy
     kind: str = field(default="page", compare=False)
+    unchanged: bool = field(default=False, compare=False)  # `source` is the identical file already in output/

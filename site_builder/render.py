@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from site_builder.assemble import Site
+from site_builder.cache import Fingerprinter, PageMemo, digest, tree_digest, version_key
 from site_builder.models import Output, Page, Post
 from site_builder.textutil import plain_text, slugify, truncate
 
@@ -68,11 +69,20 @@ class Renderer:
     site: Site
     env: jinja2.Environment
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
+    memo: PageMemo | None = None  # skips pages whose whole context is unchanged
 
     def page(self, path: str, template: str, **context: Any) -> Output:
+        key = None
+        if self.memo is not None:
+            key = self.memo.key(template, context)
+            existing = self.memo.reuse(path, key)
+            if existing is not None:
+                return Output(path, source=existing, unchanged=True)
         page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
-        html = self.env.get_template(template).render(page_path=path, page_url=page_url, **context)
-        return Output(path, html.encode("utf-8"))
+        data = self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
+        if self.memo is not None and key is not None:
+            self.memo.record(path, key, data)
+        return Output(path, data)
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -149,11 +159,17 @@ def to_file(url_path: str) -> str:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
+def templates_key(site: Site) -> str:
+    """Everything outside a page's own context that decides its bytes."""
+    return digest(version_key(), tree_digest(site.config.root / "templates", THEME_DIR / "templates"),
+                  Fingerprinter()(site.config), Fingerprinter()(nav_of(site)))
+
+
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
-                 extra_globals: Mapping[str, Any] | None = None) -> list[Output]:
+                 extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None) -> list[Output]:
     """Every HTML page of the news/pages part of the site."""
     env = make_env(site, extra_globals)
-    r = Renderer(site, env, html_of)
+    r = Renderer(site, env, html_of, memo)
     env.globals.update(summary=r.summary, body=r.body)
     config = site.config
     out: list[Output] = []

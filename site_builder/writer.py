@@ -95,6 +95,16 @@ def _same_file(old: Path, source: Path) -> bool:
     return a.st_size == b.st_size and old.read_bytes() == source.read_bytes()
 
 
+def _is_same(out: Output, output_dir: Path) -> bool:
+    """Does output/ already hold exactly these bytes at this path?"""
+    old = output_dir / out.path
+    if out.unchanged:
+        return out.source == str(old)
+    if out.source:
+        return _same_file(old, Path(out.source))
+    return _same_bytes(old, out.data or b"")
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2); False where unsupported."""
     try:
@@ -125,31 +135,36 @@ def write_site(outputs: Sequence[Output], output_dir: Path) -> WriteReport:
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".{output_dir.name}.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    existing = _files_under(output_dir)
+    removed = len(existing - {o.path for o in outputs})
+    same = [_is_same(out, output_dir) for out in outputs]
+    if removed == 0 and all(same) and len(existing) == len(outputs):
+        return WriteReport(written=0, unchanged=len(outputs), removed=0)  # nothing to do: output/ untouched
     staging = parent / f".{output_dir.name}.staging-{os.getpid()}"
     staging.mkdir()
     written = unchanged = 0
     try:
         made_dirs: set[Path] = set()
-        for out in outputs:
+        for out, is_same in zip(outputs, same):
             target = staging / out.path
             if target.parent not in made_dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made_dirs.add(target.parent)
             old = output_dir / out.path
-            same = _same_file(old, Path(out.source)) if out.source else _same_bytes(old, out.data or b"")
-            if same:
+            if is_same:
                 try:
                     os.link(old, target)
                     unchanged += 1
                     continue
                 except OSError:
                     pass
+            if out.unchanged:
+                raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
             if out.source:
                 shutil.copyfile(out.source, target)
             else:
                 target.write_bytes(out.data or b"")
             written += 1
-        removed = len(_files_under(output_dir) - {o.path for o in outputs})
         if output_dir.exists():
             if not _exchange(staging, output_dir):
                 old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"

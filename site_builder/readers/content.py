@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from frontmatter.default_handlers import YAMLHandler
 
 from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
-from site_builder.models import Page, Post
-from site_builder.readers.source import list_sources, read_text, rel
+from site_builder.models import FrozenMap, Page, Post
+from site_builder.cache import digest
+from site_builder.readers.source import decode_source, list_sources, rel
 from site_builder.textutil import SLUG_RE, parse_datetime, slugify
 from site_builder.yamlutil import YMap, load_yaml
+
+class Memo(Protocol):
+    def get_many(self, ns: str, keys: list[str]) -> dict[str, Any]: ...
+    def put_many(self, ns: str, items: dict[str, Any]) -> None: ...
+
 
 POST_KEYS = ("title", "date", "updated", "summary", "tags", "author", "image", "draft", "slug")
 PAGE_KEYS = ("title", "updated", "summary", "menu", "draft", "slug")
@@ -103,7 +108,7 @@ class _Meta:
             self.problems.append(Problem(self.doc.path, 1, "slug", "cannot make a slug from the file name; add slug:"))
         return slug
 
-    def unknown(self, known: tuple[str, ...]) -> MappingProxyType:
+    def unknown(self, known: tuple[str, ...]) -> FrozenMap:
         extra = {}
         for key in self.doc.meta:
             if key not in known:
@@ -111,7 +116,7 @@ class _Meta:
                     Problem(self.doc.path, self.line(key), key, f"unknown key (known: {', '.join(known)})", "warning")
                 )
                 extra[key] = self.doc.meta[key]
-        return MappingProxyType(extra)
+        return FrozenMap(extra)
 
 
 def _kind(value: Any) -> str:
@@ -189,25 +194,42 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
     return Page(source=doc.path, body=doc.body, **page)
 
 
-def _read_folder(config: SiteConfig, folder: str, make: Callable) -> tuple[list, list[Problem]]:
+def _parse(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callable) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
-    items = []
+    try:
+        doc = split_document(decode_source(data, shown), shown)
+    except ContentError as exc:
+        return None, [exc.problem]
+    return make(doc, stem, config, problems), problems
+
+
+def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | None) -> tuple[list, list[Problem]]:
+    """Read every Markdown file of a folder; with `memo`, a file whose bytes were seen before is not re-parsed."""
+    sources = []
     for path in list_sources(config.content_dir / folder, config.root, "*.md"):
         shown = rel(path, config.root)
-        try:
-            doc = split_document(read_text(path, config.root), shown)
-        except ContentError as exc:
-            problems.append(exc.problem)
-            continue
-        item = make(doc, path.stem, config, problems)
+        data = path.read_bytes()
+        sources.append((shown, path.stem, data, digest(folder, shown, config.timezone, data)))
+    cached = memo.get_many("doc", [s[3] for s in sources]) if memo else {}
+    fresh = {}
+    problems: list[Problem] = []
+    items = []
+    for shown, stem, data, key in sources:
+        if key in cached:
+            item, found = cached[key]
+        else:
+            item, found = fresh[key] = _parse(data, shown, stem, config, make)
+        problems += found
         if item is not None:
             items.append(item)
+    if memo:
+        memo.put_many("doc", fresh)
     return items, problems
 
 
-def read_posts(config: SiteConfig) -> tuple[list[Post], list[Problem]]:
-    return _read_folder(config, "posts", _post)
+def read_posts(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Post], list[Problem]]:
+    return _read_folder(config, "posts", _post, memo)
 
 
-def read_pages(config: SiteConfig) -> tuple[list[Page], list[Problem]]:
-    return _read_folder(config, "pages", _page)
+def read_pages(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Page], list[Problem]]:
+    return _read_folder(config, "pages", _page, memo)

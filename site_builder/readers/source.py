@@ -41,8 +41,10 @@ def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
 
 def read_text(path: Path, root: Path) -> str:
     """The file's text with a BOM dropped and CRLF/CR turned into LF; ContentError if unreadable."""
-    shown = rel(path, root)
-    data = path.read_bytes()
+    return decode_source(path.read_bytes(), rel(path, root))
+
+
+def decode_source(data: bytes, shown: str) -> str:
     if len(data) > MAX_BYTES:
         raise ContentError(shown, 1, "", f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:

@@ -1,0 +1,213 @@
+"""The persistent build cache: `.cache/build.sqlite` beside config.yaml (git-ignored).
+
+Every entry is keyed by a content hash of everything that decides it, so a hit is always
+exact: parsed sources by their bytes (+ timezone), rendered Markdown by its text (+ the
+Markdown settings), rendered pages by a fingerprint of their template context (+ templates,
+config and this package's version).  A cache written by another version, or one that cannot be
+read, is discarded with a warning and rebuilt; it is never trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+import sqlite3
+import sys
+from importlib import metadata
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from site_builder import __version__
+
+SCHEMA = 1
+NAMESPACES = ("doc", "md", "page")
+
+
+def digest(*parts: str | bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def version_key() -> str:
+    libs = " ".join(f"{name} {metadata.version(name)}" for name in ("markdown", "jinja2", "icalendar"))
+    return f"site_builder {__version__} schema {SCHEMA} python {sys.version_info[0]}.{sys.version_info[1]} {libs}"
+
+
+def tree_digest(*folders: Path) -> str:
+    """A hash of every file (path and bytes) under the folders, e.g. all templates."""
+    parts: list[str | bytes] = []
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+        parts.append("|")
+    return digest(*parts)
+
+
+class Fingerprinter:
+    """A stable content hash of template-context values, memoised per object for one build."""
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        if isinstance(value, (str, int, float, bool, type(None), datetime, date)):
+            return repr(value)
+        key = id(value)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            parts = [type(value).__qualname__] + [
+                f"{f.name}={self(getattr(value, f.name))}" for f in dataclasses.fields(value)
+            ]
+        elif isinstance(value, (tuple, list)):
+            parts = ["seq"] + [self(v) for v in value]
+        elif isinstance(value, (frozenset, set)):
+            parts = ["set"] + sorted(self(v) for v in value)
+        elif hasattr(value, "items"):
+            parts = ["map"] + sorted(f"{self(k)}:{self(v)}" for k, v in value.items())
+        else:
+            parts = [type(value).__qualname__, repr(value)]
+        result = digest(*parts)
+        self._memo[key] = (value, result)
+        return result
+
+
+class BuildCache:
+    """A small key/value store in SQLite; open() reports why an old cache was discarded."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / "build.sqlite"
+        self.db: sqlite3.Connection | None = None
+        self.warnings: list[str] = []
+
+    def open(self) -> "BuildCache":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        gitignore = self.folder / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n")
+        wanted = version_key()
+        try:
+            self.db = self._connect()
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            found = row[0] if row else None
+            if found != wanted:
+                if found is not None:
+                    self.warnings.append(f"{self.path}: cache made by {found!r}; discarded and rebuilt")
+                self._reset(wanted)
+            self.db.execute("SELECT count(*) FROM entries").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.warnings.append(f"{self.path}: unreadable cache ({exc}); discarded and rebuilt")
+            if self.db is not None:
+                self.db.close()
+            self.path.unlink(missing_ok=True)
+            self.db = self._connect()
+            self._reset(wanted)
+        return self
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT, key TEXT, value BLOB, PRIMARY KEY (ns, key))")
+        return db
+
+    def _reset(self, version: str) -> None:
+        assert self.db is not None
+        self.db.execute("DELETE FROM entries")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+
+    def get_many(self, ns: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Values for the keys present; an entry that fails to unpickle counts as missing."""
+        if self.db is None:
+            return {}
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})", (ns, *chunk))
+            for key, blob in rows:
+                try:
+                    found[key] = pickle.loads(blob)
+                except Exception:  # a damaged entry is a miss, never a crash
+                    continue
+        return found
+
+    def put_many(self, ns: str, items: dict[str, Any]) -> None:
+        if self.db is None or not items:
+            return
+        rows = [(ns, k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+        self.db.execute("COMMIT")
+
+    def prune(self, ns: str, keep: Iterable[str]) -> None:
+        """Drop entries of `ns` not in `keep` (keeps the cache the size of the site)."""
+        if self.db is None:
+            return
+        keep = set(keep)
+        stale = [(ns, k) for (k,) in self.db.execute("SELECT key FROM entries WHERE ns = ?", (ns,)) if k not in keep]
+        if stale:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", stale)
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+class PageMemo:
+    """Which rendered pages of one output folder are still exactly right.
+
+    For each output path it remembers the fingerprint of everything its rendering used and a
+    hash of the bytes written.  A page whose fingerprint is unchanged, and whose file in output/
+    still has those bytes, is reused without rendering; anything else is rendered again.
+    """
+
+    def __init__(self, cache: "BuildCache | None", output_dir: Path, base_key: str):
+        self.cache, self.output_dir, self.base_key = cache, Path(output_dir), base_key
+        self.fingerprint = Fingerprinter()
+        self.slot = f"pages:{self.output_dir.resolve()}"
+        self.previous: dict[str, tuple[str, str]] = {}
+        if cache is not None:
+            self.previous = cache.get_many("pages", [self.slot]).get(self.slot, {})
+        self.current: dict[str, tuple[str, str]] = {}
+        self.reused = 0
+
+    def key(self, template: str, context: dict) -> str:
+        return digest(self.base_key, template, *(f"{k}={self.fingerprint(v)}" for k, v in sorted(context.items())))
+
+    def reuse(self, path: str, key: str) -> str | None:
+        """The existing output file to reuse for `path`, or None when it must be rendered."""
+        before = self.previous.get(path)
+        if before is None or before[0] != key:
+            return None
+        existing = self.output_dir / path
+        try:
+            data = existing.read_bytes()
+        except OSError:
+            return None
+        if digest(data) != before[1]:
+            return None
+        self.current[path] = before
+        self.reused += 1
+        return str(existing)
+
+    def record(self, path: str, key: str, data: bytes) -> None:
+        self.current[path] = (key, digest(data))
+
+    def commit(self) -> None:
+        """Call only after the output was written: the memo then describes output/ exactly."""
+        if self.cache is not None:
+            self.cache.put_many("pages", {self.slot: self.current})

@@ -1,0 +1,717 @@
+"""content/calendar/*.yaml → CalendarData, with every problem as `path:line: field: message`.
+
+Each file may hold three lists: `events:`, `meetings:` and `closures:` (see docs/calendar.md).
+Parsing happens here, at the boundary: dates, times, durations, recurrences, time zones and
+URLs are checked once, and the rest of the build trusts the frozen values it gets.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from site_builder.calendar.closures import closure_conflicts, parse_when, resolve_closures, rule_order
+from site_builder.calendar.model import (
+    ATTENDANCE,
+    EVENT_STATUS,
+    ON_CLOSURE,
+    CalendarData,
+    ClosureRule,
+    Event,
+    MeetingSeries,
+    OccurrenceChange,
+    Place,
+)
+from site_builder.calendar.recurrence import first_occurrence, original_dates_between, parse_rule
+from site_builder.errors import ContentError, Problem
+from site_builder.yamlutil import YList, YMap, load_yaml
+
+SECTIONS = ("events", "meetings", "closures")
+ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SHIFTS = ("previous", "next", "none")
+
+EVENT_KEYS = (
+    "id", "slug", "title", "start", "end", "duration", "timezone", "venue", "online_url", "attendance",
+    "registration_url", "tags", "status", "description", "updated",
+)  # fmt: skip
+MEETING_KEYS = (
+    "id", "slug", "title", "repeat", "time", "end", "duration", "from", "until", "timezone", "venue",
+    "online_url", "attendance", "registration_url", "skip", "move", "override", "on_closure", "tags",
+    "description", "updated",
+)  # fmt: skip
+CHANGE_KEYS = ("date", "time", "end", "duration", "title", "venue", "online_url", "attendance", "status", "note")
+CLOSURE_KEYS = ("id", "name", "when", "observe_saturday", "observe_sunday")
+VENUE_KEYS = ("name", "address")
+
+
+class _Skip(Exception):
+    """A field was wrong; the problem is recorded, the item is dropped."""
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def parse_time(value: Any) -> time:
+    """"18:30", "6:30 pm", "6pm", "noon" → time.  Raises ValueError."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a time like 18:30 or 6:30 pm, got {_describe(value)}")
+    s = value.strip().lower()
+    if s == "noon":
+        return time(12, 0)
+    m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?", s)
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if 1 <= hour <= 12 and minute < 60:
+            return time(hour % 12 + (12 if m.group(3) == "p" else 0), minute)
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::00)?", s)
+    if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
+        return time(int(m.group(1)), int(m.group(2)))
+    raise ValueError(f"not a time: {value!r} (write e.g. 18:30 or 6:30 pm)")
+
+
+def parse_date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a date like 2025-01-07, got {_describe(value)}")
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    try:
+        if not m:
+            raise ValueError
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"not a date: {value!r} (write YYYY-MM-DD, e.g. 2025-01-07)") from None
+
+
+def parse_date_time(value: Any) -> tuple[date, time | None]:
+    """"2025-04-08 18:30" / "2025-04-08T6:30 pm" / "2025-04-08" → (date, time or None)."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a date and time like 2025-04-08 18:30, got {_describe(value)}")
+    m = re.fullmatch(r"(\S{10})(?:[ T]+(.+))?", value.strip())
+    if not m:
+        raise ValueError(f"not a date and time: {value!r} (write e.g. 2025-04-08 18:30 or 2025-04-08 6:30 pm)")
+    day = parse_date(m.group(1))
+    return day, (parse_time(m.group(2)) if m.group(2) else None)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(hours?|hrs?|h|minutes?|mins?|m)(?![a-z])\s*(?:and\s*)?")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """"90 minutes", "1 hour", "1.5 hours", "1h30m", "2 hours 30 minutes" → timedelta."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a duration like '90 minutes' or '1h30m', got {_describe(value)}")
+    s, total, pos = value.strip().lower(), 0.0, 0
+    for m in _DURATION_PART.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * (60 if m.group(2).startswith("h") else 1)
+        pos = m.end()
+    if pos != len(s) or not s or total <= 0:
+        raise ValueError(f"not a duration: {value!r} (write e.g. 90 minutes, 1 hour or 1h30m)")
+    return timedelta(minutes=round(total))
+
+
+def check_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"[\s\x00-\x1f<>\"]", value):
+        return f"must be an http:// or https:// address, got {value!r}"
+    return None
+
+
+def _fmt(day: date, at: time | None = None) -> str:
+    return day.isoformat() + (f" {at:%H:%M}" if at is not None else "")
+
+
+class _Item:
+    """Typed access to one YAML mapping; every problem is recorded with path, line and field."""
+
+    def __init__(self, data: YMap, path: str, prefix: str, problems: list[Problem], allowed: tuple[str, ...]):
+        self.data, self.path, self.prefix, self.problems, self.allowed = data, path, prefix, problems, allowed
+        self.failed = False
+
+    def field(self, key: str) -> str:
+        return f"{self.prefix}.{key}"
+
+    def line(self, key: str | None = None) -> int:
+        return self.data.line_of(key) if key else self.data.line
+
+    def error(self, key: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, self.line(key), self.field(key), message, severity))
+        if severity == "error":
+            self.failed = True
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def parsed(self, key: str, parse: Callable[[Any], Any], default: Any = None, required: str = "") -> Any:
+        if not self.has(key):
+            if required:
+                self.error(key, f"is required ({required})")
+            return default
+        try:
+            return parse(self.data[key])
+        except ValueError as exc:
+            self.error(key, str(exc))
+            return default
+
+    def text(self, key: str, default: str = "", required: str = "") -> str:
+        def parse(value: Any) -> str:
+            if not isinstance(value, str):
+                raise ValueError(f"must be text, got {_describe(value)} (put it in quotes)")
+            if required and not value.strip():
+                raise ValueError(f"is required ({required})")
+            return value.strip()
+
+        return self.parsed(key, parse, default, required)
+
+    def ident(self, key: str, required: str = "") -> str:
+        def parse(value: Any) -> str:
+            if not isinstance(value, str) or not ID_RE.fullmatch(value):
+                raise ValueError(
+                    f"must be lowercase letters, digits and dashes, like strike-vote-2026, got {_describe(value)}"
+                )
+            return value
+
+        return self.parsed(key, parse, "", required)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str | None:
+        def parse(value: Any) -> str:
+            if value not in choices:
+                raise ValueError(f"must be one of {', '.join(choices)}, got {_describe(value)}")
+            return value
+
+        return self.parsed(key, parse, default)
+
+    def url(self, key: str) -> str:
+        def parse(value: Any) -> str:
+            if not isinstance(value, str):
+                raise ValueError(f"must be an http:// or https:// address, got {_describe(value)}")
+            if msg := check_url(value.strip()):
+                raise ValueError(msg)
+            return value.strip()
+
+        return self.parsed(key, parse, "")
+
+    def timezone(self, default: str) -> str:
+        def parse(value: Any) -> str:
+            try:
+                if not isinstance(value, str):
+                    raise ValueError
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
+                ) from None
+            return value
+
+        return self.parsed("timezone", parse, default)
+
+    def time(self, key: str, required: str = "") -> time | None:
+        value = self.parsed(key, parse_time, None, required)
+        raw = self.data.get(key)
+        if value is not None and isinstance(raw, str) and re.fullmatch(r"0?[1-6]:\d\d", raw.strip()):
+            self.error(
+                key,
+                f"{raw.strip()} is in the morning; write {value.hour + 12}:{value:%M} or {raw.strip()} pm "
+                f"for the evening, or {raw.strip()} am to silence this",
+                "warning",
+            )
+        return value
+
+    def tags(self) -> tuple[str, ...]:
+        value = self.data.get("tags")
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.error("tags", f"must be a list of tags, got {_describe(value)}")
+            return ()
+        out: list[str] = []
+        for i, tag in enumerate(value):
+            if not isinstance(tag, str) or not tag.strip():
+                line = value.line_of(i) if isinstance(value, YList) else self.line("tags")
+                self.problems.append(Problem(self.path, line, f"{self.field('tags')}[{i}]", "must be a tag name"))
+                self.failed = True
+            elif (t := tag.strip().lower()) not in out:
+                out.append(t)
+        return tuple(out)
+
+    def venue(self, key: str = "venue") -> Place | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return Place(value.strip())
+        if not isinstance(value, YMap):
+            self.error(key, f"must be a place name or a mapping with name and address, got {_describe(value)}")
+            return None
+        sub = _Item(value, self.path, self.field(key), self.problems, VENUE_KEYS)
+        name = sub.text("name", required="the place's name, e.g. Carpenters Hall")
+        address = sub.text("address")
+        sub.warn_unknown()
+        self.failed |= sub.failed
+        return Place(name, address) if not sub.failed else None
+
+    def warn_unknown(self) -> None:
+        for key in self.data:
+            if key not in self.allowed:
+                close = difflib.get_close_matches(key, self.allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                self.problems.append(
+                    Problem(self.path, self.line(key), self.field(key), f"unknown key (ignored{hint})", "warning")
+                )
+
+
+def _attendance(item: _Item, venue: Place | None, online_url: str) -> str:
+    explicit = item.choice("attendance", ATTENDANCE, None)
+    if explicit is None:
+        if item.has("attendance"):
+            return "in-person"
+        return "hybrid" if venue and online_url else "online" if online_url else "in-person"
+    if explicit in ("online", "hybrid") and not online_url and not item.failed:
+        item.error("attendance", f"is {explicit} but no online_url is given")
+    if explicit == "hybrid" and venue is None and not item.failed:
+        item.error("attendance", "is hybrid but no venue is given")
+    return explicit
+
+
+def _aware(day: date, at: time, tz: str) -> datetime:
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))
+
+
+def _updated(item: _Item, tz: str) -> datetime | None:
+    def parse(value: Any) -> datetime:
+        day, at = parse_date_time(value)
+        return _aware(day, at or time(0), tz)
+
+    return item.parsed("updated", parse)
+
+
+class _Reader:
+    def __init__(self, config: Any):
+        self.config = config
+        self.problems: list[Problem] = []
+        self.ids: dict[str, tuple[str, int]] = {}  # events and meetings share one namespace
+        self.slugs: dict[str, tuple[str, int]] = {}
+        self.closure_ids: dict[str, tuple[str, int]] = {}
+        self.closure_where: dict[tuple[str, int], tuple[str, int]] = {}  # (source, line) → (prefix, when line)
+
+    # -- files ---------------------------------------------------------------------------
+    def read(self) -> CalendarData:
+        folder = self.config.content_dir / "calendar"
+        files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+        events: list[Event] = []
+        series: list[MeetingSeries] = []
+        rules: list[ClosureRule] = []
+        pending: list[tuple[YMap, str, str]] = []
+        for file in files:
+            path = self._display(file)
+            data = self._load(file, path)
+            if data is None:
+                continue
+            for key in data:
+                if key not in SECTIONS:
+                    self.problems.append(
+                        Problem(path, data.line_of(key), key, f"unknown section (ignored); use {', '.join(SECTIONS)}", "warning")
+                    )
+            for section in SECTIONS:
+                items = data.get(section)
+                if items is None:
+                    continue
+                if not isinstance(items, YList):
+                    self.problems.append(Problem(path, data.line_of(section), section, "must be a list of entries (- ...)"))
+                    continue
+                for i, raw in enumerate(items):
+                    prefix = f"{section}[{i}]"
+                    if not isinstance(raw, YMap):
+                        self.problems.append(Problem(path, items.line_of(i), prefix, "each entry must be a mapping of keys to values"))
+                        continue
+                    if section == "closures":
+                        if rule := self._closure(raw, path, prefix):
+                            rules.append(rule)
+                    else:
+                        pending.append((raw, path, prefix))
+        closures = self._check_closure_rules(rules)
+        for raw, path, prefix in pending:
+            if prefix.startswith("events"):
+                if event := self._event(raw, path, prefix):
+                    events.append(event)
+            elif meeting := self._meeting(raw, path, prefix, closures):
+                series.append(meeting)
+        self.problems.sort(key=lambda p: (p.path, p.line, p.field, p.message))
+        return CalendarData(
+            events=tuple(sorted(events, key=lambda e: e.sort_key)),
+            series=tuple(sorted(series, key=lambda s: s.sort_key)),
+            closure_rules=tuple(rules),
+        )
+
+    def _display(self, file: Path) -> str:
+        try:
+            return file.relative_to(self.config.root).as_posix()
+        except ValueError:
+            return file.as_posix()
+
+    def _load(self, file: Path, path: str) -> YMap | None:
+        try:
+            data = load_yaml(file.read_text(encoding="utf-8-sig"), path)
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(path, 1, "", f"not UTF-8 text ({exc.reason})"))
+            return None
+        except ContentError as exc:
+            self.problems.append(exc.problem)
+            return None
+        if data is None:
+            return None
+        if not isinstance(data, YMap):
+            self.problems.append(Problem(path, 1, "", f"must be a mapping with {', '.join(SECTIONS)} lists"))
+            return None
+        return data
+
+    def _claim(self, registry: dict, item: _Item, key: str, value: str) -> None:
+        if not value:
+            return
+        if value in registry:
+            where = registry[value]
+            what = "id" if registry is self.ids or registry is self.closure_ids else "slug"
+            item.error(key, f"duplicate {what} {value!r} (already used at {where[0]}:{where[1]})")
+        else:
+            registry[value] = (item.path, item.line(key))
+
+    def _common(self, item: _Item) -> dict:
+        ident = item.ident("id", required="a permanent id such as strike-vote-2026; never change it")
+        slug = item.ident("slug") or ident
+        duplicate_id = ident in self.ids
+        self._claim(self.ids, item, "id", ident)
+        if slug and not duplicate_id:
+            self._claim(self.slugs, item, "slug" if item.has("slug") else "id", slug)
+        tz = item.timezone(self.config.timezone)
+        venue = item.venue()
+        online_url = item.url("online_url")
+        return dict(
+            id=ident,
+            slug=slug,
+            title=item.text("title", required="what the calendar shows"),
+            timezone=tz,
+            venue=venue,
+            online_url=online_url,
+            attendance=_attendance(item, venue, online_url),
+            registration_url=item.url("registration_url"),
+            tags=item.tags(),
+            description=item.text("description"),
+            updated=_updated(item, tz),
+        )
+
+    # -- events --------------------------------------------------------------------------
+    def _event(self, raw: YMap, path: str, prefix: str) -> Event | None:
+        item = _Item(raw, path, prefix, self.problems, EVENT_KEYS)
+        common = self._common(item)
+        status = item.choice("status", EVENT_STATUS, "scheduled")
+        start = item.parsed("start", parse_date_time, required="e.g. 2025-04-08 18:30")
+        item.warn_unknown()
+        if start is None or item.failed:
+            return None
+        day, at = start
+        tz = common["timezone"]
+        if at is None:  # all day
+            if item.has("duration"):
+                item.error("duration", "an all-day event takes an end date, not a duration")
+                return None
+            last = item.parsed("end", parse_date, day)
+            if item.failed:
+                return None
+            if last < day:
+                item.error("end", f"must not be before start ({_fmt(day)}), got {_fmt(last)}")
+                return None
+            begin, finish = _aware(day, time(0), tz), _aware(last + timedelta(days=1), time(0), tz)
+        else:
+            self._morning_warning(item, "start", at)
+            begin = _aware(day, at, tz)
+            finish = self._end(item, day, at, tz)
+            if finish is None:
+                return None
+        return Event(
+            **common, start=begin, end=finish, all_day=at is None, status=status, source=path, line=raw.line
+        )
+
+    def _morning_warning(self, item: _Item, key: str, at: time) -> None:
+        raw = str(item.data.get(key, ""))
+        m = re.search(r"(?:^|[ T])(0?[1-6]:\d\d)$", raw.strip())
+        if m:
+            item.error(
+                key,
+                f"{m.group(1)} is in the morning; write {at.hour + 12}:{at:%M} or {m.group(1)} pm for the "
+                f"evening, or {m.group(1)} am to silence this",
+                "warning",
+            )
+
+    def _end(self, item: _Item, day: date, at: time, tz: str) -> datetime | None:
+        """The end of a timed event or meeting: `end` (time or date+time) or `duration`."""
+        start = _aware(day, at, tz)
+        if item.has("end") and item.has("duration"):
+            item.error("duration", "give end or duration, not both")
+            return None
+        if item.has("duration"):
+            length = item.parsed("duration", parse_duration)
+            return None if length is None else start + length
+        if not item.has("end"):
+            item.error("end", "is required when there is a start time (or give duration, e.g. 90 minutes)")
+            return None
+        raw = item.data["end"]
+        try:
+            if isinstance(raw, str) and re.match(r"\d{4}-", raw.strip()):
+                end_day, end_at = parse_date_time(raw)
+                if end_at is None:
+                    raise ValueError(f"needs a time as well, e.g. {raw.strip()} 20:00")
+            else:
+                end_day, end_at = day, parse_time(raw)
+        except ValueError as exc:
+            item.error("end", str(exc))
+            return None
+        finish = _aware(end_day, end_at, tz)
+        if finish <= start:
+            item.error("end", f"must be after start ({_fmt(day, at)}), got {_fmt(end_day, end_at)}")
+            return None
+        return finish
+
+    # -- meetings ------------------------------------------------------------------------
+    def _meeting(self, raw: YMap, path: str, prefix: str, closures: tuple) -> MeetingSeries | None:
+        item = _Item(raw, path, prefix, self.problems, MEETING_KEYS)
+        common = self._common(item)
+        rule_text = item.text("repeat", required='e.g. "first Wednesday monthly" or "FREQ=WEEKLY;BYDAY=TU"')
+        rrule = item.parsed("repeat", parse_rule) if rule_text else None
+        at = item.time("time", required="the start time, e.g. 18:00 or 6 pm")
+        first = item.parsed("from", parse_date, required="the first date, e.g. 2025-01-07")
+        until = item.parsed("until", parse_date)
+        on_closure = item.choice("on_closure", ON_CLOSURE, "keep")
+        item.warn_unknown()
+        if until is not None and first is not None and until < first:
+            item.error("until", f"must not be before from ({_fmt(first)}), got {_fmt(until)}")
+        if rrule and until is not None and "COUNT=" in rrule:
+            item.error("until", "give until or COUNT in the rule, not both")
+        if item.failed or rrule is None or at is None or first is None:
+            return None
+        tz = common["timezone"]
+        end = self._end(item, first, at, tz)
+        if end is None:
+            return None
+        duration = end - _aware(first, at, tz)
+        start = first_occurrence(rrule, first, at, until)
+        if start is None:
+            item.error("repeat", f"gives no dates between {_fmt(first)} and {_fmt(until) if until else 'forever'}")
+            return None
+        series = MeetingSeries(
+            **common,
+            rule=rule_text,
+            rrule=rrule,
+            dtstart=start.replace(tzinfo=ZoneInfo(tz)),
+            duration=duration,
+            until=until,
+            on_closure=on_closure,
+            source=path,
+            line=raw.line,
+        )
+        skips, moves, overrides = self._changes(item, series)
+        if item.failed:
+            return None
+        return replace(series, skips=skips, moves=moves, overrides=overrides)
+
+    def _changes(self, item: _Item, series: MeetingSeries):
+        used: dict[date, str] = {}
+        skips: list[date] = []
+        moves: list[OccurrenceChange] = []
+        overrides: list[OccurrenceChange] = []
+        for key in ("skip", "move", "override"):
+            value = item.data.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, YList):
+                item.error(key, "must be a list (- ...)")
+                continue
+            for i, entry in enumerate(value):
+                field, line = f"{item.field(key)}[{i}]", value.line_of(i)
+                if key == "skip":
+                    try:
+                        day = parse_date(entry)
+                    except ValueError as exc:
+                        self.problems.append(Problem(item.path, line, field, str(exc)))
+                        item.failed = True
+                        continue
+                    if self._is_occurrence(item, series, day, field, line, used, key):
+                        skips.append(day)
+                    continue
+                if not isinstance(entry, YMap):
+                    self.problems.append(Problem(item.path, line, field, "must be a mapping with date: and the changes"))
+                    item.failed = True
+                    continue
+                change = self._change(entry, item.path, field, series, key, used)
+                item.failed |= change is None
+                if change is not None:
+                    (moves if key == "move" else overrides).append(change)
+        return tuple(sorted(skips)), tuple(sorted(moves, key=lambda c: c.date)), tuple(
+            sorted(overrides, key=lambda c: c.date)
+        )
+
+    def _is_occurrence(self, item, series, day, field, line, used, key) -> bool:
+        if day in used:
+            self.problems.append(Problem(item.path, line, field, f"{_fmt(day)} is already listed under {used[day]}"))
+            item.failed = True
+            return False
+        near = sorted(original_dates_between(series, day - timedelta(days=62), day + timedelta(days=62)))
+        if day not in near:
+            before = [d for d in near if d < day][-1:]
+            after = [d for d in near if d > day][:1]
+            hint = " and ".join(_fmt(d) for d in before + after)
+            self.problems.append(
+                Problem(
+                    item.path,
+                    line,
+                    field,
+                    f"{_fmt(day)} is not a date of this series"
+                    + (f" (the nearest are {hint})" if len(before + after) == 2 else f" (the nearest is {hint})" if hint else ""),
+                )
+            )
+            item.failed = True
+            return False
+        used[day] = key
+        return True
+
+    def _change(self, raw: YMap, path: str, prefix: str, series: MeetingSeries, key: str, used) -> OccurrenceChange | None:
+        allowed = CHANGE_KEYS + (("to",) if key == "move" else ())
+        sub = _Item(raw, path, prefix, self.problems, allowed)
+        day = sub.parsed("date", parse_date, required="the date the rule gives, e.g. 2025-01-01")
+        at = sub.time("time")
+        tz = series.timezone
+        new_start = None
+        if key == "move":
+            target = sub.parsed("to", parse_date_time, required="the new date, e.g. 2025-01-08 (or 2025-01-08 18:00)")
+            if target is not None:
+                if target[1] is not None and at is not None:
+                    sub.error("time", "give the new time in to: or time:, not both")
+                new_start = _aware(target[0], target[1] or at or series.dtstart.time(), tz)
+        venue = sub.venue()
+        online_url = sub.url("online_url") if sub.has("online_url") else None
+        attendance = sub.choice("attendance", ATTENDANCE, None)
+        status = sub.choice("status", EVENT_STATUS, None)
+        title = sub.text("title") if sub.has("title") else None
+        note = sub.text("note")
+        sub.warn_unknown()
+        duration = None
+        if sub.has("end") or sub.has("duration"):
+            base = new_start or (
+                _aware(day, at or series.dtstart.time(), tz) if day is not None else None
+            )
+            if base is not None and not sub.failed:
+                finish = self._end(sub, base.date(), base.time(), tz)
+                duration = None if finish is None else finish - base
+        if day is not None and not sub.failed:
+            self._is_occurrence(sub, series, day, sub.field("date"), sub.line("date"), used, key)
+        if sub.failed or day is None:
+            return None
+        final_attendance = attendance or series.attendance
+        final_venue = venue or series.venue
+        final_url = online_url if online_url is not None else series.online_url
+        if final_attendance in ("in-person", "hybrid") and final_venue is None:
+            sub.error("attendance" if attendance else "date", f"is {final_attendance} but neither this entry nor the series gives a venue")
+            return None
+        if final_attendance in ("online", "hybrid") and not final_url:
+            sub.error("attendance" if attendance else "date", f"is {final_attendance} but neither this entry nor the series gives an online_url")
+            return None
+        return OccurrenceChange(
+            date=day,
+            new_start=new_start,
+            start_time=at if key == "override" else None,
+            duration=duration,
+            title=title,
+            venue=venue,
+            online_url=online_url,
+            attendance=attendance,
+            status=status,
+            note=note,
+            line=raw.line,
+        )
+
+    # -- closures ------------------------------------------------------------------------
+    def _closure(self, raw: YMap, path: str, prefix: str) -> ClosureRule | None:
+        item = _Item(raw, path, prefix, self.problems, CLOSURE_KEYS)
+        ident = item.ident("id", required="a permanent id such as christmas-day")
+        self._claim(self.closure_ids, item, "id", ident)
+        name = item.text("name", required="what the calendar shows, e.g. Christmas Day")
+        when_text = item.text("when", required='e.g. "December 25" or "fourth Thursday of November"')
+        fields = item.parsed("when", parse_when) if when_text else None
+        saturday = item.choice("observe_saturday", SHIFTS, None)
+        sunday = item.choice("observe_sunday", SHIFTS, None)
+        item.warn_unknown()
+        if item.failed or fields is None:
+            return None
+        self.closure_where[path, raw.line] = (prefix, item.line("when"))
+        return ClosureRule(
+            id=ident,
+            name=name,
+            observe_saturday=saturday,
+            observe_sunday=sunday,
+            text=when_text,
+            source=path,
+            line=raw.line,
+            **fields,
+        )
+
+    def _check_closure_rules(self, rules: list[ClosureRule]) -> tuple:
+        ordered, unknown, cycles = rule_order(rules)
+        known = sorted({r.id for r in rules})
+        for rule in unknown:
+            close = difflib.get_close_matches(rule.ref, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}"
+            self.problems.append(
+                Problem(rule.source, self._when_line(rule), self._when_field(rule), f"unknown closure {rule.ref!r} ({hint})")
+            )
+        by_id = {r.id: r for r in rules}
+        for cycle in cycles:
+            rule = by_id[cycle[0]]
+            self.problems.append(
+                Problem(rule.source, self._when_line(rule), self._when_field(rule), "closure rules form a cycle: " + " → ".join(cycle))
+            )
+        closures = resolve_closures(rules, self.config.calendar)
+        for first, other in closure_conflicts(closures):
+            rule = by_id[other.id]
+            self.problems.append(
+                Problem(
+                    rule.source,
+                    self._when_line(rule),
+                    self._when_field(rule),
+                    f"{other.name} {other.year} is observed on {_fmt(other.observed)}, the same day as "
+                    f"{first.name}; both are listed and the office is closed once",
+                    "warning",
+                )
+            )
+        return closures
+
+    def _when_field(self, rule: ClosureRule) -> str:
+        return self.closure_where[rule.source, rule.line][0] + ".when"
+
+    def _when_line(self, rule: ClosureRule) -> int:
+        return self.closure_where[rule.source, rule.line][1]
+
+
+def read_calendar(config: Any) -> tuple[CalendarData, list[Problem]]:
+    """Read every content/calendar/*.yaml; return the data and every problem (errors and warnings).
+
+    Items with errors are left out of the data; callers stop the build if any problem is an error.
+    """
+    reader = _Reader(config)
+    data = reader.read()
+    return data, reader.problems
