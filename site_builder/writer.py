@@ -16,6 +16,7 @@ import errno
 import fcntl
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
@@ -105,6 +106,25 @@ def _is_same(out: Output, output_dir: Path) -> bool:
     return _same_bytes(old, out.data or b"")
 
 
+def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
+    """Put one output into the staging folder; True when bytes were written, False when linked."""
+    target = staging / out.path
+    old = output_dir / out.path
+    if is_same:
+        try:
+            os.link(old, target)
+            return False
+        except OSError:
+            pass
+    if out.unchanged:
+        raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
+    if out.source:
+        shutil.copyfile(out.source, target)
+    else:
+        target.write_bytes(out.data or b"")
+    return True
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2); False where unsupported."""
     try:
@@ -142,29 +162,15 @@ def write_site(outputs: Sequence[Output], output_dir: Path) -> WriteReport:
         return WriteReport(written=0, unchanged=len(outputs), removed=0)  # nothing to do: output/ untouched
     staging = parent / f".{output_dir.name}.staging-{os.getpid()}"
     staging.mkdir()
-    written = unchanged = 0
     try:
-        made_dirs: set[Path] = set()
-        for out, is_same in zip(outputs, same):
-            target = staging / out.path
-            if target.parent not in made_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(target.parent)
-            old = output_dir / out.path
-            if is_same:
-                try:
-                    os.link(old, target)
-                    unchanged += 1
-                    continue
-                except OSError:
-                    pass
-            if out.unchanged:
-                raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
-            if out.source:
-                shutil.copyfile(out.source, target)
-            else:
-                target.write_bytes(out.data or b"")
-            written += 1
+        for folder in sorted({(staging / out.path).parent for out in outputs}):
+            folder.mkdir(parents=True, exist_ok=True)
+        # Writing is I/O: a few threads keep the disk busy while Python waits.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(_place, outputs, same, [staging] * len(outputs), [output_dir] * len(outputs),
+                                    chunksize=64))
+        written = sum(results)
+        unchanged = len(results) - written
         if output_dir.exists():
             if not _exchange(staging, output_dir):
                 old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
