@@ -12,6 +12,7 @@ from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
+from site_builder.hosts import host_files
 from site_builder.cache import BuildCache, PageMemo, digest
 from site_builder.markup import render_many
 from site_builder.models import Output
@@ -115,6 +116,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
+    outputs.extend(host_files(config, outputs))
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 

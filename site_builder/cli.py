@@ -52,6 +52,124 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
     )
 
 
+# --- authoring commands ---
+_CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"),
+                              show_default=True, help="The site's config.yaml (or the folder holding it).")
+
+
+@cli.command("serve")
+@_CONFIG_OPTION
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
+def serve_command(config_path: Path, port: int, host: str, strict: bool) -> None:
+    """Preview the site (drafts and future posts shown) and reload open tabs on every change."""
+    from site_builder import serve
+
+    try:
+        server = serve.start(config_path, host=host, port=port, echo=lambda text: click.echo(text, err=True),
+                             strict=strict)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    click.echo(f"Serving {server.root} at {server.url} (drafts and future posts shown); press Ctrl-C to stop.")
+    server.serve_forever()
+    click.echo("Stopped.", err=True)
+
+
+@cli.group("new")
+def new_group() -> None:
+    """Create a post, page or event with its front matter filled in."""
+
+
+def _created(created) -> None:
+    click.echo(created.shown)
+
+
+@new_group.command("post")
+@click.argument("title")
+@_CONFIG_OPTION
+@click.option("--slug", default=None, help="The file name and URL part (default: made from the title).")
+def new_post_command(title: str, config_path: Path, slug: str | None) -> None:
+    """content/posts/<slug>.md, dated today (site timezone), as a draft."""
+    from site_builder.scaffold import new_post
+
+    _created(new_post(load_config(config_path), title, build_time(), slug))
+
+
+@new_group.command("page")
+@click.argument("title")
+@_CONFIG_OPTION
+@click.option("--slug", default=None, help="The file name and URL part (default: made from the title).")
+def new_page_command(title: str, config_path: Path, slug: str | None) -> None:
+    """content/pages/<slug>.md, as a draft."""
+    from site_builder.scaffold import new_page
+
+    _created(new_page(load_config(config_path), title, build_time(), slug))
+
+
+@new_group.command("event")
+@click.argument("title")
+@click.option("--start", required=True, help='"2026-12-05 18:30" (or a date alone for an all-day event).')
+@click.option("--duration", default=None, help='e.g. "90 minutes" (default 2 hours for a timed event).')
+@click.option("--end", default=None, help='An end time ("20:00") or date and time, instead of --duration.')
+@_CONFIG_OPTION
+@click.option("--slug", default=None, help="The event's permanent id (default: title and year).")
+def new_event_command(title: str, start: str, duration: str | None, end: str | None, config_path: Path,
+                      slug: str | None) -> None:
+    """content/calendar/<id>.yaml holding one event."""
+    from site_builder.scaffold import new_event
+
+    _created(new_event(load_config(config_path), title, start, build_time(), slug, duration=duration, end=end))
+
+
+@cli.command("check")
+@_CONFIG_OPTION
+@click.option("--drafts", is_flag=True, help="Include posts marked draft: true.")
+@click.option("--future", is_flag=True, help="Include posts dated after now.")
+@click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
+def check_command(config_path: Path, drafts: bool, future: bool, strict: bool) -> None:
+    """Validate everything and check every internal link and anchor; output/ is not touched."""
+    from site_builder.build import plan
+    from site_builder.check import check_links, plan_sources
+
+    config = load_config(config_path, strict=strict)
+    result = plan(config, build_time(), BuildOptions(drafts=drafts, future=future, strict=strict))
+    _print_problems(result.warnings)
+    sources = plan_sources(result)
+    texts = {}
+    for source in set(sources.values()):
+        try:
+            texts[source] = (config.root / source).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            pass
+    report = check_links(config, result.outputs, sources, texts)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.problems:
+        n = len(report.problems)
+        raise click.ClickException(f"{n} broken link{'s' if n != 1 else ''} in {report.pages} pages")
+    click.echo(f"OK: {report.pages} pages, {report.checked} internal links checked.")
+
+
+@cli.command("deploy")
+@_CONFIG_OPTION
+@click.option("--branch", default="gh-pages", show_default=True, help="The branch to publish to.")
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option("--message", default=None, help="The commit message on the branch.")
+@click.option("--cname", default=None, help="Custom domain for CNAME (default: base_url's host).")
+@click.option("--no-push", is_flag=True, help="Commit to the branch but do not push it.")
+def deploy_command(config_path: Path, branch: str, remote: str, message: str | None, cname: str | None,
+                   no_push: bool) -> None:
+    """Publish the last build in output/ to GitHub Pages (a gh-pages branch, with CNAME and .nojekyll)."""
+    from site_builder.deploy import deploy
+
+    result = deploy(load_config(config_path), branch=branch, remote=remote, message=message, cname=cname,
+                    push=not no_push)
+    where = f"pushed to {result.remote}/{result.branch}" if result.pushed else f"committed to {result.branch} (not pushed)"
+    click.echo(f"Published {result.files} files: {where}" + (f"; CNAME {result.cname}" if result.cname else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 input problems, 2 usage)."""
     try:

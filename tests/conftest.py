@@ -16,7 +16,7 @@ import pytest
 from site_builder.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-EPOCH = "1795000000"  # 2026-11-18 09:46:40 UTC: a fixed "now" for the sample site
+EPOCH = "1795000000"  # 2026-11-18 11:06:40 UTC: a fixed "now" for the sample site
 
 
 @dataclass

@@ -1,0 +1,535 @@
+"""`site-builder serve`: build a preview (drafts and future posts shown), serve it, rebuild on change.
+
+- Every rebuild goes through `build.build()` into a private folder (`.cache/serve/output`), so the
+  writer's atomic swap means the server always reads one whole, good site.  A failing build leaves
+  the last good site in place; its problems go to the terminal and, over Server-Sent Events, to an
+  overlay in every open tab.
+- watchdog watches config.yaml, content/, templates/ and static/ (never output/, .cache/ or editor
+  temp files); a burst of events is debounced into one rebuild on one background thread.
+- The live-reload script is injected into HTML responses here, at serve time; build output never
+  contains it.
+- No module-level mutable state: everything lives on the `Server` object.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import posixpath
+import queue
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from site_builder.build import BuildOptions, build
+from site_builder.clock import build_time
+from site_builder.config import CONFIG_NAME, SiteConfig, load_config
+from site_builder.errors import BuildFailed, Problem, SiteError
+
+WATCHED_DIRS = ("content", "templates", "static")
+LIVERELOAD = "__livereload"
+DEBOUNCE_SECONDS = 0.1
+KEEPALIVE_SECONDS = 15.0
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".ics": "text/calendar; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
+    ".woff2": "font/woff2",
+}
+
+
+def content_type(path: str) -> str:
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix in CONTENT_TYPES:
+        return CONTENT_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path)
+    return guessed or "application/octet-stream"
+
+
+def is_ignored_name(name: str) -> bool:
+    """Editor temp and backup files: `.#x` (Emacs), `x~`, `.x.swp` (Vim), `4913` (Vim's probe), hidden files."""
+    return (
+        name.startswith((".", "#", "~"))
+        or name.endswith(("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload"))
+        or name == "4913"
+        or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+def is_relevant(path: str | bytes, root: Path) -> bool:
+    """Does a change at `path` (absolute) affect the build of the site at `root`?"""
+    if isinstance(path, bytes):
+        path = path.decode(errors="replace")
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
+        return False
+    if not parts:
+        return False
+    if len(parts) == 1:
+        return parts[0] == CONFIG_NAME or parts[0] in WATCHED_DIRS
+    return parts[0] in WATCHED_DIRS and not any(is_ignored_name(p) for p in parts[1:])
+
+
+# -- the injected script ---------------------------------------------------------------------------
+
+_SCRIPT = """<script id="site-builder-livereload">(function () {
+  var build = %(build)d, url = %(url)s, box = null;
+  try {
+    var y = sessionStorage.getItem("site-builder-scroll");
+    if (y !== null) { sessionStorage.removeItem("site-builder-scroll");
+      addEventListener("load", function () { scrollTo(0, +y); }); }
+  } catch (e) {}
+  function reload() {
+    try { sessionStorage.setItem("site-builder-scroll", String(scrollY)); } catch (e) {}
+    location.reload();
+  }
+  function clear() { if (box) { box.remove(); box = null; } }
+  function show(lines) {
+    clear();
+    box = document.createElement("div");
+    box.id = "site-builder-error";
+    box.setAttribute("role", "alert");
+    box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;background:rgba(20,0,0,.92);" +
+      "color:#fff;font:15px/1.5 ui-monospace,Menlo,Consolas,monospace;padding:2rem;white-space:pre-wrap";
+    var h = document.createElement("h2");
+    h.textContent = "Build failed \\u2014 showing the last good build. Fix the file and save.";
+    h.style.cssText = "font:bold 18px system-ui,sans-serif;color:#ffb4b4;margin:0 0 1rem";
+    box.appendChild(h);
+    lines.forEach(function (line) {
+      var p = document.createElement("p");
+      p.className = "site-builder-problem";
+      p.style.margin = "0 0 .5rem";
+      p.textContent = line;
+      box.appendChild(p);
+    });
+    (document.body || document.documentElement).appendChild(box);
+  }
+  var status = window.siteBuilderLiveReload = {build: build, connected: false};
+  var source = new EventSource(url);
+  source.addEventListener("state", function (e) {
+    var s = JSON.parse(e.data);
+    status.connected = true;
+    if (s.build > build) { reload(); return; }
+    if (s.problems.length) { show(s.problems); } else { clear(); }
+  });
+  source.addEventListener("reload", function (e) { source.close(); reload(); });
+  source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
+})();</script>
+"""
+
+
+def livereload_script(build_number: int, endpoint: str) -> str:
+    return _SCRIPT % {"build": build_number, "url": json.dumps(endpoint).replace("<", "\\u003c")}
+
+
+_BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+
+
+def inject(page: bytes, script: str) -> bytes:
+    """Insert `script` before the last `</body>` (or at the end when there is none)."""
+    data = script.encode("utf-8")
+    matches = list(_BODY_END.finditer(page))
+    if not matches:
+        return page + data
+    at = matches[-1].start()
+    return page[:at] + data + page[at:]
+
+
+# -- build state and broadcasting ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class State:
+    build: int  # number of the last good build (0: none yet)
+    problems: tuple[str, ...]  # the current failure, if the last attempt failed
+
+    def message(self) -> str:
+        return json.dumps({"build": self.build, "problems": list(self.problems)})
+
+
+class Broadcaster:
+    """One queue per open EventSource; a new message goes to all of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: set[queue.Queue] = set()
+        self.closed = threading.Event()
+
+    def subscribe(self) -> queue.Queue:
+        q: queue.Queue = queue.Queue()
+        with self._lock:
+            self._clients.add(q)
+        return q
+
+    def unsubscribe(self, q: queue.Queue) -> None:
+        with self._lock:
+            self._clients.discard(q)
+
+    def send(self, event: str, data: str) -> int:
+        with self._lock:
+            clients = list(self._clients)
+        for q in clients:
+            q.put((event, data))
+        return len(clients)
+
+    def close(self) -> None:
+        self.closed.set()
+        with self._lock:
+            clients = list(self._clients)
+        for q in clients:
+            q.put(None)
+
+
+# -- watching ---------------------------------------------------------------------------------------
+
+class _Changes(FileSystemEventHandler):
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type == "modified":
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        root = self.server.root
+        if any(p and is_relevant(p, root) for p in paths):
+            self.server.changed(paths[1] or paths[0])
+
+
+# -- HTTP -------------------------------------------------------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_HTTPServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet; the terminal shows builds
+        pass
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve(head=False)
+
+    def _send(self, status: int, body: bytes, ctype: str, head: bool, extra: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _serve(self, head: bool) -> None:
+        app = self.server.app
+        base = app.base_path
+        path = unquote(urlsplit(self.path).path)
+        if path == base + LIVERELOAD:
+            return self._events(app)
+        if not path.startswith(base):
+            if path.rstrip("/") == base.rstrip("/"):
+                return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": base})
+            if path in ("/", "/index.html"):
+                return self._send(HTTPStatus.FOUND, b"", "text/plain", head, {"Location": base})
+            return self._not_found(app, head)
+        rel = path[len(base):]
+        norm = posixpath.normpath("/" + rel).lstrip("/")
+        if "\x00" in norm or norm.startswith(".."):
+            return self._not_found(app, head)
+        root = app.output_dir
+        target = root / norm if norm not in ("", ".") else root
+        if target.is_dir():
+            if rel and not rel.endswith("/"):
+                return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": path + "/"})
+            target = target / "index.html"
+        try:
+            body = target.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return self._not_found(app, head)
+        ctype = content_type(target.name)
+        if ctype.startswith("text/html"):
+            body = inject(body, app.script())
+        self._send(HTTPStatus.OK, body, ctype, head)
+
+    def _not_found(self, app: "Server", head: bool) -> None:
+        try:
+            body = (app.output_dir / "404.html").read_bytes()
+        except OSError:
+            body = b"<!doctype html><title>Not found</title><h1>Not found</h1></body>"
+        self._send(HTTPStatus.NOT_FOUND, inject(body, app.script()), "text/html; charset=utf-8", head)
+
+    def _events(self, app: "Server") -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        q = app.events.subscribe()
+        try:
+            self._write_event("state", app.state.message(), retry=500)
+            while not app.events.closed.is_set():
+                try:
+                    item = q.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    continue
+                if item is None:
+                    break
+                self._write_event(*item)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        finally:
+            app.events.unsubscribe(q)
+
+    def _write_event(self, event: str, data: str, retry: int | None = None) -> None:
+        text = f"retry: {retry}\n" if retry else ""
+        text += f"event: {event}\n" + "".join(f"data: {line}\n" for line in data.split("\n")) + "\n"
+        self.wfile.write(text.encode("utf-8"))
+        self.wfile.flush()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, app: "Server") -> None:
+        self.app = app
+        super().__init__(address, _Handler)
+
+
+# -- the server -------------------------------------------------------------------------------------
+
+def _default_echo(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class Server:
+    """A running preview server.  Create with `start()`; `stop()` ends it (idempotent)."""
+
+    def __init__(self, config_path: Path, host: str, port: int, output_dir: Path | None,
+                 echo: Callable[[str], None], strict: bool = False) -> None:
+        self.config_path = Path(config_path)
+        self.echo = echo
+        self.strict = strict
+        config = self._load_config(None)  # raises ConfigError: a site that cannot even load is not served
+        self.root = config.root
+        self.base_path = config.base_path
+        self.output_dir = Path(output_dir) if output_dir else self.root / ".cache" / "serve" / "output"
+        self.httpd = _HTTPServer((host, port), self)
+        self.host = host
+        self.port = self.httpd.server_address[1]
+        self.events = Broadcaster()
+        self.state = State(0, ())
+        self.last_problems: tuple[Problem, ...] = ()
+        self._cond = threading.Condition()
+        self._pending_since: float | None = None
+        self._last_change = 0.0
+        self._stopping = False
+        self._stopped = False
+        self._built = threading.Condition()
+        self.attempts = 0
+        self.last_change_at: float | None = None  # perf_counter of the change that led to the last build
+        self.on_reload: Callable[[int], None] | None = None
+        self.observer = Observer()
+        self._watched: set[str] = set()
+        self._threads: list[threading.Thread] = []
+
+    # public --------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self._url_host()}:{self.port}{self.base_path}"
+
+    def script(self) -> str:
+        return livereload_script(self.state.build, self.base_path + LIVERELOAD)
+
+    def wait_for_attempt(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until `count` builds have been attempted (tests and the benchmark use this)."""
+        with self._built:
+            return self._built.wait_for(lambda: self.attempts >= count, timeout)
+
+    def changed(self, path: str = "") -> None:
+        with self._cond:
+            now = time.monotonic()
+            if self._pending_since is None:
+                self._pending_since = now
+                self.last_change_at = time.perf_counter()
+            self._last_change = now
+            self._cond.notify()
+
+    def serve_forever(self) -> None:
+        """Block until stop() (from another thread) or Ctrl-C; then stop cleanly."""
+        try:
+            while not self._stopped:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        try:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+        except RuntimeError:
+            pass
+        self.events.close()
+        if self._threads:  # shutdown() waits for serve_forever, which only runs once started
+            self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    # internals -----------------------------------------------------------------------------------
+    def _url_host(self) -> str:
+        if self.host in ("", "0.0.0.0", "::"):
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def _load_config(self, port: int | None) -> SiteConfig:
+        config = load_config(self.config_path, strict=self.strict)
+        if port is None:
+            return config
+        return load_config(self.config_path, strict=self.strict,
+                           base_url=f"http://{self._url_host()}:{port}{config.base_path}")
+
+    def _start(self) -> "Server":
+        self.rebuild(initial=True)
+        self._watch()
+        loops = ((lambda: self.httpd.serve_forever(poll_interval=0.1), "site-builder-http"),
+                 (self._rebuild_loop, "site-builder-rebuild"))
+        for target, name in loops:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _watch(self) -> None:
+        handler = _Changes(self)
+        self.observer.schedule(handler, str(self.root), recursive=False)
+        for name in WATCHED_DIRS:
+            self._watch_dir(handler, name)
+        self.observer.start()
+        self._handler = handler
+
+    def _watch_dir(self, handler: _Changes, name: str) -> None:
+        folder = self.root / name
+        if name not in self._watched and folder.is_dir():
+            self.observer.schedule(handler, str(folder), recursive=True)
+            self._watched.add(name)
+
+    def _rebuild_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    if self._pending_since is not None:
+                        wait = self._last_change + DEBOUNCE_SECONDS - time.monotonic()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+                if self._stopping:
+                    return
+                self._pending_since = None
+            for name in WATCHED_DIRS:  # a folder created after start is watched from now on
+                if name not in self._watched:
+                    try:
+                        self._watch_dir(self._handler, name)
+                    except (OSError, RuntimeError):
+                        pass
+            self.rebuild()
+
+    def rebuild(self, initial: bool = False) -> bool:
+        """Build once into the private folder; announce a reload or the failure.  True if it built."""
+        started = time.perf_counter()
+        try:
+            config = self._load_config(self.port)
+            report = build(config, build_time(), BuildOptions(drafts=True, future=True, strict=self.strict),
+                           output_dir=self.output_dir)
+        except BuildFailed as exc:
+            self._failed(exc.problems)
+            return False
+        except SiteError as exc:
+            self._failed([Problem(CONFIG_NAME, 1, "", str(exc))])
+            return False
+        except Exception as exc:  # a bug must not kill the server; show it like any other failure
+            self._failed([Problem("site-builder", 1, "", f"internal error: {type(exc).__name__}: {exc}")])
+            return False
+        self.base_path = config.base_path
+        recovered = bool(self.state.problems)
+        self.state = State(self.state.build + 1, ())
+        self.last_problems = report.warnings
+        for warning in report.warnings:
+            self.echo(str(warning))
+        what = "Built" if initial else ("Fixed; rebuilt" if recovered else "Rebuilt")
+        self.echo(f"{what} {report.pages} pages in {time.perf_counter() - started:.2f} s "
+                  f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
+        self.events.send("reload", str(self.state.build))
+        if self.on_reload:
+            self.on_reload(self.state.build)
+        self._attempted()
+        return True
+
+    def _failed(self, problems: list[Problem]) -> None:
+        self.last_problems = tuple(problems)
+        lines = tuple(str(p) for p in problems if p.is_error) or tuple(str(p) for p in problems)
+        self.state = State(self.state.build, lines)
+        self.echo("Build failed; still serving the last good build:")
+        for line in lines:
+            self.echo(f"  {line}")
+        self.events.send("error-state", self.state.message())
+        self._attempted()
+
+    def _attempted(self) -> None:
+        with self._built:
+            self.attempts += 1
+            self._built.notify_all()
+
+
+def start(config_path: Path | str = CONFIG_NAME, host: str = "127.0.0.1", port: int = 8000,
+          output_dir: Path | None = None, echo: Callable[[str], None] = _default_echo,
+          strict: bool = False) -> Server:
+    """Bind, build once, start watching and serving in background threads; return the Server.
+
+    `port=0` picks a free port (see `.port`).  Raises ConfigError when config.yaml cannot be loaded
+    and OSError when the port is taken.  A failing first build still serves (a page with the overlay).
+    """
+    server = Server(Path(config_path), host, port, output_dir, echo, strict)
+    try:
+        return server._start()
+    except BaseException:
+        server.stop()
+        raise
+
+
+__all__ = ["Server", "start", "inject", "livereload_script", "content_type", "is_relevant"]
