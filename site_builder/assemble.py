@@ -62,7 +62,7 @@ def assemble(
     now: datetime,
     drafts: bool = False,
     future: bool = False,
-    calendar_events: Iterable = (),
+    calendar=None,
 ) -> tuple[Site, list[Problem]]:
     """Choose what is published, order it, build tags; report URL clashes."""
     problems: list[Problem] = []
@@ -81,19 +81,24 @@ def assemble(
     tag_names: dict[str, str] = {}
     tag_posts: dict[str, list[Post]] = {}
     tag_events: dict[str, list] = {}
+    tag_series: dict[str, list] = {}
     for post in published:
         for name in post.tags:
             slug = slugify(name)
             tag_names.setdefault(slug, name)
             tag_posts.setdefault(slug, []).append(post)
-    for event in calendar_events:
-        for name in event.tags:
-            slug = slugify(name)
-            tag_names.setdefault(slug, name)
-            tag_events.setdefault(slug, []).append(event)
+    if calendar is not None:
+        for mapping, items in ((tag_events, calendar.events), (tag_series, [v.series for v in calendar.series])):
+            for item in items:
+                for name in item.tags:
+                    slug = slugify(name)
+                    tag_names.setdefault(slug, name)
+                    mapping.setdefault(slug, []).append(item)
     tags = tuple(
-        Tag(name=tag_names[s], slug=s, posts=tuple(tag_posts.get(s, ())), events=tuple(tag_events.get(s, ())))
+        Tag(name=tag_names[s], slug=s, posts=tuple(tag_posts.get(s, ())), events=tuple(tag_events.get(s, ())),
+            series=tuple(tag_series.get(s, ())))
         for s in sorted(tag_names)
     )
-    site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts)
+    site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
+                calendar=calendar)
     return site, problems

@@ -14,8 +14,12 @@ from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.cache import BuildCache, PageMemo, digest
+from site_builder.calendar.ics import calendar_ics, event_ics
+from site_builder.calendar.model import Event
+from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
 from site_builder.markup import render_many
 from site_builder.models import Output
+from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
 from site_builder.render import THEME_DIR, Renderer, render_pages, templates_key
@@ -59,18 +63,29 @@ def _static_outputs(config: SiteConfig) -> list[Output]:
     return [files[k] for k in sorted(files)]
 
 
+def markdown_sources(site: Site) -> dict[str, str]:
+    """Every Markdown text of the site by its name: posts and pages by source path, calendar
+    descriptions by `event:<id>` / `meeting:<id>` (see render.Renderer.body)."""
+    texts = {item.source: item.body for item in (*site.posts, *site.pages)}
+    if site.calendar is not None:
+        texts.update({f"event:{e.id}": e.description for e in site.calendar.events})
+        texts.update({f"meeting:{v.series.id}": v.series.description for v in site.calendar.series})
+    return texts
+
+
 def _render_markdown(site: Site, cache: BuildCache | None) -> dict[str, str]:
-    """source path → HTML; Markdown already rendered with the same text and settings comes from the cache."""
+    """name → HTML; Markdown already rendered with the same text and settings comes from the cache."""
     config = site.config
     settings = f"{config.base_path}|{config.raw_html}"
-    keys = {item.source: digest(settings, item.body) for item in (*site.posts, *site.pages)}
+    texts = markdown_sources(site)
+    keys = {name: digest(settings, text) for name, text in texts.items()}
     known = cache.get_many("md", keys.values()) if cache else {}
-    missing = {k: item.body for item in (*site.posts, *site.pages) if (k := keys[item.source]) not in known}
+    missing = {key: texts[name] for name, key in keys.items() if key not in known}
     fresh = render_many(missing, config.base_path, config.raw_html)
     if cache:
         cache.put_many("md", fresh)
     html = {**known, **fresh}
-    return {source: html[key] for source, key in keys.items()}
+    return {name: html[key] for name, key in keys.items()}
 
 
 def _feeds(site: Site, r: Renderer) -> list[Output]:
@@ -81,10 +96,40 @@ def _feeds(site: Site, r: Renderer) -> list[Output]:
             posts=site.posts, summary=r.summary, body=body)
     ]
     for tag in site.tags:
-        out.append(
-            rss(config, path=f"{tag.url}feed.xml", title=f"{config.title}: {tag.name}", link=tag.url,
-                description=f"News about {tag.name} from {config.title}", posts=tag.posts, summary=r.summary, body=body)
-        )
+        if tag.posts:
+            out.append(rss(config, path=f"{tag.url}feed.xml", title=f"{config.title}: {tag.name}", link=tag.url,
+                           description=f"News about {tag.name} from {config.title}", posts=tag.posts,
+                           summary=r.summary, body=body))
+    if site.calendar is not None:
+        out += calendar_feeds(site, site.calendar, r)
+    return out
+
+
+def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer) -> list[Output]:
+    """The .ics files: everything, events, meetings, closures, one per tag, one per event."""
+    config, now = site.config, site.now
+    name = config.calendar.name or config.title
+    series = [v.series for v in cal.series]
+
+    def url_of(item) -> str:
+        return config.abs_url(event_url(item)) if isinstance(item, Event) else config.abs_url(f"/meetings/#{item.slug}")
+
+    def feed(path: str, title: str, **items) -> Output:
+        data = calendar_ics(name=title, config=config, now=now, event_url=url_of, series_url=url_of,
+                            series_closures=cal.closures, **items)
+        return Output(path.lstrip("/"), data, kind="feed")
+
+    out = [
+        feed("/calendar.ics", name, events=cal.events, series=series, closures=cal.closures),
+        feed("/calendar/events.ics", f"{name}: events", events=cal.events),
+        feed("/calendar/meetings.ics", f"{name}: meetings", series=series),
+        feed("/calendar/closures.ics", f"{name}: office closures", closures=cal.closures),
+    ]
+    for tag in site.tags:
+        if tag.events or tag.series:
+            out.append(feed(f"{tag.url}calendar.ics", f"{name}: {tag.name}", events=tag.events, series=tag.series))
+    for event in cal.events:
+        out.append(Output(f"events/{event.slug}/event.ics", event_ics(event, config, now, url_of), kind="feed"))
     return out
 
 
@@ -101,7 +146,13 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     problems += found
     pages, found = read_pages(config, cache)
     problems += found
-    site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future)
+    calendar_data, found = read_calendar(config)
+    problems += found
+    calendar = None
+    if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
+        calendar, found = assemble_calendar(config, calendar_data, now)
+        problems += found
+    site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar)
     problems += found
     if options.strict:
         problems = [replace(p, severity="error") for p in problems]

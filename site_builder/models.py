@@ -68,6 +68,7 @@ class Tag:
     slug: str
     posts: tuple[Post, ...] = ()
     events: tuple = ()  # calendar Events carrying this tag
+    series: tuple = ()  # calendar MeetingSeries carrying this tag
 
     @property
     def url(self) -> str:

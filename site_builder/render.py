@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -16,6 +16,9 @@ import jinja2
 from markupsafe import Markup
 
 from site_builder.assemble import Site
+from site_builder.calendar.model import Event
+from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
+                                        event_url, subscribe_links)
 from site_builder.cache import Fingerprinter, PageMemo, digest, tree_digest, version_key
 from site_builder.models import Output, Page, Post
 from site_builder.textutil import plain_text, slugify, truncate
@@ -51,6 +54,24 @@ def fmt_time_range(start: datetime, end: datetime) -> str:
     if a[-2:] == b[-2:] and a not in ("noon",) and b not in ("noon",):
         a = a[:-3]
     return f"{a}–{b}"
+
+
+def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False, tz: Any = None) -> str:
+    """"Tue, Jan 7, 2025 · 6:30–7:30 pm" in the site's timezone; all-day: "Thu, Mar 18 – Fri, Mar 19, 2027"."""
+    if all_day:
+        last = (end - timedelta(days=1)).date() if end else start.date()
+        first = start.date()
+        if last <= first:
+            return fmt_date(first)
+        return f"{fmt_date(first, year=first.year != last.year)} – {fmt_date(last)}"
+    if tz is not None:
+        start = start.astimezone(tz)
+        end = end.astimezone(tz) if end else None
+    if end is None:
+        return f"{fmt_date(start)} · {fmt_time(start)}"
+    if end.date() != start.date():
+        return f"{fmt_date(start)} · {fmt_time(start)} – {fmt_date(end)} · {fmt_time(end)}"
+    return f"{fmt_date(start)} · {fmt_time_range(start, end)}"
 
 
 def iso(value: date | datetime) -> str:
@@ -91,6 +112,11 @@ class Renderer:
 
     def body(self, item: Post | Page) -> Markup:
         return Markup(self.html_of.get(item.source, ""))
+
+    def describe(self, item: Any) -> Markup:
+        """The rendered Markdown description of a calendar Event or MeetingSeries."""
+        kind = "event" if isinstance(item, Event) else "meeting"
+        return Markup(self.html_of.get(f"{kind}:{item.id}", ""))
 
 
 @dataclass(frozen=True)
@@ -138,6 +164,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinj
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
                        month_name=lambda m: MONTH_NAMES[m - 1])
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
+    env.filters["local"] = lambda value: value.astimezone(config.tz)
+    env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
     env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url)
     if extra_globals:
         env.globals.update(extra_globals)
@@ -170,11 +198,14 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     """Every HTML page of the news/pages part of the site."""
     env = make_env(site, extra_globals)
     r = Renderer(site, env, html_of, memo)
-    env.globals.update(summary=r.summary, body=r.body)
+    env.globals.update(summary=r.summary, body=r.body, describe=r.describe)
     config = site.config
     out: list[Output] = []
 
-    out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page]))
+    cal = site.calendar
+    out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page],
+                      coming_up=cal.coming_up if cal else (), next_closure=cal.next_closure if cal else None,
+                      feeds=subscribe_links(config, "/calendar.ics") if cal else None))
     chunks = paginate(site.posts, config.posts_per_page)
     for number, chunk in enumerate(chunks, start=1):
         pager = {
@@ -192,8 +223,38 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
         out.append(r.page(to_file(page.url), "page.html", page=page))
     out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))
     for tag in site.tags:
-        out.append(r.page(to_file(tag.url), "tag.html", tag=tag))
+        has_calendar = bool(tag.events or tag.series)
+        out.append(r.page(to_file(tag.url), "tag.html", tag=tag,
+                          upcoming=tuple(e for e in tag.events if e.end > site.now),
+                          past=tuple(reversed([e for e in tag.events if e.end <= site.now])),
+                          feeds=subscribe_links(config, f"{tag.url}calendar.ics") if has_calendar else None))
     out.append(r.page("404.html", "404.html"))
+    if cal is not None:
+        out.extend(render_calendar_pages(r, cal))
     if extra:
         out.extend(extra(r))
+    return out
+
+
+def render_calendar_pages(r: Renderer, cal: CalendarSite) -> list[Output]:
+    """/events/, /events/<slug>/, /meetings/, /closures/, /calendar/ and /calendar/YYYY/MM/."""
+    config = r.site.config
+    out = [
+        r.page(to_file("/events/"), "events.html", upcoming=cal.upcoming, past=cal.past,
+               feeds=subscribe_links(config, "/calendar/events.ics"), all_feeds=subscribe_links(config, "/calendar.ics")),
+        r.page(to_file("/meetings/"), "meetings.html", series=cal.series,
+               feeds=subscribe_links(config, "/calendar/meetings.ics")),
+        r.page(to_file("/closures/"), "closures.html", years=cal.closures_by_year, next_closure=cal.next_closure,
+               feeds=subscribe_links(config, "/calendar/closures.ics")),
+        r.page(to_file("/calendar/"), "calendar_index.html", months=tuple((m.year, m.month, m.url) for m in cal.months),
+               current=current_month_url(cal), feeds=subscribe_links(config, "/calendar.ics")),
+    ]
+    for event in cal.events:
+        text = plain_text(str(r.describe(event)))
+        out.append(r.page(to_file(event_url(event)), "event.html", event=event,
+                          json_ld=event_json_ld(config, event, text),
+                          add=add_to_calendar_links(config, event, text),
+                          ics=config.url(f"{event_url(event)}event.ics")))
+    for month in cal.months:
+        out.append(r.page(to_file(month.url), "month.html", month=month))
     return out

@@ -1,0 +1,306 @@
+"""The calendar part of the site, assembled: what is upcoming, what happened, month grids.
+
+Pure values computed from the calendar data, the config and "now"; no I/O.  The HTML
+templates and the feeds read these; nothing here renders.
+"""
+
+from __future__ import annotations
+
+import calendar as pycal
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import quote, urlencode
+
+from site_builder.calendar.closures import closure_conflicts, resolve_closures
+from site_builder.calendar.model import CalendarData, Closure, Event, MeetingSeries, Occurrence
+from site_builder.calendar.recurrence import expand_series
+from site_builder.config import SiteConfig
+from site_builder.errors import Problem
+
+UPCOMING_PER_SERIES = 6
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry on a day of the calendar: an event, a meeting occurrence or a closure."""
+
+    kind: str  # event | meeting | closure
+    title: str
+    start: datetime | None  # None for all-day entries
+    end: datetime | None
+    day: date
+    url: str
+    status: str = "scheduled"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    series: MeetingSeries
+    upcoming: tuple[Occurrence, ...]  # the next few, changes and cancellations included
+    changes: tuple[Occurrence, ...]  # upcoming occurrences that differ from the plain rule
+
+    @property
+    def url(self) -> str:
+        return f"/meetings/#{self.series.slug}"
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    weeks: tuple[tuple[tuple[date | None, tuple[Item, ...]], ...], ...]  # Monday-first weeks of (day, items)
+    prev: str | None
+    next: str | None
+
+    @property
+    def url(self) -> str:
+        return month_url(self.year, self.month)
+
+
+@dataclass(frozen=True)
+class Feed:
+    path: str  # site path of the .ics
+    title: str
+
+
+@dataclass(frozen=True)
+class CalendarSite:
+    events: tuple[Event, ...]  # all, by start
+    upcoming: tuple[Event, ...]  # not yet ended, soonest first
+    past: tuple[Event, ...]  # ended, most recent first
+    series: tuple[SeriesView, ...]
+    closures: tuple[Closure, ...]  # by observed date
+    closures_by_year: tuple[tuple[int, tuple[Closure, ...]], ...]
+    next_closure: Closure | None
+    coming_up: tuple[Item, ...]  # next events and meetings for the home page
+    months: tuple[Month, ...]
+    today: date
+
+    def closure_for(self, day: date) -> tuple[Closure, ...]:
+        return tuple(c for c in self.closures if c.observed == day)
+
+
+def event_url(event: Event) -> str:
+    return f"/events/{event.slug}/"
+
+
+def month_url(year: int, month: int) -> str:
+    return f"/calendar/{year:04d}/{month:02d}/"
+
+
+def _occurrence_item(series: MeetingSeries, occ: Occurrence) -> Item:
+    return Item("meeting", occ.title, occ.start, occ.end, occ.start.date(), f"/meetings/#{series.slug}",
+                occ.status, occ.note)
+
+
+def _event_items(event: Event) -> list[Item]:
+    """An event spanning several days appears on each of them."""
+    items = []
+    last = (event.end - timedelta(microseconds=1)).date() if event.all_day else event.end.date()
+    day = event.start.date()
+    while day <= last:
+        items.append(Item("event", event.title, None if event.all_day else event.start,
+                          None if event.all_day else event.end, day, event_url(event), event.status))
+        day += timedelta(days=1)
+    return items
+
+
+def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> tuple[CalendarSite, list[Problem]]:
+    tz = config.tz
+    local_now = now.astimezone(tz)
+    today = local_now.date()
+    cal = config.calendar
+    problems: list[Problem] = []
+    closures = tuple(sorted(resolve_closures(data.closure_rules, cal), key=lambda c: (c.observed, c.id)))
+    rules = {r.id: r for r in data.closure_rules}
+    for a, b in closure_conflicts(closures):
+        rule = rules.get(b.id)
+        problems.append(Problem(getattr(rule, "source", "content/calendar"), getattr(rule, "line", 1), "when",
+                                f"{a.name} and {b.name} are both observed on {b.observed.isoformat()}", "warning"))
+
+    events = tuple(sorted(data.events, key=lambda e: (e.start, e.id)))
+    upcoming = tuple(e for e in events if e.end > now)
+    past = tuple(sorted((e for e in events if e.end <= now), key=lambda e: (e.start, e.id), reverse=True))
+
+    first = date(cal.first_year, 1, 1)
+    last = date(cal.last_year, 12, 31)
+    for e in events:
+        first, last = min(first, e.start.date()), max(last, e.end.date())
+    window_end = last + timedelta(days=1)
+
+    views, all_occurrences = [], []
+    for series in sorted(data.series, key=lambda s: (s.dtstart, s.id)):
+        occurrences = expand_series(series, closures, start=first, end=window_end)
+        all_occurrences += [(series, o) for o in occurrences]
+        coming = tuple(o for o in occurrences if o.end > now)
+        views.append(SeriesView(series, coming[:UPCOMING_PER_SERIES],
+                                tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES]))
+
+    by_day: dict[date, list[Item]] = {}
+    for e in events:
+        for item in _event_items(e):
+            by_day.setdefault(item.day, []).append(item)
+    for series, occ in all_occurrences:
+        item = _occurrence_item(series, occ)
+        by_day.setdefault(item.day, []).append(item)
+    for c in closures:
+        by_day.setdefault(c.observed, []).append(
+            Item("closure", f"Office closed: {c.name}", None, None, c.observed, "/closures/"))
+
+    def order(item: Item) -> tuple:
+        return (item.kind != "closure", item.start or datetime.min.replace(tzinfo=tz), item.title)
+
+    month_keys = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        month_keys.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    months = []
+    for i, (y, m) in enumerate(month_keys):
+        weeks = []
+        for week in pycal.Calendar(firstweekday=0).monthdatescalendar(y, m):
+            weeks.append(tuple((d if d.month == m else None, tuple(sorted(by_day.get(d, ()), key=order)) if d.month == m else ())
+                               for d in week))
+        months.append(Month(y, m, tuple(weeks),
+                            month_url(*month_keys[i - 1]) if i > 0 else None,
+                            month_url(*month_keys[i + 1]) if i + 1 < len(month_keys) else None))
+
+    coming_up = sorted(
+        [Item("event", e.title, None if e.all_day else e.start, None if e.all_day else e.end, e.start.date(),
+              event_url(e), e.status) for e in upcoming]
+        + [_occurrence_item(s, o) for s, o in all_occurrences if o.end > now],
+        key=lambda i: (i.day, i.start or datetime.combine(i.day, time.min, tzinfo=tz), i.title),
+    )
+    years: dict[int, list[Closure]] = {}
+    for c in closures:
+        years.setdefault(c.observed.year, []).append(c)
+    site = CalendarSite(
+        events=events,
+        upcoming=upcoming,
+        past=past,
+        series=tuple(views),
+        closures=closures,
+        closures_by_year=tuple((year, tuple(items)) for year, items in sorted(years.items())),
+        next_closure=next((c for c in closures if c.observed >= today), None),
+        coming_up=tuple(coming_up[: cal.home_events]),
+        months=tuple(months),
+        today=today,
+    )
+    return site, problems
+
+
+def current_month_url(site: CalendarSite) -> str | None:
+    if not site.months:
+        return None
+    key = (site.today.year, site.today.month)
+    for month in site.months:
+        if (month.year, month.month) == key:
+            return month.url
+    return site.months[0].url if key < (site.months[0].year, site.months[0].month) else site.months[-1].url
+
+
+# -- links to calendar apps ----------------------------------------------------------------
+def subscribe_links(config: SiteConfig, path: str) -> dict[str, str]:
+    """webcal://, Google Calendar (cid=) and Outlook "add from web" links for a feed."""
+    https = config.abs_url(path)
+    webcal = "webcal://" + https.split("://", 1)[1]
+    name = config.calendar.name or config.title
+    return {
+        "ics": config.url(path),
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + urlencode({"url": https, "name": name}),
+    }
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def add_to_calendar_links(config: SiteConfig, event: Event, details: str) -> dict[str, str]:
+    """One-event "Add to Google Calendar" and "Add to Outlook" links."""
+    location = event.venue.text if event.venue else event.online_url
+    page = config.abs_url(event_url(event))
+    body = (details + "\n\n" + page).strip()
+    if event.all_day:
+        dates = f"{event.start.strftime('%Y%m%d')}/{event.end.strftime('%Y%m%d')}"
+        start_iso, end_iso = event.start.date().isoformat(), event.end.date().isoformat()
+    else:
+        dates = f"{_utc_stamp(event.start)}/{_utc_stamp(event.end)}"
+        start_iso, end_iso = event.start.isoformat(), event.end.isoformat()
+    google = "https://calendar.google.com/calendar/render?" + urlencode(
+        {"action": "TEMPLATE", "text": event.title, "dates": dates, "details": body, "location": location,
+         "ctz": event.timezone}, quote_via=quote)
+    outlook_params = {"path": "/calendar/action/compose", "rru": "addevent", "subject": event.title,
+                      "startdt": start_iso, "enddt": end_iso, "body": body, "location": location}
+    if event.all_day:
+        outlook_params["allday"] = "true"
+    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(outlook_params, quote_via=quote)
+    return {"google": google, "outlook": outlook}
+
+
+# -- schema.org ----------------------------------------------------------------------------
+_MODES = {
+    "in-person": "https://schema.org/OfflineEventAttendanceMode",
+    "online": "https://schema.org/OnlineEventAttendanceMode",
+    "hybrid": "https://schema.org/MixedEventAttendanceMode",
+}
+_STATUS = {
+    "scheduled": "https://schema.org/EventScheduled",
+    "cancelled": "https://schema.org/EventCancelled",
+    "postponed": "https://schema.org/EventPostponed",
+}
+
+
+def postal_address(address: str) -> dict:
+    """"710 Olive Street, Saint Paul, MN 55101" → a schema.org PostalAddress (best effort)."""
+    parts = [p.strip() for p in address.split(",") if p.strip()]
+    result: dict = {"@type": "PostalAddress"}
+    if parts and (m := re.fullmatch(r"([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?", parts[-1])):
+        result["addressRegion"] = m.group(1)
+        if m.group(2):
+            result["postalCode"] = m.group(2)
+        parts = parts[:-1]
+    if len(parts) >= 2:
+        result["addressLocality"] = parts[-1]
+        result["streetAddress"] = ", ".join(parts[:-1])
+    elif parts:
+        result["addressLocality" if "addressRegion" in result else "streetAddress"] = parts[0]
+    return result
+
+
+def _iso(event: Event, value: datetime) -> str:
+    return value.date().isoformat() if event.all_day else value.isoformat()
+
+
+def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
+    """schema.org Event for the event page; startDate is the same instant as the .ics DTSTART."""
+    locations: list[dict] = []
+    if event.venue and event.attendance in ("in-person", "hybrid"):
+        place: dict = {"@type": "Place", "name": event.venue.name}
+        if event.venue.address:
+            place["address"] = postal_address(event.venue.address)
+        locations.append(place)
+    if event.online_url and event.attendance in ("online", "hybrid"):
+        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "startDate": _iso(event, event.start),
+        "endDate": _iso(event, event.end - timedelta(days=1) if event.all_day else event.end),
+        "eventStatus": _STATUS[event.status],
+        "eventAttendanceMode": _MODES[event.attendance],
+        "url": config.abs_url(event_url(event)),
+        "organizer": {"@type": "Organization", "name": config.title, "url": config.base_url},
+    }
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+    if description:
+        data["description"] = description
+    if event.registration_url:
+        data["offers"] = {"@type": "Offer", "url": event.registration_url, "price": "0", "priceCurrency": "USD",
+                          "availability": "https://schema.org/InStock"}
+    return data
