@@ -159,7 +159,8 @@ def write_site(outputs: Sequence[Output], output_dir: Path) -> WriteReport:
     removed = len(existing - {o.path for o in outputs})
     same = [_is_same(out, output_dir) for out in outputs]
     if removed == 0 and all(same) and len(existing) == len(outputs):
-        return WriteReport(written=0, unchanged=len(outputs), removed=0)  # nothing to do: output/ untouched
+        os.utime(output_dir)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
+        return WriteReport(written=0, unchanged=len(outputs), removed=0)
     staging = parent / f".{output_dir.name}.staging-{os.getpid()}"
     staging.mkdir()
     try:
