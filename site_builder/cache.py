@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pickle
 import sqlite3
 import sys
@@ -34,8 +35,12 @@ def digest(*parts: str | bytes) -> str:
 
 
 def version_key() -> str:
+    """Everything about the program that could change a cached value: versions, and a hash of
+    site_builder's own code (so a development checkout never trusts entries an older edit made)."""
     libs = " ".join(f"{name} {metadata.version(name)}" for name in ("markdown", "jinja2", "icalendar"))
-    return f"site_builder {__version__} schema {SCHEMA} python {sys.version_info[0]}.{sys.version_info[1]} {libs}"
+    package = Path(__file__).parent
+    code = digest(*(p.read_bytes() for p in sorted(package.rglob("*.py"))))
+    return f"site_builder {__version__} schema {SCHEMA} code {code[:16]} python {sys.version_info[0]}.{sys.version_info[1]} {libs}"
 
 
 def tree_digest(*folders: Path) -> str:
@@ -62,6 +67,9 @@ class Fingerprinter:
         hit = self._memo.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
+        own = getattr(value, "fingerprint", None)
+        if isinstance(own, str) and own:
+            return own  # e.g. a Post: a pure function of the source bytes its fingerprint hashes
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             parts = [type(value).__qualname__] + [
                 f"{f.name}={self(getattr(value, f.name))}" for f in dataclasses.fields(value)
@@ -189,18 +197,23 @@ class PageMemo:
         return digest(self.base_key, template, *(f"{k}={self.fingerprint(v)}" for k, v in sorted(context.items())))
 
     def reuse(self, path: str, key: str) -> str | None:
-        """The existing output file to reuse for `path`, or None when it must be rendered."""
+        """The existing output file to reuse for `path`, or None when it must be rendered.
+
+        The file must still be what this memo wrote: the same size, mtime and inode as recorded
+        after the last successful build, or failing that, the same bytes (hash)."""
         before = self.previous.get(path)
         if before is None or before[0] != key:
             return None
         existing = self.output_dir / path
         try:
-            data = existing.read_bytes()
+            if len(before) > 2 and before[2] != _signature(existing):
+                if digest(existing.read_bytes()) != before[1]:
+                    return None
+            elif len(before) <= 2 and digest(existing.read_bytes()) != before[1]:
+                return None
         except OSError:
             return None
-        if digest(data) != before[1]:
-            return None
-        self.current[path] = before
+        self.current[path] = before[:2]
         self.reused += 1
         return str(existing)
 
@@ -209,5 +222,17 @@ class PageMemo:
 
     def commit(self) -> None:
         """Call only after the output was written: the memo then describes output/ exactly."""
-        if self.cache is not None:
-            self.cache.put_many("pages", {self.slot: self.current})
+        if self.cache is None:
+            return
+        signed = {}
+        for path, (key, hashed) in self.current.items():
+            try:
+                signed[path] = (key, hashed, _signature(self.output_dir / path))
+            except OSError:
+                signed[path] = (key, hashed)
+        self.cache.put_many("pages", {self.slot: signed})
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ino)

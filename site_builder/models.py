@@ -39,6 +39,7 @@ class Post:
     image: str = ""
     draft: bool = False
     extra: Mapping = field(default_factory=lambda: EMPTY)  # unknown front matter keys (also warned about)
+    fingerprint: str = field(default="", compare=False, repr=False)  # hash of the source bytes it was read from
 
     @property
     def url(self) -> str:
@@ -56,6 +57,7 @@ class Page:
     draft: bool = False
     updated: datetime | None = None
     extra: Mapping = field(default_factory=lambda: EMPTY)
+    fingerprint: str = field(default="", compare=False, repr=False)
 
     @property
     def url(self) -> str:
