@@ -1,0 +1,167 @@
+"""Incremental builds (with the cache) must equal clean builds byte for byte, whatever changed.
+
+Random sequences of add / edit / retag / delete / template change / config change / calendar
+edit, each followed by an incremental build compared with a clean build of the same sources.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import build
+from site_builder.config import load_config
+from tests.conftest import tree_bytes, write_site
+
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
+TAGS = ["kaiser", "allina", "healthpartners", "strike", "picket"]
+CONFIG = "title: Inc Local\nbase_url: https://example.org/local12/\nposts_per_page: {per_page}\n"
+
+
+def post_text(rng: random.Random, n: int, tags: list[str]) -> str:
+    day = rng.randint(1, 28)
+    body = "\n\n".join(f"## Part {i}\n\nWords {rng.random():.6f} [home](/news/)" for i in range(rng.randint(1, 3)))
+    return f"---\ntitle: Post {n} v{rng.randint(0, 999)}\ndate: 2026-0{rng.randint(1, 9)}-{day:02d}\ntags: [{', '.join(tags)}]\n---\n{body}\n"
+
+
+def events_text(rng: random.Random) -> str:
+    hour = rng.randint(8, 18)
+    return (f"events:\n  - id: rally\n    title: Rally {rng.randint(0, 99)}\n    start: 2026-12-0{rng.randint(1, 9)} {hour}:00\n"
+            f"    duration: 1 hour\n    tags: [{rng.choice(TAGS)}]\n"
+            "meetings:\n  - id: board\n    title: Board\n    repeat: first Wednesday monthly\n    time: 6:00 pm\n"
+            "    duration: 1 hour\n    from: 2026-01-01\n    until: 2027-06-30\n    online_url: https://zoom.us/j/1\n"
+            "closures:\n  - id: xmas\n    name: Christmas Day\n    when: December 25\n")
+
+
+class Site:
+    def __init__(self, root: Path, rng: random.Random):
+        self.root, self.rng = root, rng
+        self.posts: dict[str, list[str]] = {}
+        self.counter = 0
+        write_site(root, {"config.yaml": CONFIG.format(per_page=3), "content/calendar/cal.yaml": events_text(rng)})
+        for _ in range(6):
+            self.add()
+
+    def path(self, slug: str) -> Path:
+        return self.root / "content/posts" / f"{slug}.md"
+
+    def add(self) -> None:
+        self.counter += 1
+        slug = f"p{self.counter}"
+        tags = self.rng.sample(TAGS, self.rng.randint(0, 2))
+        self.posts[slug] = tags
+        self.path(slug).parent.mkdir(parents=True, exist_ok=True)
+        self.path(slug).write_text(post_text(self.rng, self.counter, tags))
+
+    def edit(self) -> None:
+        slug = self.rng.choice(sorted(self.posts))
+        self.path(slug).write_text(post_text(self.rng, int(slug[1:]), self.posts[slug]))
+
+    def retag(self) -> None:
+        slug = self.rng.choice(sorted(self.posts))
+        text = self.path(slug).read_text()
+        old = f"tags: [{', '.join(self.posts[slug])}]"
+        self.posts[slug] = self.rng.sample(TAGS, self.rng.randint(0, 3))
+        self.path(slug).write_text(text.replace(old, f"tags: [{', '.join(self.posts[slug])}]"))
+
+    def delete(self) -> None:
+        if len(self.posts) > 2:
+            slug = self.rng.choice(sorted(self.posts))
+            del self.posts[slug]
+            self.path(slug).unlink()
+
+    def template(self) -> None:
+        target = self.root / "templates/partials/footer.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"<p>Footer {self.rng.randint(0, 999)} <a href=\"{{{{ url('/news/') }}}}\">News</a></p>\n")
+
+    def config(self) -> None:
+        (self.root / "config.yaml").write_text(CONFIG.format(per_page=self.rng.randint(2, 5)))
+
+    def calendar(self) -> None:
+        (self.root / "content/calendar/cal.yaml").write_text(events_text(self.rng))
+
+    def touch(self) -> None:  # same bytes, new mtime: nothing may change
+        slug = self.rng.choice(sorted(self.posts))
+        self.path(slug).write_bytes(self.path(slug).read_bytes())
+
+
+OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch"]
+
+
+def incremental_and_clean(site: Site, tmp: Path, step: int) -> tuple[dict, dict]:
+    config = load_config(site.root / "config.yaml")
+    build(config, NOW, output_dir=site.root / "output")
+    clean = tmp / f"clean-{step}"
+    build(config, NOW, output_dir=clean, use_cache=False)
+    return tree_bytes(site.root / "output"), tree_bytes(clean)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_change_sequences(tmp_path, seed):
+    rng = random.Random(seed)
+    site = Site(tmp_path / "site", rng)
+    incremental, clean = incremental_and_clean(site, tmp_path, 0)
+    assert incremental == clean
+    for step in range(1, 9):
+        operation = rng.choice(OPERATIONS)
+        getattr(site, operation)()
+        incremental, clean = incremental_and_clean(site, tmp_path, step)
+        assert incremental.keys() == clean.keys(), f"seed {seed} step {step}: {operation}"
+        differing = [p for p in clean if incremental[p] != clean[p]]
+        assert differing == [], f"seed {seed} step {step}: {operation}"
+
+
+def test_every_operation_once(tmp_path):
+    rng = random.Random(99)
+    site = Site(tmp_path / "site", rng)
+    incremental_and_clean(site, tmp_path, 0)
+    for step, operation in enumerate(OPERATIONS, 1):
+        getattr(site, operation)()
+        incremental, clean = incremental_and_clean(site, tmp_path, step)
+        assert incremental == clean, operation
+
+
+def test_unchanged_pages_are_reused_not_rerendered(tmp_path):
+    site = Site(tmp_path / "site", random.Random(5))
+    config = load_config(site.root / "config.yaml")
+    build(config, NOW)
+    report = build(config, NOW)
+    assert report.written == 0 and report.removed == 0
+    site.edit()
+    report = build(config, NOW)
+    assert 0 < report.written < report.unchanged
+
+
+def test_corrupted_cache_is_discarded_with_a_warning(tmp_path, scratch, build):
+    root = scratch({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText\n"})
+    assert build(root).code == 0
+    before = tree_bytes(root / "output")
+    cache = root / ".cache/build.sqlite"
+    for extra in root.glob(".cache/build.sqlite-*"):
+        extra.unlink()
+    cache.write_bytes(b"this is not a database" * 100)
+    run = build(root)
+    assert run.code == 0
+    assert "unreadable cache" in run.err and "discarded and rebuilt" in run.err
+    assert tree_bytes(root / "output") == before
+
+
+def test_cache_from_another_version_is_not_trusted(tmp_path, scratch, build):
+    root = scratch({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText\n"})
+    assert build(root).code == 0
+    db = sqlite3.connect(root / ".cache/build.sqlite")
+    db.execute("UPDATE meta SET value = 'site_builder 0.0.1 schema 0' WHERE key = 'version'")
+    # poison every cached value: if any were trusted, the output would change
+    db.execute("UPDATE entries SET value = ?", (b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00\x8c\x01X\x94.",))
+    db.commit()
+    db.close()
+    before = tree_bytes(root / "output")
+    run = build(root)
+    assert run.code == 0
+    assert "cache made by 'site_builder 0.0.1 schema 0'; discarded and rebuilt" in run.err
+    assert tree_bytes(root / "output") == before
