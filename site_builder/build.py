@@ -73,7 +73,8 @@ def markdown_sources(site: Site) -> dict[str, str]:
     return texts
 
 
-def _render_markdown(site: Site, cache: BuildCache | None) -> dict[str, str]:
+def _render_markdown(site: Site, cache: BuildCache | None,
+                     progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
     """name → HTML; Markdown already rendered with the same text and settings comes from the cache."""
     config = site.config
     settings = f"{config.base_path}|{config.raw_html}"
@@ -81,7 +82,7 @@ def _render_markdown(site: Site, cache: BuildCache | None) -> dict[str, str]:
     keys = {name: digest(settings, text) for name, text in texts.items()}
     known = cache.get_many("md", keys.values()) if cache else {}
     missing = {key: texts[name] for name, key in keys.items() if key not in known}
-    fresh = render_many(missing, config.base_path, config.raw_html)
+    fresh = render_many(missing, config.base_path, config.raw_html, progress=progress)
     if cache:
         cache.put_many("md", fresh)
     html = {**known, **fresh}
@@ -134,7 +135,8 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer) -> list[Output]:
 
 
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
-         cache: BuildCache | None = None, output_dir: Path | None = None) -> Plan:
+         cache: BuildCache | None = None, output_dir: Path | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Plan:
     """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
 
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
@@ -159,7 +161,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
-    html_of = _render_markdown(site, cache)
+    html_of = _render_markdown(site, cache, progress)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r), memo=memo)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
@@ -178,6 +180,7 @@ def build(
     output_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
     use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildReport:
     started = time.perf_counter()
     target = (Path(output_dir) if output_dir else config.output_path).resolve()
@@ -185,7 +188,7 @@ def build(
     with build_lock(target, on_wait):
         cache = BuildCache(config.root / ".cache").open() if use_cache else None
         try:
-            result = plan(config, now, options, cache=cache, output_dir=target)
+            result = plan(config, now, options, cache=cache, output_dir=target, progress=progress)
             report = write_site(result.outputs, target)
             if result.memo:
                 result.memo.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -12,6 +13,29 @@ from site_builder.build import BuildOptions, build
 from site_builder.clock import build_time
 from site_builder.config import load_config
 from site_builder.errors import BuildFailed, SiteError
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """A progress bar for Markdown rendering on a terminal; nothing when output is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("Rendering Markdown", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=None) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total < 200:  # short builds: no bar flashing by
+                return
+            if task is None:
+                task = bar.add_task("markdown", total=total)
+            bar.update(task, completed=done)
+
+        yield update
 
 
 def _print_problems(problems) -> None:
@@ -38,13 +62,15 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
                   strict: bool) -> None:
     """Build the site into output/ (replaced whole, only when the build succeeds)."""
     config = load_config(config_path, strict=strict, base_url=base_url)
-    report = build(
-        config,
-        build_time(),
-        BuildOptions(drafts=drafts, future=future, strict=strict),
-        output_dir=output_dir,
-        on_wait=lambda: click.echo("Another build of this site is running; waiting for it to finish…", err=True),
-    )
+    with _progress_bar() as progress:
+        report = build(
+            config,
+            build_time(),
+            BuildOptions(drafts=drafts, future=future, strict=strict),
+            output_dir=output_dir,
+            on_wait=lambda: click.echo("Another build of this site is running; waiting for it to finish…", err=True),
+            progress=progress,
+        )
     _print_problems(report.warnings)
     click.echo(
         f"Built {report.pages} pages into {report.output_dir}: {report.written} files written, "
@@ -181,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except SiteError as exc:
         click.echo(f"error: {exc}", err=True)
+        return 1
+    except OSError as exc:  # the writer reports its own; this is for anything else (cache, lock folder)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
         return 1
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
