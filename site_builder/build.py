@@ -181,20 +181,29 @@ def build(
     on_wait: Callable[[], None] | None = None,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    cache: BuildCache | None = None,
 ) -> BuildReport:
+    """Plan and write the site.  `cache`: a long-lived, already open BuildCache (serve keeps one
+    across rebuilds); by default one is opened in `.cache/` for this build and closed after."""
     started = time.perf_counter()
     target = (Path(output_dir) if output_dir else config.output_path).resolve()
     _refuse_dangerous_output(config, target)
     with build_lock(target, on_wait):
-        cache = BuildCache(config.root / ".cache").open() if use_cache else None
+        own_cache = cache is None and use_cache
+        if own_cache:
+            cache = BuildCache(config.root / ".cache").open()
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress)
             report = write_site(result.outputs, target)
             if result.memo:
                 result.memo.commit()
+            if cache is not None:
+                cache.prune_untouched(("doc", "md"))
         finally:
-            if cache:
-                cache.close()
+            if cache is not None:
+                cache.touched = {}
+                if own_cache:
+                    cache.close()
     return BuildReport(
         output_dir=target,
         pages=sum(1 for o in result.outputs if o.path.endswith(".html")),

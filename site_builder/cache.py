@@ -95,6 +95,10 @@ class BuildCache:
         self.path = self.folder / "build.sqlite"
         self.db: sqlite3.Connection | None = None
         self.warnings: list[str] = []
+        # Values already loaded or stored by this process: a long-lived cache (serve) skips
+        # SQLite and unpickling for them on every rebuild.
+        self.memory: dict[str, dict[str, Any]] = {}
+        self.touched: dict[str, set[str]] = {}  # keys used by the current build, for prune_untouched
 
     def open(self) -> "BuildCache":
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -121,7 +125,7 @@ class BuildCache:
         return self
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -135,28 +139,46 @@ class BuildCache:
 
     def get_many(self, ns: str, keys: Iterable[str]) -> dict[str, Any]:
         """Values for the keys present; an entry that fails to unpickle counts as missing."""
-        if self.db is None:
-            return {}
         keys = list(dict.fromkeys(keys))
-        found: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        self.touched.setdefault(ns, set()).update(keys)
+        memory = self.memory.setdefault(ns, {})
+        found = {k: memory[k] for k in keys if k in memory}
+        missing = [k for k in keys if k not in found]
+        if self.db is None or not missing:
+            return found
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})", (ns, *chunk))
             for key, blob in rows:
                 try:
-                    found[key] = pickle.loads(blob)
+                    found[key] = memory[key] = pickle.loads(blob)
                 except Exception:  # a damaged entry is a miss, never a crash
                     continue
         return found
 
     def put_many(self, ns: str, items: dict[str, Any]) -> None:
-        if self.db is None or not items:
+        if not items:
+            return
+        self.touched.setdefault(ns, set()).update(items)
+        self.memory.setdefault(ns, {}).update(items)
+        if self.db is None:
             return
         rows = [(ns, k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
         self.db.execute("BEGIN")
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
         self.db.execute("COMMIT")
+
+    def prune_untouched(self, namespaces: Iterable[str]) -> None:
+        """After a successful build: forget entries of these namespaces that it did not use,
+        so the cache stays the size of the site, not of its history."""
+        for ns in namespaces:
+            keep = self.touched.get(ns, set())
+            self.prune(ns, keep)
+            memory = self.memory.get(ns, {})
+            for key in [k for k in memory if k not in keep]:
+                del memory[key]
+        self.touched = {}
 
     def prune(self, ns: str, keep: Iterable[str]) -> None:
         """Drop entries of `ns` not in `keep` (keeps the cache the size of the site)."""

@@ -32,6 +32,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from site_builder.build import BuildOptions, build
+from site_builder.cache import BuildCache
 from site_builder.clock import build_time
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
@@ -339,6 +340,7 @@ class Server:
         self.root = config.root
         self.base_path = config.base_path
         self.output_dir = Path(output_dir) if output_dir else self.root / ".cache" / "serve" / "output"
+        self.cache = BuildCache(self.root / ".cache").open()  # kept open: rebuilds reuse what it holds in memory
         self.httpd = _HTTPServer((host, port), self)
         self.host = host
         self.port = self.httpd.server_address[1]
@@ -408,6 +410,7 @@ class Server:
         self.httpd.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.cache.close()
 
     # internals -----------------------------------------------------------------------------------
     def _url_host(self) -> str:
@@ -475,7 +478,7 @@ class Server:
         try:
             config = self._load_config(self.port)
             report = build(config, build_time(), BuildOptions(drafts=True, future=True, strict=self.strict),
-                           output_dir=self.output_dir)
+                           output_dir=self.output_dir, cache=self.cache)
         except BuildFailed as exc:
             self._failed(exc.problems)
             return False
