@@ -37,7 +37,7 @@ def digest(*parts: str | bytes) -> str:
 def version_key() -> str:
     """Everything about the program that could change a cached value: versions, and a hash of
     site_builder's own code (so a development checkout never trusts entries an older edit made)."""
-    libs = " ".join(f"{name} {metadata.version(name)}" for name in ("markdown", "jinja2", "icalendar"))
+    libs = " ".join(f"{name} {metadata.version(name)}" for name in ("markdown", "jinja2", "icalendar", "nh3"))
     package = Path(__file__).parent
     code = digest(*(p.read_bytes() for p in sorted(package.rglob("*.py"))))
     return f"site_builder {__version__} schema {SCHEMA} code {code[:16]} python {sys.version_info[0]}.{sys.version_info[1]} {libs}"

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from site_builder.errors import ConfigError, ContentError, Problem
+from site_builder.textutil import RAW_HTML_MODES, unsafe_url
+from site_builder.readers.source import decode_source
 from site_builder.yamlutil import YMap, load_yaml
 
 CONFIG_NAME = "config.yaml"
@@ -57,7 +59,7 @@ class SiteConfig:
     posts_per_page: int = 10
     feed_items: int = 20
     summary_length: int = 280
-    raw_html: str = "allow"  # allow | escape
+    raw_html: str = "allow"  # allow | sanitize | escape
     output_dir: str = "output"
     menu: tuple[MenuItem, ...] = ()
     theme: ThemeConfig = field(default_factory=ThemeConfig)
@@ -191,6 +193,15 @@ def _base_url(value: str) -> str | None:
     return None
 
 
+def _link(value: str) -> str | None:
+    """A menu link, logo or stylesheet: a site path, a relative path or an http(s)/mailto address."""
+    if unsafe_url(value):
+        return f"{value!r} is refused: javascript:, data: and vbscript: addresses are not allowed"
+    if re.search(r"[\x00-\x1f\x7f<>\"]", value):
+        return f"{value!r} contains a control character, <, > or a double quote"
+    return None
+
+
 def load_config(path: Path, strict: bool = False, base_url: str | None = None) -> SiteConfig:
     """Read and validate config.yaml; raise ConfigError listing every problem."""
     path = Path(path)
@@ -198,11 +209,13 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         path = path / CONFIG_NAME
     display = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_source(path.read_bytes(), display)
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), 1, "", "config file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(display, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
+    except ContentError as exc:
+        raise ConfigError([exc.problem]) from None
     try:
         data = load_yaml(text, display)
     except ContentError as exc:
@@ -232,6 +245,9 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         if not isinstance(item, YMap) or not isinstance(item.get("title"), str) or not isinstance(item.get("url"), str):
             problems.append(Problem(display, line, f"menu[{i}]", "each menu entry needs a title and a url (strings)"))
             continue
+        if msg := _link(item["url"]):
+            problems.append(Problem(display, item.line_of("url"), f"menu[{i}].url", msg))
+            continue
         extra = set(item) - {"title", "url"}
         for key in sorted(extra):
             problems.append(Problem(display, item.line_of(key), f"menu[{i}].{key}", "unknown key (ignored)", "warning"))
@@ -242,11 +258,13 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     for i, item in enumerate(css):
         if not isinstance(item, str):
             problems.append(Problem(display, css.line_of(i), f"theme.extra_css[{i}]", "must be a string path"))
+        elif msg := _link(item):
+            problems.append(Problem(display, css.line_of(i), f"theme.extra_css[{i}]", msg))
     theme = ThemeConfig(
-        logo=th.get("logo", str, ""),
+        logo=th.get("logo", str, "", _link),
         primary_color=th.get("primary_color", str, ThemeConfig.primary_color, _color),
         accent_color=th.get("accent_color", str, ThemeConfig.accent_color, _color),
-        extra_css=tuple(c for c in css if isinstance(c, str)),
+        extra_css=tuple(c for c in css if isinstance(c, str) and not _link(c)),
     )
 
     cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
@@ -276,7 +294,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         posts_per_page=top.get("posts_per_page", int, 10, _positive),
         feed_items=top.get("feed_items", int, 20, _positive),
         summary_length=top.get("summary_length", int, 280, _positive),
-        raw_html=top.get("raw_html", str, "allow", _one_of("allow", "escape")),
+        raw_html=top.get("raw_html", str, "allow", _one_of(*RAW_HTML_MODES)),
         output_dir=top.get("output_dir", str, "output"),
         menu=tuple(menu_items),
         theme=theme,

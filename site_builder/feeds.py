@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from email.utils import format_datetime
 from typing import Callable, Iterable
@@ -11,17 +12,28 @@ from xml.sax.saxutils import escape, quoteattr
 from site_builder.config import SiteConfig
 from site_builder.models import Output, Post
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot carry, and the C1 controls it discourages (feed readers such as
+# feedparser turn them into Windows-1252 letters: \x80 becomes €): all dropped from feeds.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
 
 
 def xml_text(value: str) -> str:
-    """Escape text for XML, dropping characters XML 1.0 cannot carry."""
-    return escape(_INVALID_XML.sub("", value))
+    """Escape text for XML, dropping characters XML 1.0 cannot carry.
+
+    A carriage return is written as &#13;: a bare one would reach readers as a line feed.
+    `]]>` needs no care: the feeds never use CDATA sections, everything is escaped.
+    """
+    return escape(_INVALID_XML.sub("", value), {"\r": "&#13;"})
 
 
 def xml_attr(value: str) -> str:
-    return quoteattr(_INVALID_XML.sub("", value))
+    return quoteattr(_INVALID_XML.sub("", value), {"\r": "&#13;"})
+
+
+def html_text(value: str) -> str:
+    """Plain text for an element that RSS defines as HTML (<description>): escaped twice in the file."""
+    return xml_text(html.escape(value, quote=False))
 
 
 def absolutize(fragment: str, page_url: str) -> str:
@@ -73,7 +85,7 @@ def rss(
             out.append(f"<dc:creator>{xml_text(post.author)}</dc:creator>")
         for tag in post.tags:
             out.append(f"<category>{xml_text(tag)}</category>")
-        out.append(f"<description>{xml_text(summary(post))}</description>")
+        out.append(f"<description>{html_text(summary(post))}</description>")
         out.append(f"<content:encoded>{xml_text(absolutize(body(post), permalink))}</content:encoded>")
         out.append("</item>")
     out += ["</channel>", "</rss>", ""]

@@ -25,16 +25,10 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from site_builder.textutil import RAW_HTML_MODES, unsafe_url  # noqa: F401  (RAW_HTML_MODES re-exported)
+
 EXTENSIONS = ["extra", "toc", "sane_lists"]
 URL_ATTRS = ("href", "src")
-RAW_HTML_MODES = ("allow", "sanitize", "escape")
-_UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data):", re.IGNORECASE)
-_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")  # browsers skip these inside a scheme
-
-
-def unsafe_url(value: str) -> bool:
-    """True for javascript:, vbscript: and data: addresses, however they are spaced or cased."""
-    return bool(_UNSAFE_SCHEME.match(_IGNORED_IN_SCHEME.sub("", value)))
 
 
 # The sanitize allow-list: nh3's defaults (formatting, lists, tables, images, links) plus the

@@ -9,6 +9,14 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RAW_HTML_MODES = ("allow", "sanitize", "escape")
+_UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data):", re.IGNORECASE)
+_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")  # browsers skip these inside a scheme
+
+
+def unsafe_url(value: str) -> bool:
+    """True for javascript:, vbscript: and data: addresses, however they are spaced or cased."""
+    return bool(_UNSAFE_SCHEME.match(_IGNORED_IN_SCHEME.sub("", value)))
 
 
 def slugify(text: str) -> str:

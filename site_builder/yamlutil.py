@@ -138,6 +138,8 @@ def load_yaml(text: str, path: str, line_offset: int = 0) -> Any:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at where it was opened
         line = (mark.line + 1 if mark else 1) + line_offset
         what = exc.problem or str(exc)
         if exc.context and "duplicate" not in what:

@@ -30,6 +30,8 @@ from site_builder.calendar.model import (
 )
 from site_builder.calendar.recurrence import first_occurrence, original_dates_between, parse_rule
 from site_builder.errors import ContentError, Problem
+from site_builder.textutil import slugify
+from site_builder.readers.source import decode_source, list_sources, reserved_name
 from site_builder.yamlutil import YList, YMap, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
@@ -184,6 +186,8 @@ class _Item:
                 raise ValueError(
                     f"must be lowercase letters, digits and dashes, like strike-vote-2026, got {_describe(value)}"
                 )
+            if reserved_name(value):
+                raise ValueError(f"{value!r} is a reserved device name on Windows; choose another")
             return value
 
         return self.parsed(key, parse, "", required)
@@ -243,9 +247,13 @@ class _Item:
             return ()
         out: list[str] = []
         for i, tag in enumerate(value):
+            line = value.line_of(i) if isinstance(value, YList) else self.line("tags")
             if not isinstance(tag, str) or not tag.strip():
-                line = value.line_of(i) if isinstance(value, YList) else self.line("tags")
                 self.problems.append(Problem(self.path, line, f"{self.field('tags')}[{i}]", "must be a tag name"))
+                self.failed = True
+            elif not slugify(tag) or reserved_name(slugify(tag)):
+                why = "has no letters or digits" if not slugify(tag) else "is a reserved device name on Windows"
+                self.problems.append(Problem(self.path, line, f"{self.field('tags')}[{i}]", f"{tag.strip()!r} {why}"))
                 self.failed = True
             elif (t := tag.strip().lower()) not in out:
                 out.append(t)
@@ -314,7 +322,9 @@ class _Reader:
     # -- files ---------------------------------------------------------------------------
     def read(self) -> CalendarData:
         folder = self.config.content_dir / "calendar"
-        files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+        files = [
+            p for p in list_sources(folder, self.config.root, "*.y*ml") if p.parent == folder and p.suffix in (".yaml", ".yml")
+        ]
         events: list[Event] = []
         series: list[MeetingSeries] = []
         rules: list[ClosureRule] = []
@@ -368,9 +378,9 @@ class _Reader:
 
     def _load(self, file: Path, path: str) -> YMap | None:
         try:
-            data = load_yaml(file.read_text(encoding="utf-8-sig"), path)
-        except UnicodeDecodeError as exc:
-            self.problems.append(Problem(path, 1, "", f"not UTF-8 text ({exc.reason})"))
+            data = load_yaml(decode_source(file.read_bytes(), path), path)
+        except OSError as exc:
+            self.problems.append(Problem(path, 1, "", f"cannot read the file: {exc.strerror or exc}"))
             return None
         except ContentError as exc:
             self.problems.append(exc.problem)

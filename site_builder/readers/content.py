@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Callable, Protocol
 
 from frontmatter.default_handlers import YAMLHandler
@@ -12,8 +14,8 @@ from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
 from site_builder.models import FrozenMap, Page, Post
 from site_builder.cache import digest
-from site_builder.readers.source import decode_source, list_sources, rel
-from site_builder.textutil import SLUG_RE, parse_datetime, slugify
+from site_builder.readers.source import decode_source, list_sources, rel, reserved_name
+from site_builder.textutil import SLUG_RE, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
 class Memo(Protocol):
@@ -102,11 +104,35 @@ class _Meta:
             if value and not SLUG_RE.match(value):
                 self.error("slug", f"{value!r} is not a slug: use lowercase letters, digits and single hyphens")
                 return ""
+            if value and reserved_name(value):
+                self.error("slug", f"{value!r} is a reserved device name on Windows; choose another slug")
+                return ""
             return value
         slug = slugify(default_from)
         if not slug:
             self.problems.append(Problem(self.doc.path, 1, "slug", "cannot make a slug from the file name; add slug:"))
+        elif reserved_name(slug):
+            self.problems.append(Problem(self.doc.path, 1, "slug",
+                                         f"{slug!r} (from the file name) is a reserved device name on Windows; add slug:"))
+            return ""
         return slug
+
+    def link(self, key: str) -> str:
+        """A site path (/images/x.jpg), a relative path or an http(s) address; script URLs are refused."""
+        value = self.text(key)
+        if not value:
+            return ""
+        if unsafe_url(value):
+            self.error(key, f"{value!r} is refused: javascript:, data: and vbscript: addresses are not allowed")
+            return ""
+        scheme = urlsplit(value).scheme if not re.match(r"^[A-Za-z]:[\\/]", value) else "drive"
+        if scheme and scheme not in ("http", "https"):
+            self.error(key, f"{value!r} must be a site path such as /images/photo.jpg or an https:// address")
+            return ""
+        if re.search(r"[\x00-\x1f\x7f<>\"\\]", value):
+            self.error(key, f"{value!r} contains a control character, <, >, \\ or a double quote")
+            return ""
+        return value
 
     def unknown(self, known: tuple[str, ...]) -> FrozenMap:
         extra = {}
@@ -143,6 +169,9 @@ def _tags(meta: _Meta) -> tuple[str, ...]:
             meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"must be a non-empty word, got {_kind(tag)}"))
         elif not slugify(tag):
             meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{tag!r} has no letters or digits"))
+        elif reserved_name(slugify(tag)):
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]",
+                                         f"{tag!r} is a reserved device name on Windows; choose another tag"))
         elif tag.strip() not in tags:
             tags.append(tag.strip())
     return tuple(tags)
@@ -163,7 +192,7 @@ def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         summary=meta.text("summary"),
         tags=_tags(meta),
         author=meta.text("author"),
-        image=meta.text("image"),
+        image=meta.link("image"),
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
         extra=meta.unknown(POST_KEYS),
@@ -218,7 +247,10 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
         if key in cached:
             item, found = cached[key]
         else:
-            item, found = fresh[key] = _parse(data, shown, stem, config, make)
+            item, found = _parse(data, shown, stem, config, make)
+            if item is not None:
+                item = replace(item, fingerprint=key)  # the item is a pure function of this key
+            fresh[key] = (item, found)
         problems += found
         if item is not None:
             items.append(item)

@@ -7,6 +7,18 @@ from pathlib import Path
 from site_builder.errors import ContentError
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_LINE = 100_000  # characters; longer lines are pasted binary or base64 data, not writing
+
+# Names Windows refuses as a file or folder name (with any extension): a slug, id or tag
+# equal to one of them would make a site that cannot be checked out or copied there.
+RESERVED_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+)
+
+
+def reserved_name(name: str) -> bool:
+    """True for `con`, `nul`, `lpt1`… (any case, with or without an extension)."""
+    return name.split(".")[0].lower() in RESERVED_NAMES
 
 
 def rel(path: Path, root: Path) -> str:
@@ -19,7 +31,7 @@ def rel(path: Path, root: Path) -> str:
 def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
     """Files matching `pattern` under `folder`, sorted; hidden and editor temp files skipped.
 
-    A symlink that points outside the site root is not followed.
+    A file that is (or lies under) a symlink pointing outside the site root is not followed.
     """
     if not folder.is_dir():
         return []
@@ -33,7 +45,7 @@ def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
             continue
         if not path.is_file():
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+        if not path.resolve().is_relative_to(real_root):
             continue
         found.append(path)
     return found
@@ -46,7 +58,9 @@ def read_text(path: Path, root: Path) -> str:
 
 def decode_source(data: bytes, shown: str) -> str:
     if len(data) > MAX_BYTES:
-        raise ContentError(shown, 1, "", f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise ContentError(
+            shown, 1, "", f"file is {len(data) / (1024 * 1024):.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -54,4 +68,12 @@ def decode_source(data: bytes, shown: str) -> str:
         raise ContentError(shown, line, "", f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8") from None
     if "\x00" in text:
         raise ContentError(shown, text[: text.index("\x00")].count("\n") + 1, "", "contains a NUL character")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_LINE:
+        for number, line in enumerate(text.split("\n"), 1):
+            if len(line) > MAX_LINE:
+                raise ContentError(
+                    shown, number, "",
+                    f"line is {len(line)} characters long (the limit is {MAX_LINE}); is it pasted binary or image data?",
+                )
+    return text
