@@ -182,6 +182,7 @@ def build(
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
     cache: BuildCache | None = None,
+    atomic: bool = True,
 ) -> BuildReport:
     """Plan and write the site.  `cache`: a long-lived, already open BuildCache (serve keeps one
     across rebuilds); by default one is opened in `.cache/` for this build and closed after."""
@@ -194,7 +195,7 @@ def build(
             cache = BuildCache(config.root / ".cache").open()
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress)
-            report = write_site(result.outputs, target)
+            report = write_site(result.outputs, target, atomic=atomic)
             if result.memo:
                 result.memo.commit()
             if cache is not None:

@@ -478,7 +478,7 @@ class Server:
         try:
             config = self._load_config(self.port)
             report = build(config, build_time(), BuildOptions(drafts=True, future=True, strict=self.strict),
-                           output_dir=self.output_dir, cache=self.cache)
+                           output_dir=self.output_dir, cache=self.cache, atomic=False)
         except BuildFailed as exc:
             self._failed(exc.problems)
             return False

@@ -93,9 +93,9 @@ class Site:
 OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch"]
 
 
-def incremental_and_clean(site: Site, tmp: Path, step: int) -> tuple[dict, dict]:
+def incremental_and_clean(site: Site, tmp: Path, step: int, atomic: bool = True) -> tuple[dict, dict]:
     config = load_config(site.root / "config.yaml")
-    build(config, NOW, output_dir=site.root / "output")
+    build(config, NOW, output_dir=site.root / "output", atomic=atomic)
     clean = tmp / f"clean-{step}"
     build(config, NOW, output_dir=clean, use_cache=False)
     return tree_bytes(site.root / "output"), tree_bytes(clean)
@@ -116,14 +116,17 @@ def test_random_change_sequences(tmp_path, seed):
         assert differing == [], f"seed {seed} step {step}: {operation}"
 
 
-def test_every_operation_once(tmp_path):
+@pytest.mark.parametrize("atomic", [True, False], ids=["staged-swap", "in-place (serve)"])
+def test_every_operation_once(tmp_path, atomic):
     rng = random.Random(99)
     site = Site(tmp_path / "site", rng)
-    incremental_and_clean(site, tmp_path, 0)
-    for step, operation in enumerate(OPERATIONS, 1):
+    incremental_and_clean(site, tmp_path, 0, atomic)
+    for step, operation in enumerate(OPERATIONS + ["delete", "delete", "add"], 1):
         getattr(site, operation)()
-        incremental, clean = incremental_and_clean(site, tmp_path, step)
+        incremental, clean = incremental_and_clean(site, tmp_path, step, atomic)
         assert incremental == clean, operation
+    leftovers = [p for p in (site.root / "output").rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert leftovers == []
 
 
 def test_unchanged_pages_are_reused_not_rerendered(tmp_path):

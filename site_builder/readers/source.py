@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from pathlib import Path
 
 from site_builder.errors import ContentError
@@ -32,23 +34,31 @@ def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
     """Files matching `pattern` under `folder`, sorted; hidden and editor temp files skipped.
 
     A file that is (or lies under) a symlink pointing outside the site root is not followed.
+    Symlinked sub-folders are not descended into; only symlinked files are resolved, so a
+    listing of thousands of posts costs one scandir per folder.
     """
     if not folder.is_dir():
         return []
     real_root = root.resolve()
-    found = []
-    for path in sorted(folder.rglob(pattern)):
-        name = path.name
-        if name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp")):
-            continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts[:-1]):
-            continue
-        if not path.is_file():
-            continue
-        if not path.resolve().is_relative_to(real_root):
-            continue
-        found.append(path)
-    return found
+    if not folder.resolve().is_relative_to(real_root):
+        return []
+    found: list[str] = []
+
+    def walk(directory: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp")):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                elif fnmatch.fnmatchcase(name, pattern) and entry.is_file():
+                    if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
+                        continue
+                    found.append(entry.path)
+
+    walk(str(folder))
+    return [Path(p) for p in sorted(found)]
 
 
 def read_text(path: Path, root: Path) -> str:
