@@ -138,12 +138,21 @@ def _is_same(out: Output, output_dir: Path) -> bool:
 
 
 def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
-    """Put one output into the staging folder; True when bytes were written, False when linked."""
+    """Make staging/<path> hold this output; True when bytes were written, False when linked.
+
+    The staging folder may be the tree of the build before last (double buffering): a file
+    there that already is the live file (same inode) is left alone; anything else is replaced
+    by a rename, so no name ever holds a half-written file."""
     target = staging / out.path
     old = output_dir / out.path
     if is_same:
         try:
-            os.link(old, target)
+            if os.path.samestat(os.stat(target), os.stat(old)):
+                return False
+        except OSError:
+            pass
+        try:
+            _replace_with(target, lambda tmp: os.link(old, tmp))
             return False
         except OSError:
             pass
@@ -151,12 +160,23 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
         raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
     try:
         if out.source:
-            shutil.copyfile(out.source, target)
+            _replace_with(target, lambda tmp: shutil.copyfile(out.source, tmp))
         else:
-            target.write_bytes(out.data or b"")
+            _replace_with(target, lambda tmp: tmp.write_bytes(out.data or b""))
     except OSError as exc:  # name the file being written, not the source it was copied from
         raise OSError(exc.errno, exc.strerror, str(target)) from None
     return True
+
+
+def _replace_with(target: Path, make: Callable[[Path], object]) -> None:
+    """Create the new file under a temporary name beside `target`, then rename it over."""
+    if not target.exists():
+        make(target)
+        return
+    temporary = target.parent / f".{target.name}.new-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    make(temporary)
+    os.replace(temporary, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -205,6 +225,15 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True)
         raise _write_failed(exc, output_dir, staging) from None
 
 
+def _remove_empty_dirs(root: Path, removed_files: set[str]) -> None:
+    """After deleting files, delete the folders they leave empty (never `root` itself)."""
+    for path in sorted({str(PurePosixPath(p).parent) for p in removed_files}, key=len, reverse=True):
+        folder = root / path
+        while folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
 def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Path, existing: set[str]) -> WriteReport:
     """Serve's fast path: replace only the changed files (each atomically, by rename) and delete
     the removed ones.  The folder as a whole is not swapped, so it is only for a private preview."""
@@ -224,11 +253,7 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
     gone = existing - {o.path for o in outputs}
     for path in sorted(gone, reverse=True):
         (output_dir / path).unlink(missing_ok=True)
-    for path in sorted({str(PurePosixPath(p).parent) for p in gone}, key=len, reverse=True):
-        folder = output_dir / path
-        while folder != output_dir and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+    _remove_empty_dirs(output_dir, gone)
     return WriteReport(written=written, unchanged=len(outputs) - written, removed=len(gone))
 
 
@@ -245,11 +270,24 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         return WriteReport(written=0, unchanged=len(outputs), removed=0)
     if not atomic and output_dir.is_dir():
         return _update_in_place(outputs, same, output_dir, existing)
-    staging.mkdir()
+    previous = parent / f".{output_dir.name}.prev"
+    if previous.is_dir() and output_dir.is_dir():
+        # Double buffering: bring the build-before-last's tree up to date instead of making a
+        # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
+        os.rename(previous, staging)
+        desired = {o.path for o in outputs}
+        extra = _files_under(staging) - desired
+        for path in extra:
+            (staging / path).unlink()
+        _remove_empty_dirs(staging, extra)
+    else:
+        shutil.rmtree(previous, ignore_errors=True)
+        staging.mkdir()
     leftover: Path | None = staging
     try:
-        for folder in sorted({(staging / out.path).parent for out in outputs}):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in sorted({os.path.dirname(os.path.join(staging, out.path)) for out in outputs}):
+            if not os.path.isdir(folder):
+                os.makedirs(folder, exist_ok=True)
         # Writing is I/O: a few threads keep the disk busy while Python waits.
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(_place, outputs, same, [staging] * len(outputs), [output_dir] * len(outputs),
@@ -257,7 +295,10 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         written = sum(results)
         unchanged = len(results) - written
         if output_dir.exists():
-            if not _exchange(staging, output_dir):
+            if _exchange(staging, output_dir):
+                os.rename(staging, previous)  # the old live tree: the next build's staging
+                leftover = None
+            else:
                 old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
                 os.rename(output_dir, old_dir)
                 try:
@@ -265,7 +306,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                 except OSError:
                     os.rename(old_dir, output_dir)  # put the previous site back
                     raise
-                leftover = old_dir
+                leftover = None
+                os.rename(old_dir, previous)
         else:
             os.rename(staging, output_dir)
             leftover = None
