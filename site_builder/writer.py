@@ -225,6 +225,28 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True)
         raise _write_failed(exc, output_dir, staging) from None
 
 
+THREADED_WRITES = 64  # more files than this to write: use a few threads
+
+
+def _write_manifest(manifest: Path, tree: Path, files: set[str]) -> None:
+    """Record the file list of `tree`, tagged with the tree's identity (device, inode)."""
+    st = os.stat(tree)
+    manifest.write_text(f"{st.st_dev} {st.st_ino}\n" + "\n".join(sorted(files)) + "\n", encoding="utf-8")
+
+
+def _manifest(manifest: Path, tree: Path) -> set[str]:
+    """The files of `tree` from its manifest when it still describes this tree, else by walking it."""
+    try:
+        head, _, body = manifest.read_text(encoding="utf-8").partition("\n")
+        st = os.stat(tree)
+        manifest.unlink()  # used once: the tree is about to change
+        if head == f"{st.st_dev} {st.st_ino}":
+            return {line for line in body.split("\n") if line}
+    except (OSError, ValueError):
+        pass
+    return _files_under(tree)
+
+
 def _remove_empty_dirs(root: Path, removed_files: set[str]) -> None:
     """After deleting files, delete the folders they leave empty (never `root` itself)."""
     for path in sorted({str(PurePosixPath(p).parent) for p in removed_files}, key=len, reverse=True):
@@ -271,12 +293,13 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
     if not atomic and output_dir.is_dir():
         return _update_in_place(outputs, same, output_dir, existing)
     previous = parent / f".{output_dir.name}.prev"
+    manifest = parent / f".{output_dir.name}.prev.files"  # what `previous` holds, so it needn't be walked
     if previous.is_dir() and output_dir.is_dir():
         # Double buffering: bring the build-before-last's tree up to date instead of making a
         # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
         os.rename(previous, staging)
         desired = {o.path for o in outputs}
-        extra = _files_under(staging) - desired
+        extra = _manifest(manifest, staging) - desired
         for path in extra:
             (staging / path).unlink()
         _remove_empty_dirs(staging, extra)
@@ -288,15 +311,19 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         for folder in sorted({os.path.dirname(os.path.join(staging, out.path)) for out in outputs}):
             if not os.path.isdir(folder):
                 os.makedirs(folder, exist_ok=True)
-        # Writing is I/O: a few threads keep the disk busy while Python waits.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(_place, outputs, same, [staging] * len(outputs), [output_dir] * len(outputs),
-                                    chunksize=64))
+        args = (outputs, same, [staging] * len(outputs), [output_dir] * len(outputs))
+        if sum(1 for is_same in same if not is_same) > THREADED_WRITES:
+            # Writing many files is I/O: a few threads keep the disk busy while Python waits.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                results = list(pool.map(_place, *args))
+        else:
+            results = list(map(_place, *args))
         written = sum(results)
         unchanged = len(results) - written
         if output_dir.exists():
             if _exchange(staging, output_dir):
                 os.rename(staging, previous)  # the old live tree: the next build's staging
+                _write_manifest(manifest, previous, existing)
                 leftover = None
             else:
                 old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
@@ -308,6 +335,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                     raise
                 leftover = None
                 os.rename(old_dir, previous)
+                _write_manifest(manifest, previous, existing)
         else:
             os.rename(staging, output_dir)
             leftover = None
