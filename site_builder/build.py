@@ -13,7 +13,8 @@ from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
-from site_builder.cache import BuildCache, PageMemo, digest
+from site_builder.search import SearchError, search_outputs, searchable
+from site_builder.cache import BuildCache, PageMemo, digest, version_key
 from site_builder.calendar.ics import calendar_ics, event_ics
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
@@ -134,6 +135,21 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer) -> list[Output]:
     return out
 
 
+def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None) -> list[Output]:
+    """The Pagefind index as outputs; reused from the cache while the indexed pages are unchanged."""
+    pages = searchable(outputs)
+    key = digest(version_key(), config.base_url, *(part for path, data in pages for part in (path, data)))
+    if cache is not None and (hit := cache.get_many("search", [key]).get(key)) is not None:
+        return hit
+    try:
+        result = search_outputs(config, outputs)
+    except SearchError as exc:
+        raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
+    if cache is not None:
+        cache.put_many("search", {key: result})
+    return result
+
+
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
          cache: BuildCache | None = None, output_dir: Path | None = None,
          progress: Callable[[int, int], None] | None = None) -> Plan:
@@ -169,6 +185,8 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
+    if config.search:
+        outputs.extend(_search(config, outputs, cache))
     outputs.extend(host_files(config, outputs))
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
@@ -199,7 +217,7 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md"))
+                cache.prune_untouched(("doc", "md", "search"))
         finally:
             if cache is not None:
                 cache.touched = {}

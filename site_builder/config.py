@@ -62,6 +62,7 @@ class SiteConfig:
     raw_html: str = "allow"  # allow | sanitize | escape
     output_dir: str = "output"
     menu: tuple[MenuItem, ...] = ()
+    search: bool = True  # a Pagefind index and a /search/ page
     theme: ThemeConfig = field(default_factory=ThemeConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     warnings: tuple[Problem, ...] = ()
@@ -297,6 +298,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         raw_html=top.get("raw_html", str, "allow", _one_of(*RAW_HTML_MODES)),
         output_dir=top.get("output_dir", str, "output"),
         menu=tuple(menu_items),
+        search=top.get("search", bool, True),
         theme=theme,
         calendar=calendar,
     )

@@ -229,6 +229,8 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                           past=tuple(reversed([e for e in tag.events if e.end <= site.now])),
                           feeds=subscribe_links(config, f"{tag.url}calendar.ics") if has_calendar else None))
     out.append(r.page("404.html", "404.html"))
+    if config.search:
+        out.append(r.page(to_file("/search/"), "search.html"))
     if cal is not None:
         out.extend(render_calendar_pages(r, cal))
     if extra:

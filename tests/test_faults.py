@@ -168,6 +168,8 @@ def _assert_failed_cleanly(done: subprocess.CompletedProcess, reason: str) -> No
 
 def test_full_disk_leaves_the_previous_site(tmp_path, scratch):
     root = _small_site(scratch)
+    with open(root / "config.yaml", "a") as config:  # the search bundle alone would fill the small disk
+        config.write("search: false\n")
     disk = tmp_path / "disk"
     with small_tmpfs(disk) as mounted:
         output = disk / "output"

@@ -13,6 +13,7 @@ OWNERS = {
     "icalendar": {"calendar/ics.py"},
     "frontmatter": {"readers/content.py"},
     "click": {"cli.py"},
+    "pagefind": {"search.py"},
 }
 
 

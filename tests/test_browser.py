@@ -1,0 +1,221 @@
+"""The sample site in a real browser: Chromium from Debian, driven by Playwright.
+
+axe-core finds no accessibility violations at phone and desktop widths; the keyboard alone
+reaches the skip link, sees where focus is and opens and closes the menu; search finds a post.
+Screenshots of every checked page land in test-artifacts/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, require_tool
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = REPO / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+PHONE, DESKTOP = 390, 1280
+PAGES = {
+    "home": "/",
+    "post": "/news/healthpartners-tentative-agreement/",
+    "tag": "/tags/healthpartners/",
+    "event": "/events/winter-solidarity-rally-2026/",
+    "month": "/calendar/2026/12/",
+    "closures": "/closures/",
+    "search": "/search/",
+}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        pass
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the browser moved on mid-download
+            pass
+
+
+@pytest.fixture(scope="module")
+def site_url(sample_output):
+    """The sample site served over http on 127.0.0.1 at a free port (links are root-relative)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(sample_output)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for this module; stopped at its end, since a running sync Playwright
+    would keep an event loop that other modules' Playwright sessions refuse to share."""
+    require_tool(CHROMIUM)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, site_url, sample_output):
+    contexts = []
+
+    def do(path: str, width: int, javascript: bool = True):
+        if path.startswith(PAGES["search"]) and not (sample_output / "search" / "index.html").is_file():
+            pytest.skip("/search/ is not built: the search patches (config.py, render.py, build.py) are not applied")
+        context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 900},
+                                      java_script_enabled=javascript, reduced_motion="reduce")
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(site_url + path, wait_until="load")
+        page.js_errors = errors
+        return page
+
+    yield do
+    for context in contexts:
+        context.close()
+
+
+def _wait_for_search_ui(page) -> None:
+    page.wait_for_selector(".pagefind-ui__search-input[aria-label]", timeout=10_000)
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_axe_finds_no_violations(open_page, name, width):
+    require_tool(str(AXE))
+    page = open_page(PAGES[name], width)
+    if name == "search":
+        _wait_for_search_ui(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{'phone' if width == PHONE else 'desktop'}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
+               v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`)"""
+    )
+    assert violations == []
+    assert page.js_errors == []
+
+
+def _focused(page) -> dict:
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement, s = getComputedStyle(el), r = el.getBoundingClientRect();
+            return {id: el.id, cls: el.className, text: el.textContent.trim(), tag: el.tagName,
+                    outline: s.outlineStyle !== "none" ? parseFloat(s.outlineWidth) : 0,
+                    shadow: s.boxShadow !== "none", visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight,
+                    focusVisible: el.matches(":focus-visible")};
+        }"""
+    )
+
+
+def test_tab_reaches_the_skip_link_first_and_it_moves_focus_to_main(open_page):
+    page = open_page("/news/healthpartners-tentative-agreement/", DESKTOP)
+    page.keyboard.press("Tab")
+    first = _focused(page)
+    assert "skip-link" in first["cls"] and first["visible"] and first["focusVisible"]
+    page.keyboard.press("Enter")
+    assert _focused(page)["id"] == "main"
+    page.keyboard.press("Tab")  # the next stop is inside the main content, not the header
+    assert page.evaluate("() => document.getElementById('main').contains(document.activeElement)")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_keyboard_focus_is_always_visible(open_page, width):
+    page = open_page("/", width)
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        state = _focused(page)
+        seen.append(state)
+        assert state["focusVisible"], state
+        assert state["outline"] >= 2 or state["shadow"], f"no visible focus indicator on {state}"
+    assert {s["tag"] for s in seen} >= {"A"}
+
+
+def test_phone_menu_opens_and_closes_with_the_keyboard(open_page):
+    page = open_page("/", PHONE)
+    toggle, news = page.locator(".menu-toggle"), page.locator("#site-menu a", has_text="News")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    assert not news.is_visible()
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if _focused(page)["cls"] == "menu-toggle":
+            break
+    assert _focused(page)["cls"] == "menu-toggle"
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true" and news.is_visible()
+    page.keyboard.press("Tab")
+    assert _focused(page)["text"] == "News"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    assert toggle.get_attribute("aria-expanded") == "false" and not news.is_visible()
+    page.keyboard.press("Enter")
+    assert news.is_visible()
+    page.keyboard.press("Escape")  # Escape closes it too and leaves focus on the button
+    assert not news.is_visible() and _focused(page)["cls"] == "menu-toggle"
+
+
+def test_menu_is_a_visible_list_without_javascript(open_page):
+    page = open_page("/", PHONE, javascript=False)
+    assert not page.locator(".menu-toggle").is_visible()
+    for label in ("News", "Events", "Meetings", "Closures", "Topics", "About Local 12"):
+        assert page.locator("#site-menu a", has_text=label).first.is_visible(), label
+
+
+def test_desktop_shows_the_menu_without_a_toggle(open_page):
+    page = open_page("/", DESKTOP)
+    assert not page.locator(".menu-toggle").is_visible()
+    assert page.locator("#site-menu a", has_text="Closures").is_visible()
+
+
+def test_search_for_a_word_from_one_post_finds_that_post(open_page):
+    page = open_page("/search/", PHONE)
+    _wait_for_search_ui(page)
+    page.fill(".pagefind-ui__search-input", "ratification")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    assert links[0] == "/news/healthpartners-tentative-agreement/"
+    page.screenshot(path=str(SHOTS / "search-results-phone.png"), full_page=True)
+    assert page.js_errors == []
+
+
+def test_search_page_runs_the_query_from_the_address(open_page):
+    page = open_page("/search/?q=ratification", DESKTOP)
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+    assert page.locator(".pagefind-ui__result-link").first.get_attribute("href") == "/news/healthpartners-tentative-agreement/"
+
+
+def test_search_page_explains_itself_without_javascript(open_page):
+    page = open_page("/search/", PHONE, javascript=False)
+    assert page.get_by_text("needs JavaScript").is_visible()
+
+
+def test_event_page_prints_as_a_flyer(open_page, tmp_path):
+    page = open_page("/events/healthpartners-strike-school-2025-04-16/", DESKTOP)
+    page.emulate_media(media="print")
+    assert not page.locator("#site-menu").is_visible()
+    assert not page.locator(".site-footer").is_visible()
+    assert not page.locator(".add-to-calendar").is_visible()
+    printed_url = page.locator(".event-facts .url-print").first
+    assert printed_url.is_visible() and "docs.google.com/forms" in printed_url.inner_text()
+    title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert title_size >= 40  # 34pt
+    pdf = tmp_path / "flyer.pdf"
+    page.pdf(path=str(pdf), format="Letter")
+    assert pdf.stat().st_size > 1000
