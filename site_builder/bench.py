@@ -53,17 +53,45 @@ def post_text(i: int, rng: random.Random) -> str:
     return "\n".join(parts)
 
 
-def make_site(root: Path, n_posts: int, seed: int = 1) -> Path:
+def make_site(root: Path, n_posts: int, seed: int = 1, search: bool = False) -> Path:
     rng = random.Random(seed)
     (root / "content/posts").mkdir(parents=True, exist_ok=True)
     (root / "content/pages").mkdir(parents=True, exist_ok=True)
     (root / "config.yaml").write_text(
         "title: Bench Local\nbase_url: https://example.org/\ntimezone: America/Chicago\nposts_per_page: 10\n"
+        f"search: {'true' if search else 'false'}\n"
     )
     (root / "content/pages/about.md").write_text("---\ntitle: About\nmenu: 1\n---\nAbout us.\n")
     for i in range(n_posts):
         (root / f"content/posts/post-{i:05d}.md").write_text(post_text(i, rng))
+    (root / "content/calendar").mkdir(parents=True, exist_ok=True)
+    (root / "content/calendar/bench.yaml").write_text(calendar_text(max(10, n_posts // 20), rng))
     return root
+
+
+def calendar_text(n_events: int, rng: random.Random) -> str:
+    """n one-off events, three meeting series and the usual closure rules."""
+    lines = ["events:"]
+    for i in range(n_events):
+        lines += [f"  - id: event-{i:04d}", f"    title: Rally {i} for {rng.choice(WORDS)}",
+                  f"    start: {2025 + i % 3}-{1 + i % 12:02d}-{1 + i % 28:02d} 6:00 pm", "    duration: 90 minutes",
+                  "    venue: {name: Carpenters Hall, address: '710 Olive Street, Saint Paul, MN'}",
+                  f"    tags: [{rng.choice(TAGS)}]", f"    description: {_para(rng, 30)}"]
+    lines += ["meetings:",
+              "  - {id: board, title: Board, repeat: first Wednesday monthly, time: 6:00 pm, duration: 90 minutes,"
+              " from: 2025-01-01, until: 2027-12-31, online_url: 'https://zoom.us/j/1'}",
+              "  - {id: cat, title: CAT, repeat: every Tuesday, time: 6:30 pm, end: 7:30 pm,"
+              " from: 2025-01-07, until: 2027-12-31, online_url: 'https://zoom.us/j/2', tags: [healthpartners]}",
+              "  - {id: members, title: Members, repeat: third Wednesday of March and September, time: 6:00 pm,"
+              " duration: 1 hour, from: 2025-01-01, until: 2027-12-31, online_url: 'https://zoom.us/j/3'}",
+              "closures:",
+              "  - {id: new-year, name: New Year's Day, when: January 1}",
+              "  - {id: good-friday, name: Good Friday, when: Easter - 2 days}",
+              "  - {id: thanksgiving, name: Thanksgiving, when: fourth Thursday of November}",
+              "  - {id: after-thanksgiving, name: Day after Thanksgiving, when: 1 day after thanksgiving}",
+              "  - {id: christmas, name: Christmas Day, when: December 25}",
+              "  - {id: christmas-eve, name: Last working day before Christmas, when: last working day before christmas}"]
+    return "\n".join(lines) + "\n"
 
 
 def timed_build(root: Path, env: dict) -> tuple[float, float]:
@@ -88,8 +116,8 @@ def peak_of_one(root: Path, env: dict) -> float:
     return float(out.stdout.strip())
 
 
-def bench_size(n: int, workdir: Path) -> dict:
-    root = make_site(workdir / f"site-{n}", n)
+def bench_size(n: int, workdir: Path, search: bool = False) -> dict:
+    root = make_site(workdir / f"site-{n}", n, search=search)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000"}
     shutil.rmtree(root / ".cache", ignore_errors=True)
     shutil.rmtree(root / "output", ignore_errors=True)
@@ -149,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000")
     parser.add_argument("--compare", action="store_true", help="also time Pelican and Hugo when installed")
+    parser.add_argument("--search", action="store_true", help="include the Pagefind search index (off by default)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated sites in this folder")
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="site-builder-bench-"))
@@ -157,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'posts':>6} {'cold s':>8} {'no-op s':>8} {'1 edit s':>9} {'peak MB':>8}")
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        row = bench_size(n, workdir)
+        row = bench_size(n, workdir, args.search)
         rows.append(row)
         print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f}", flush=True)
         if args.compare:
