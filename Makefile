@@ -30,7 +30,8 @@ serve: $(STAMP)
 	$(BIN)/site-builder serve
 
 bench: $(STAMP)
-	$(BIN)/python -m site_builder.bench
+	$(BIN)/python -m site_builder.bench $(BENCH_ARGS)
+	$(BIN)/python -m site_builder.bench_serve
 
 clean:
 	rm -rf output .cache test-artifacts

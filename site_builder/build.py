@@ -32,6 +32,9 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     strict: bool = False
+    # serve: reuse the last search index instead of re-indexing on every save (it is rebuilt
+    # when the server starts); a build for publishing always indexes what it publishes.
+    stale_search_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,18 +138,24 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer) -> list[Output]:
     return out
 
 
-def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None) -> list[Output]:
+def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
+            stale_ok: bool = False) -> list[Output]:
     """The Pagefind index as outputs; reused from the cache while the indexed pages are unchanged."""
     pages = searchable(outputs)
     key = digest(version_key(), config.base_url, *(part for path, data in pages for part in (path, data)))
-    if cache is not None and (hit := cache.get_many("search", [key]).get(key)) is not None:
-        return hit
+    last = f"last:{config.base_url}"
+    if cache is not None:
+        found = cache.get_many("search", [key, last] if stale_ok else [key])
+        if key in found:
+            return found[key]
+        if stale_ok and last in found:
+            return found[last]
     try:
         result = search_outputs(config, outputs)
     except SearchError as exc:
         raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
     if cache is not None:
-        cache.put_many("search", {key: result})
+        cache.put_many("search", {key: result, last: result})
     return result
 
 
@@ -186,7 +195,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
     if config.search:
-        outputs.extend(_search(config, outputs, cache))
+        outputs.extend(_search(config, outputs, cache, options.stale_search_ok))
     outputs.extend(host_files(config, outputs))
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 

@@ -477,7 +477,8 @@ class Server:
         started = time.perf_counter()
         try:
             config = self._load_config(self.port)
-            report = build(config, build_time(), BuildOptions(drafts=True, future=True, strict=self.strict),
+            report = build(config, build_time(), BuildOptions(drafts=True, future=True, strict=self.strict,
+                                        stale_search_ok=not initial),
                            output_dir=self.output_dir, cache=self.cache, atomic=False)
         except BuildFailed as exc:
             self._failed(exc.problems)

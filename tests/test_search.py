@@ -94,3 +94,30 @@ def test_search_can_be_turned_off(scratch, build):
     out = root / "output"
     assert not (out / "pagefind").exists() and not (out / "search").exists()
     assert "/search/" not in (out / "index.html").read_text()
+
+
+def test_serve_reuses_the_last_index_but_build_reindexes(tmp_path):
+    from datetime import datetime, timezone
+
+    from site_builder.build import BuildOptions, build
+    from site_builder.config import load_config
+    from tests.conftest import write_site
+
+    root = write_site(tmp_path / "site", {
+        "config.yaml": "title: S\nbase_url: https://example.org/\n",
+        "content/posts/a.md": "---\ntitle: Alpha\ndate: 2026-01-01\n---\nPicket at the clinic.\n",
+    })
+    config, now = load_config(root / "config.yaml"), datetime(2026, 11, 18, tzinfo=timezone.utc)
+
+    def index() -> dict:
+        return {p.relative_to(root / "output").as_posix(): p.read_bytes()
+                for p in (root / "output/pagefind").rglob("*") if p.is_file()}
+
+    build(config, now)
+    first = index()
+    (root / "content/posts/b.md").write_text("---\ntitle: Beta\ndate: 2026-01-02\n---\nRally downtown.\n")
+    build(config, now, BuildOptions(stale_search_ok=True))
+    assert index() == first  # the preview kept the last index
+    assert (root / "output/news/b/index.html").is_file()
+    build(config, now)
+    assert index() != first  # a real build indexes what it publishes
