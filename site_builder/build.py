@@ -14,7 +14,7 @@ from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.search import SearchError, search_outputs, searchable
-from site_builder.cache import BuildCache, PageMemo, digest, version_key
+from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.ics import calendar_ics, event_ics
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
@@ -93,7 +93,7 @@ def _render_markdown(site: Site, cache: BuildCache | None,
     return {name: html[key] for name, key in keys.items()}
 
 
-def _feeds(site: Site, r: Renderer) -> list[Output]:
+def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Output]:
     config = site.config
     body = lambda post: str(r.body(post))  # noqa: E731
     out = [
@@ -106,36 +106,45 @@ def _feeds(site: Site, r: Renderer) -> list[Output]:
                            description=f"News about {tag.name} from {config.title}", posts=tag.posts,
                            summary=r.summary, body=body))
     if site.calendar is not None:
-        out += calendar_feeds(site, site.calendar, r)
+        out += calendar_feeds(site, site.calendar, r, cache)
     return out
 
 
-def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer) -> list[Output]:
-    """The .ics files: everything, events, meetings, closures, one per tag, one per event."""
+def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache | None = None) -> list[Output]:
+    """The .ics files: everything, events, meetings, closures, one per tag, one per event.
+
+    Each file is cached under a hash of everything it is made from (items, config, now)."""
     config, now = site.config, site.now
+    fingerprint = Fingerprinter()
+    base = digest(version_key(), fingerprint(config), fingerprint(cal.closures), now.isoformat())
+    jobs: dict[str, tuple[str, Callable[[], bytes]]] = {}
     name = config.calendar.name or config.title
     series = [v.series for v in cal.series]
 
     def url_of(item) -> str:
         return config.abs_url(event_url(item)) if isinstance(item, Event) else config.abs_url(f"/meetings/#{item.slug}")
 
-    def feed(path: str, title: str, **items) -> Output:
-        data = calendar_ics(name=title, config=config, now=now, event_url=url_of, series_url=url_of,
-                            series_closures=cal.closures, **items)
-        return Output(path.lstrip("/"), data, kind="feed")
+    def feed(path: str, title: str, **items) -> None:
+        key = digest(base, path, title, *(f"{k}={fingerprint(v)}" for k, v in sorted(items.items())))
+        jobs[path.lstrip("/")] = (key, lambda: calendar_ics(name=title, config=config, now=now, event_url=url_of,
+                                                            series_url=url_of, series_closures=cal.closures, **items))
 
-    out = [
-        feed("/calendar.ics", name, events=cal.events, series=series, closures=cal.closures),
-        feed("/calendar/events.ics", f"{name}: events", events=cal.events),
-        feed("/calendar/meetings.ics", f"{name}: meetings", series=series),
-        feed("/calendar/closures.ics", f"{name}: office closures", closures=cal.closures),
-    ]
+    feed("/calendar.ics", name, events=cal.events, series=series, closures=cal.closures)
+    feed("/calendar/events.ics", f"{name}: events", events=cal.events)
+    feed("/calendar/meetings.ics", f"{name}: meetings", series=series)
+    feed("/calendar/closures.ics", f"{name}: office closures", closures=cal.closures)
     for tag in site.tags:
         if tag.events or tag.series:
-            out.append(feed(f"{tag.url}calendar.ics", f"{name}: {tag.name}", events=tag.events, series=tag.series))
+            feed(f"{tag.url}calendar.ics", f"{name}: {tag.name}", events=tag.events, series=tag.series)
     for event in cal.events:
-        out.append(Output(f"events/{event.slug}/event.ics", event_ics(event, config, now, url_of), kind="feed"))
-    return out
+        jobs[f"events/{event.slug}/event.ics"] = (
+            digest(base, "event", fingerprint(event)), lambda event=event: event_ics(event, config, now, url_of))
+    known = cache.get_many("ics", [key for key, _ in jobs.values()]) if cache else {}
+    fresh = {key: make() for key, make in jobs.values() if key not in known}
+    if cache:
+        cache.put_many("ics", fresh)
+    made = {**known, **fresh}
+    return [Output(path, made[key], kind="feed") for path, (key, _) in jobs.items()]
 
 
 def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
@@ -188,7 +197,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
 
     html_of = _render_markdown(site, cache, progress)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
-    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r), memo=memo)
+    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
     lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in site.posts}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
@@ -226,7 +235,7 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search"))
+                cache.prune_untouched(("doc", "md", "search", "ics"))
         finally:
             if cache is not None:
                 cache.touched = {}

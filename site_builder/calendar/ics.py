@@ -15,6 +15,7 @@ Rules kept here (see docs/calendar.md, "How feeds are built"):
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -346,7 +347,8 @@ class _Transition:
     is_dst: bool
 
 
-def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[_Transition]:
+@functools.lru_cache(maxsize=64)  # a pure function of its arguments, asked for once per event file
+def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> tuple[_Transition, ...]:
     """Every UTC-offset change in [first_year, last_year], found by day steps and bisection."""
     out: list[_Transition] = []
     t = datetime(first_year, 1, 1, tzinfo=UTC)
@@ -372,7 +374,7 @@ def _transitions(zone: ZoneInfo, first_year: int, last_year: int) -> list[_Trans
             )
             prev = off
         t = nxt
-    return out
+    return tuple(out)
 
 
 def _byday(day: date) -> str | None:
