@@ -191,7 +191,7 @@ def closure_conflicts(closures: Iterable[Closure]) -> list[tuple[Closure, Closur
     return pairs
 
 
-_MONTHS = {
+MONTHS = {
     name: i
     for i, names in enumerate(
         [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
@@ -229,7 +229,7 @@ def parse_when(text: str) -> dict:
     m = re.fullmatch(r"([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)", s)
     if m:
         month_name, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        month = _MONTHS.get(month_name)
+        month = MONTHS.get(month_name)
         if month:
             day_n = int(day)
             if not 1 <= day_n <= _DAYS_IN_MONTH[month - 1]:
@@ -238,9 +238,9 @@ def parse_when(text: str) -> dict:
                 raise ValueError("February 29 is not in every year; pick another date")
             return {"kind": "fixed", "month": month, "day": day_n}
     m = re.fullmatch(r"(?:the )?([a-z0-9]+) ([a-z]+?)s? (?:of|in) ([a-z]+)", s)
-    if m and m.group(1) in _ORDINALS and m.group(2) in _WEEKDAYS and m.group(3) in _MONTHS:
+    if m and m.group(1) in _ORDINALS and m.group(2) in _WEEKDAYS and m.group(3) in MONTHS:
         return {"kind": "nth-weekday", "nth": _ORDINALS[m.group(1)], "weekday": _WEEKDAYS[m.group(2)],
-                "month": _MONTHS[m.group(3)]}  # fmt: skip
+                "month": MONTHS[m.group(3)]}  # fmt: skip
     m = re.fullmatch(rf"(?:the )?last working day (?:before|preceding) ({_ID})", s)
     if m:
         return {"kind": "working-day-before", "ref": m.group(1)}

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from site_builder.calendar.closures import next_working_day
+from site_builder.calendar.closures import MONTHS, next_working_day
 from site_builder.calendar.model import Closure, MeetingSeries, Occurrence, OccurrenceChange
 
 WEEKDAYS = {
@@ -25,16 +25,6 @@ WEEKDAYS = {
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
-}  # fmt: skip
-MONTHS = {
-    name: i
-    for i, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-         ("october", "oct"), ("november", "nov"), ("december", "dec")],
-        start=1,
-    )
-    for name in names
 }  # fmt: skip
 
 RULE_EXAMPLES = (
