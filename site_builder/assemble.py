@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
@@ -25,15 +25,10 @@ class Site:
     tags: tuple[Tag, ...]  # sorted by slug
     drafts_shown: bool = False
     calendar: object = None  # calendar.assemble.CalendarSite, when the calendar stage ran
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def menu_pages(self) -> tuple[Page, ...]:
         return tuple(sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug)))
-
-    def tag(self, name: str) -> Tag:
-        slug = slugify(name)
-        return next(t for t in self.tags if t.slug == slug)
 
 
 def _is_published(post: Post, now: datetime, drafts: bool, future: bool) -> bool:

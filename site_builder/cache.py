@@ -10,6 +10,7 @@ read, is discarded with a warning and rebuilt; it is never trusted.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import pickle
@@ -34,6 +35,7 @@ def digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)  # the code of a running process does not change: hash it once
 def version_key() -> str:
     """Everything about the program that could change a cached value: versions, and a hash of
     site_builder's own code (so a development checkout never trusts entries an older edit made)."""

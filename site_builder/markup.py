@@ -16,7 +16,6 @@ scheme loses that address: Markdown syntax is not raw HTML, so no mode trusts it
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 import xml.etree.ElementTree as etree
 

@@ -78,9 +78,6 @@ class CalendarSite:
     months: tuple[Month, ...]
     today: date
 
-    def closure_for(self, day: date) -> tuple[Closure, ...]:
-        return tuple(c for c in self.closures if c.observed == day)
-
 
 def event_url(event: Event) -> str:
     return f"/events/{event.slug}/"

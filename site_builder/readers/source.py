@@ -61,11 +61,6 @@ def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
     return [Path(p) for p in sorted(found)]
 
 
-def read_text(path: Path, root: Path) -> str:
-    """The file's text with a BOM dropped and CRLF/CR turned into LF; ContentError if unreadable."""
-    return decode_source(path.read_bytes(), rel(path, root))
-
-
 def decode_source(data: bytes, shown: str) -> str:
     if len(data) > MAX_BYTES:
         raise ContentError(
