@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -113,8 +113,12 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
 def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache | None = None) -> list[Output]:
     """The .ics files: everything, events, meetings, closures, one per tag, one per event.
 
-    Each file is cached under a hash of everything it is made from (items, config, now)."""
-    config, now = site.config, site.now
+    Each file is cached under a hash of everything it is made from (items, config, day).
+    The feeds are stamped (DTSTAMP, and the cutoff for past items) with the start of the build's
+    day in UTC, not the second it ran: rebuilding on the same day leaves every .ics byte for byte
+    (and mtime) unchanged, so calendar apps and CDNs have nothing new to fetch."""
+    config = site.config
+    now = site.now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     fingerprint = Fingerprinter()
     base = digest(version_key(), fingerprint(config), fingerprint(cal.closures), now.isoformat())
     jobs: dict[str, tuple[str, Callable[[], bytes]]] = {}
@@ -235,7 +239,7 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search", "ics"))
+                cache.prune_untouched(("doc", "md", "search", "ics", "stat"))
         finally:
             if cache is not None:
                 cache.touched = {}

@@ -14,8 +14,10 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import json
 import os
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -191,16 +193,71 @@ def _exchange(a: Path, b: Path) -> bool:
     return res == 0
 
 
-def _files_under(root: Path) -> set[str]:
-    if not root.is_dir():
-        return set()
-    found: set[str] = set()
-    for folder, dirs, files in os.walk(root):  # os.walk: several times faster than Path.rglob here
-        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        found.update(prefix + name for name in files)
-        found.update(prefix + name for name in dirs if os.path.islink(os.path.join(folder, name)))
-    return found
+RACY_NS = 2_000_000_000  # a folder changed within 2 s of being listed is listed again next time
+
+
+@dataclass
+class TreeRecord:
+    """What a folder tree holds, so a build need not walk thousands of folders to know it.
+
+    For every folder: its mtime, when it was listed, and its files and sub-folders.  A folder's
+    mtime changes whenever an entry is added, removed or renamed in it, so a folder whose mtime
+    is still the recorded one holds the recorded entries, unless the change came so soon after
+    the listing that the filesystem's clock did not tick ("racy", as in git's index): such a
+    folder is listed again.  The record is therefore exact, whatever else touched the tree."""
+
+    tree: tuple[int, int]  # (st_dev, st_ino) of the tree's root
+    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]]  # rel → (mtime, listed_at, files, subs)
+
+    def files(self) -> set[str]:
+        return {f"{folder}/{name}" if folder else name for folder, entry in self.folders.items() for name in entry[2]}
+
+
+def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
+    """The files under `root` (symlinked folders count as files, never followed), listing only
+    the folders that `hint` (an earlier record of this tree) cannot vouch for."""
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        return TreeRecord((0, 0), {})
+    tree = (st.st_dev, st.st_ino)
+    known = hint.folders if hint is not None and hint.tree == tree else {}
+    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]] = {}
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        path = os.path.join(root, rel_dir) if rel_dir else str(root)
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            continue
+        entry = known.get(rel_dir)
+        if entry is None or entry[0] != mtime or mtime >= entry[1] - RACY_NS:
+            listed_at = time.time_ns()
+            files, subs = [], []
+            with os.scandir(path) as entries:
+                for item in entries:
+                    (subs if item.is_dir(follow_symlinks=False) else files).append(item.name)
+            entry = (mtime, listed_at, tuple(sorted(files)), tuple(sorted(subs)))
+        folders[rel_dir] = entry
+        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in entry[3])
+    return TreeRecord(tree, folders)
+
+
+def load_record(path: Path) -> TreeRecord | None:
+    """A record saved by save_record, or None when missing or unreadable (then the tree is walked)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return TreeRecord(tuple(data["tree"]), {k: (v[0], v[1], tuple(v[2]), tuple(v[3])) for k, v in data["folders"].items()})
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def save_record(path: Path, record: TreeRecord) -> None:
+    temporary = path.parent / f"{path.name}.new-{os.getpid()}"
+    temporary.write_text(json.dumps({"tree": record.tree, "folders": record.folders}, separators=(",", ":")),
+                         encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True) -> WriteReport:
@@ -226,25 +283,6 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True)
 
 
 THREADED_WRITES = 64  # more files than this to write: use a few threads
-
-
-def _write_manifest(manifest: Path, tree: Path, files: set[str]) -> None:
-    """Record the file list of `tree`, tagged with the tree's identity (device, inode)."""
-    st = os.stat(tree)
-    manifest.write_text(f"{st.st_dev} {st.st_ino}\n" + "\n".join(sorted(files)) + "\n", encoding="utf-8")
-
-
-def _manifest(manifest: Path, tree: Path) -> set[str]:
-    """The files of `tree` from its manifest when it still describes this tree, else by walking it."""
-    try:
-        head, _, body = manifest.read_text(encoding="utf-8").partition("\n")
-        st = os.stat(tree)
-        manifest.unlink()  # used once: the tree is about to change
-        if head == f"{st.st_dev} {st.st_ino}":
-            return {line for line in body.split("\n") if line}
-    except (OSError, ValueError):
-        pass
-    return _files_under(tree)
 
 
 def _remove_empty_dirs(root: Path, removed_files: set[str]) -> None:
@@ -279,27 +317,48 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
     return WriteReport(written=written, unchanged=len(outputs) - written, removed=len(gone))
 
 
+def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> None:
+    """The records only save time: one that cannot be written (read-only folder) is skipped."""
+    if record != loaded:
+        try:
+            save_record(path, record)
+        except OSError:
+            pass
+
+
 def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atomic: bool = True) -> WriteReport:
     parent = output_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".{output_dir.name}.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    existing = _files_under(output_dir)
-    removed = len(existing - {o.path for o in outputs})
+    live_path = parent / f".{output_dir.name}.files"  # what output/ holds, so it needn't be walked
+    loaded = load_record(live_path)
+    live = scan_tree(output_dir, loaded)
+    existing = live.files()
+    desired = {o.path for o in outputs}
+    removed = len(existing - desired)
     same = [_is_same(out, output_dir) for out in outputs]
     if removed == 0 and all(same) and len(existing) == len(outputs):
         os.utime(output_dir)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
+        _save_quietly(live_path, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
         return WriteReport(written=0, unchanged=len(outputs), removed=0)
     if not atomic and output_dir.is_dir():
-        return _update_in_place(outputs, same, output_dir, existing)
+        report = _update_in_place(outputs, same, output_dir, existing)
+        # The record from before the update stays exact: every folder the update touched has a
+        # new mtime, so it is listed again next time; the thousands it did not touch are not.
+        _save_quietly(live_path, live, loaded)
+        return report
     previous = parent / f".{output_dir.name}.prev"
-    manifest = parent / f".{output_dir.name}.prev.files"  # what `previous` holds, so it needn't be walked
+    previous_path = parent / f".{output_dir.name}.prev.files"  # what `previous` holds
+    hint: TreeRecord | None = None
     if previous.is_dir() and output_dir.is_dir():
         # Double buffering: bring the build-before-last's tree up to date instead of making a
         # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
+        hint = load_record(previous_path)
+        previous_path.unlink(missing_ok=True)  # the tree is about to change
         os.rename(previous, staging)
-        desired = {o.path for o in outputs}
-        extra = _manifest(manifest, staging) - desired
+        hint = scan_tree(staging, hint)
+        extra = hint.files() - desired
         for path in extra:
             (staging / path).unlink()
         _remove_empty_dirs(staging, extra)
@@ -323,7 +382,6 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         if output_dir.exists():
             if _exchange(staging, output_dir):
                 os.rename(staging, previous)  # the old live tree: the next build's staging
-                _write_manifest(manifest, previous, existing)
                 leftover = None
             else:
                 old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
@@ -335,7 +393,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                     raise
                 leftover = None
                 os.rename(old_dir, previous)
-                _write_manifest(manifest, previous, existing)
+            _save_quietly(previous_path, live, None)  # renaming a tree leaves its folders' mtimes as they were
         else:
             os.rename(staging, output_dir)
             leftover = None
@@ -345,4 +403,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         raise
     if leftover is not None:
         shutil.rmtree(leftover, ignore_errors=True)
+    if hint is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
+        _save_quietly(live_path, hint, None)
+    else:
+        live_path.unlink(missing_ok=True)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)

@@ -13,7 +13,7 @@ from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
 from site_builder.models import FrozenMap, Page, Post
 from site_builder.cache import digest
-from site_builder.readers.source import decode_source, list_sources, rel, reserved_name
+from site_builder.readers.source import StatIndex, decode_source, list_sources, rel, reserved_name, signature
 from site_builder.textutil import SLUG_RE, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
@@ -232,29 +232,45 @@ def _parse(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callabl
 
 
 def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | None) -> tuple[list, list[Problem]]:
-    """Read every Markdown file of a folder; with `memo`, a file whose bytes were seen before is not re-parsed."""
+    """Read every Markdown file of a folder.  With `memo` (the build cache), a file whose bytes
+    were parsed before is not parsed again, and one whose stat signature is unchanged since the
+    last build is not even read (see source.StatIndex)."""
+    slot = digest(folder, str(config.content_dir), config.timezone)
+    index = StatIndex(memo.get_many("stat", [slot]).get(slot) if memo else None)
     sources = []
     for path in list_sources(config.content_dir / folder, config.root, "*.md"):
         shown = rel(path, config.root)
-        data = path.read_bytes()
-        sources.append((shown, path.stem, data, digest(folder, shown, config.timezone, data)))
-    cached = memo.get_many("doc", [s[3] for s in sources]) if memo else {}
+        sig = signature(path)
+        key = index.known(shown, sig)
+        data = None
+        if key is None:
+            data = path.read_bytes()
+            key = digest(folder, shown, config.timezone, data)
+        sources.append((path, shown, sig, data, key))
+    cached = memo.get_many("doc", [s[4] for s in sources]) if memo else {}
     fresh = {}
     problems: list[Problem] = []
     items = []
-    for shown, stem, data, key in sources:
+    for path, shown, sig, data, key in sources:
+        if key not in cached:
+            if data is None:  # known by its signature, but no longer in the cache: read it after all
+                data = path.read_bytes()
+                key = digest(folder, shown, config.timezone, data)
         if key in cached:
             item, found = cached[key]
         else:
-            item, found = _parse(data, shown, stem, config, make)
+            item, found = _parse(data, shown, path.stem, config, make)
             if item is not None:
                 item = replace(item, fingerprint=key)  # the item is a pure function of this key
             fresh[key] = (item, found)
+        index.record(shown, sig, key)
         problems += found
         if item is not None:
             items.append(item)
     if memo:
         memo.put_many("doc", fresh)
+        if index.current != index.previous:
+            memo.put_many("stat", {slot: index.current})
     return items, problems
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import time
 from pathlib import Path
 
 from site_builder.errors import ContentError
@@ -82,3 +83,34 @@ def decode_source(data: bytes, shown: str) -> str:
                     f"line is {len(line)} characters long (the limit is {MAX_LINE}); is it pasted binary or image data?",
                 )
     return text
+
+
+# --- knowing a file is unchanged without reading it ---------------------------------------
+RACY_NS = 2_000_000_000  # a file changed less than 2 s before it was indexed is re-read next time
+
+
+def signature(path: Path) -> tuple[int, ...]:
+    """What changes whenever a file's bytes can have changed: size, mtime, ctime, inode, device.
+    (ctime cannot be set back by tools that restore an mtime.)"""
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class StatIndex:
+    """shown path → (signature, content key) from the last build, so an unchanged file's key is
+    known without reading it.  Like git's index it distrusts "racy" entries: a file modified
+    within RACY_NS of being indexed could change again within the filesystem's timestamp
+    granularity without its signature changing, so it is re-read until it is older."""
+
+    def __init__(self, previous: dict[str, tuple[tuple[int, ...], str]] | None):
+        self.previous = previous or {}
+        self.current: dict[str, tuple[tuple[int, ...], str]] = {}
+        self.started_ns = time.time_ns()
+
+    def known(self, shown: str, sig: tuple[int, ...]) -> str | None:
+        entry = self.previous.get(shown)
+        return entry[1] if entry is not None and entry[0] == sig else None
+
+    def record(self, shown: str, sig: tuple[int, ...], key: str) -> None:
+        if max(sig[1], sig[2]) < self.started_ns - RACY_NS:
+            self.current[shown] = (sig, key)
