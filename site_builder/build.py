@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
@@ -15,11 +15,9 @@ from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.search import SearchError, search_outputs, searchable
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
-from site_builder.calendar.ics import calendar_ics, event_ics
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
-from site_builder.markup import render_many
-from site_builder.models import Output
+from site_builder.models import Output, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
@@ -67,44 +65,96 @@ def _static_outputs(config: SiteConfig) -> list[Output]:
     return [files[k] for k in sorted(files)]
 
 
-def markdown_sources(site: Site) -> dict[str, str]:
-    """Every Markdown text of the site by its name: posts and pages by source path, calendar
-    descriptions by `event:<id>` / `meeting:<id>` (see render.Renderer.body)."""
-    texts = {item.source: item.body for item in (*site.posts, *site.pages)}
+def markdown_sources(site: Site) -> dict[str, tuple[str, str]]:
+    """Every Markdown text of the site by its name, with what identifies the text: posts and
+    pages by source path (identified by their source's content hash, so the text itself need not
+    be hashed), calendar descriptions by `event:<id>` / `meeting:<id>` (see render.Renderer.body)."""
+    texts = {item.source: (item.fingerprint, item.body) for item in (*site.posts, *site.pages)}
     if site.calendar is not None:
-        texts.update({f"event:{e.id}": e.description for e in site.calendar.events})
-        texts.update({f"meeting:{v.series.id}": v.series.description for v in site.calendar.series})
+        texts.update({f"event:{e.id}": ("", e.description) for e in site.calendar.events})
+        texts.update({f"meeting:{v.series.id}": ("", v.series.description) for v in site.calendar.series})
     return texts
 
 
+class RenderedMarkdown(Mapping[str, str]):
+    """name → HTML of every Markdown text of the site.  HTML rendered by an earlier build stays
+    in the cache until a page that is actually rendered asks for it: a build that reuses most
+    pages never loads most of it."""
+
+    def __init__(self, keys: dict[str, str], texts: dict[str, tuple[str, str]], fresh: dict[str, str],
+                 cache: BuildCache | None, config: SiteConfig):
+        self.keys, self.texts, self.fresh, self.cache, self.config = keys, texts, fresh, cache, config
+
+    def __getitem__(self, name: str) -> str:
+        key = self.keys[name]
+        html = self.fresh.get(key)
+        if html is None and self.cache is not None:
+            html = self.cache.get_many("md", [key]).get(key)
+        if html is None:  # the entry vanished or was damaged since it was checked: render it here
+            from site_builder.markup import render_many
+
+            html = self.fresh[key] = render_many({key: self.texts[name][1]}, self.config.base_path,
+                                                 self.config.raw_html)[key]
+        return html
+
+    def __iter__(self):
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
 def _render_markdown(site: Site, cache: BuildCache | None,
-                     progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
-    """name → HTML; Markdown already rendered with the same text and settings comes from the cache."""
+                     progress: Callable[[int, int], None] | None = None) -> RenderedMarkdown:
+    """Render the Markdown not already in the cache (rendered with the same text and settings)."""
     config = site.config
     settings = f"{config.base_path}|{config.raw_html}"
     texts = markdown_sources(site)
-    keys = {name: digest(settings, text) for name, text in texts.items()}
-    known = cache.get_many("md", keys.values()) if cache else {}
-    missing = {key: texts[name] for name, key in keys.items() if key not in known}
-    fresh = render_many(missing, config.base_path, config.raw_html, progress=progress)
+    keys = {name: digest(settings, "source", ident) if ident else digest(settings, text)
+            for name, (ident, text) in texts.items()}
+    present = cache.has_many("md", keys.values()) if cache else set()
+    missing = {key: texts[name][1] for name, key in keys.items() if key not in present}
+    fresh: dict[str, str] = {}
+    if missing:
+        from site_builder.markup import render_many  # markdown + nh3: imported only when something is rendered
+
+        fresh = render_many(missing, config.base_path, config.raw_html, progress=progress)
+        if cache:
+            cache.put_many("md", fresh)
+    return RenderedMarkdown(keys, texts, fresh, cache, config)
+
+
+def _made(cache: BuildCache | None, ns: str, jobs: dict[str, tuple[str, Callable[[], bytes]]]) -> list[Output]:
+    """jobs: output path → (hash of everything the file is made from, how to make it).
+    Files whose hash is in the cache are taken from it; the others are made and stored."""
+    known = cache.get_many(ns, [key for key, _ in jobs.values()]) if cache else {}
+    fresh = {key: make() for key, make in jobs.values() if key not in known}
     if cache:
-        cache.put_many("md", fresh)
-    html = {**known, **fresh}
-    return {name: html[key] for name, key in keys.items()}
+        cache.put_many(ns, fresh)
+    made = {**known, **fresh}
+    return [Output(path, made[key], kind="feed") for path, (key, _) in jobs.items()]
 
 
 def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Output]:
+    """RSS for the site and each tag (each cached under its posts' source hashes and the config),
+    then the calendar feeds."""
     config = site.config
     body = lambda post: str(r.body(post))  # noqa: E731
-    out = [
-        rss(config, path="/feed.xml", title=config.title, link="/news/", description=config.description,
-            posts=site.posts, summary=r.summary, body=body)
-    ]
+    base = digest(version_key(), Fingerprinter()(config))
+    jobs: dict[str, tuple[str, Callable[[], bytes]]] = {}
+
+    def feed(path: str, title: str, link: str, description: str, posts: tuple[Post, ...]) -> None:
+        posts = posts[: config.feed_items]
+        key = digest(base, path, title, link, description, *(p.fingerprint for p in posts))
+        jobs[path.lstrip("/")] = (key, lambda: rss(config, path=path, title=title, link=link, description=description,
+                                                   posts=posts, summary=r.summary, body=body).data or b"")
+
+    feed("/feed.xml", config.title, "/news/", config.description, site.posts)
     for tag in site.tags:
         if tag.posts:
-            out.append(rss(config, path=f"{tag.url}feed.xml", title=f"{config.title}: {tag.name}", link=tag.url,
-                           description=f"News about {tag.name} from {config.title}", posts=tag.posts,
-                           summary=r.summary, body=body))
+            feed(f"{tag.url}feed.xml", f"{config.title}: {tag.name}", tag.url,
+                 f"News about {tag.name} from {config.title}", tag.posts)
+    out = _made(cache, "feed", jobs)
     if site.calendar is not None:
         out += calendar_feeds(site, site.calendar, r, cache)
     return out
@@ -117,6 +167,8 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
     The feeds are stamped (DTSTAMP, and the cutoff for past items) with the start of the build's
     day in UTC, not the second it ran: rebuilding on the same day leaves every .ics byte for byte
     (and mtime) unchanged, so calendar apps and CDNs have nothing new to fetch."""
+    from site_builder.calendar.ics import calendar_ics, event_ics  # icalendar: only when a feed is made
+
     config = site.config
     now = site.now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     fingerprint = Fingerprinter()
@@ -143,12 +195,7 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
     for event in cal.events:
         jobs[f"events/{event.slug}/event.ics"] = (
             digest(base, "event", fingerprint(event)), lambda event=event: event_ics(event, config, now, url_of))
-    known = cache.get_many("ics", [key for key, _ in jobs.values()]) if cache else {}
-    fresh = {key: make() for key, make in jobs.values() if key not in known}
-    if cache:
-        cache.put_many("ics", fresh)
-    made = {**known, **fresh}
-    return [Output(path, made[key], kind="feed") for path, (key, _) in jobs.items()]
+    return _made(cache, "ics", jobs)
 
 
 def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
@@ -239,7 +286,7 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search", "ics", "stat"))
+                cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat"))
         finally:
             if cache is not None:
                 cache.touched = {}

@@ -19,7 +19,7 @@ import sys
 from importlib import metadata
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from site_builder import __version__
 
@@ -139,25 +139,36 @@ class BuildCache:
         self.db.execute("DELETE FROM entries")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
 
-    def get_many(self, ns: str, keys: Iterable[str]) -> dict[str, Any]:
-        """Values for the keys present; an entry that fails to unpickle counts as missing."""
+    def _split(self, ns: str, keys: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+        """(entries already in memory, keys to look up in SQLite); marks the keys as used."""
         keys = list(dict.fromkeys(keys))
         self.touched.setdefault(ns, set()).update(keys)
         memory = self.memory.setdefault(ns, {})
         found = {k: memory[k] for k in keys if k in memory}
-        missing = [k for k in keys if k not in found]
-        if self.db is None or not missing:
-            return found
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
+        return found, ([k for k in keys if k not in found] if self.db is not None else [])
+
+    def _rows(self, columns: str, ns: str, keys: list[str]) -> Iterator[tuple]:
+        assert self.db is not None
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})", (ns, *chunk))
-            for key, blob in rows:
-                try:
-                    found[key] = memory[key] = pickle.loads(blob)
-                except Exception:  # a damaged entry is a miss, never a crash
-                    continue
+            yield from self.db.execute(f"SELECT {columns} FROM entries WHERE ns = ? AND key IN ({marks})", (ns, *chunk))
+
+    def get_many(self, ns: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Values for the keys present; an entry that fails to unpickle counts as missing."""
+        found, missing = self._split(ns, keys)
+        memory = self.memory[ns]
+        for key, blob in self._rows("key, value", ns, missing):
+            try:
+                found[key] = memory[key] = pickle.loads(blob)
+            except Exception:  # a damaged entry is a miss, never a crash
+                continue
         return found
+
+    def has_many(self, ns: str, keys: Iterable[str]) -> set[str]:
+        """Which of the keys have an entry, without loading the values (see get_many)."""
+        found, missing = self._split(ns, keys)
+        return set(found) | {key for (key,) in self._rows("key", ns, missing)}
 
     def put_many(self, ns: str, items: dict[str, Any]) -> None:
         if not items:
@@ -210,6 +221,7 @@ class PageMemo:
     def __init__(self, cache: "BuildCache | None", output_dir: Path, base_key: str):
         self.cache, self.output_dir, self.base_key = cache, Path(output_dir), base_key
         self.fingerprint = Fingerprinter()
+        self._dir = str(self.output_dir)
         self.slot = f"pages:{self.output_dir.resolve()}"
         self.previous: dict[str, tuple[str, str]] = {}
         if cache is not None:
@@ -228,35 +240,39 @@ class PageMemo:
         before = self.previous.get(path)
         if before is None or before[0] != key:
             return None
-        existing = self.output_dir / path
+        existing = os.path.join(self._dir, path)
         try:
-            if len(before) > 2 and before[2] != _signature(existing):
-                if digest(existing.read_bytes()) != before[1]:
-                    return None
-            elif len(before) <= 2 and digest(existing.read_bytes()) != before[1]:
-                return None
+            if len(before) < 3 or before[2] != _signature(existing):
+                with open(existing, "rb") as handle:
+                    if digest(handle.read()) != before[1]:
+                        return None
+                before = before[:2]  # bytes verified; its new signature is taken at commit
         except OSError:
             return None
-        self.current[path] = before[:2]
+        self.current[path] = before
         self.reused += 1
-        return str(existing)
+        return existing
 
     def record(self, path: str, key: str, data: bytes) -> None:
         self.current[path] = (key, digest(data))
 
     def commit(self) -> None:
-        """Call only after the output was written: the memo then describes output/ exactly."""
+        """Call only after the output was written: the memo then describes output/ exactly.
+        A reused file kept its inode and mtime (linked or left in place), so only the files
+        written by this build are signed again."""
         if self.cache is None:
             return
         signed = {}
-        for path, (key, hashed) in self.current.items():
-            try:
-                signed[path] = (key, hashed, _signature(self.output_dir / path))
-            except OSError:
-                signed[path] = (key, hashed)
+        for path, entry in self.current.items():
+            if len(entry) < 3:
+                try:
+                    entry = (*entry, _signature(os.path.join(self._dir, path)))
+                except OSError:
+                    pass
+            signed[path] = entry
         self.cache.put_many("pages", {self.slot: signed})
 
 
-def _signature(path: Path) -> tuple[int, int, int]:
+def _signature(path: str) -> tuple[int, int, int]:
     st = os.stat(path)
     return (st.st_size, st.st_mtime_ns, st.st_ino)

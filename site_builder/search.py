@@ -10,7 +10,6 @@ The only module that imports `pagefind`.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -58,6 +57,8 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
 
 def _run(coro):
     """Run a coroutine to completion, also when called from inside a running event loop."""
+    import asyncio  # only a build with search needs it (saves its import on every other build)
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

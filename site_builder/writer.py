@@ -131,9 +131,9 @@ def _same_file(old: Path, source: Path) -> bool:
 
 def _is_same(out: Output, output_dir: Path) -> bool:
     """Does output/ already hold exactly these bytes at this path?"""
-    old = output_dir / out.path
     if out.unchanged:
-        return out.source == str(old)
+        return out.source == os.path.join(output_dir, out.path)
+    old = output_dir / out.path
     if out.source:
         return _same_file(old, Path(out.source))
     return _same_bytes(old, out.data or b"")
