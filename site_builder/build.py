@@ -286,7 +286,7 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat"))
+                cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat", "jinja"))
         finally:
             if cache is not None:
                 cache.touched = {}

@@ -7,7 +7,7 @@ site overrides any theme template by adding one with the same name.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -19,7 +19,7 @@ from site_builder.assemble import Site
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
                                         event_url, subscribe_links)
-from site_builder.cache import Fingerprinter, PageMemo, digest, tree_digest, version_key
+from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, tree_digest, version_key
 from site_builder.models import Output, Page, Post
 from site_builder.textutil import plain_text, slugify, truncate
 
@@ -92,7 +92,10 @@ class Renderer:
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
     memo: PageMemo | None = None  # skips pages whose whole context is unchanged
 
-    def page(self, path: str, template: str, **context: Any) -> Output:
+    def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
+        """Render `template` to `path`, or reuse the file when its context is unchanged.
+        `derive` adds context computed only when the page is rendered; it must be a pure
+        function of `context` and the config (both in the page's key)."""
         key = None
         if self.memo is not None:
             key = self.memo.key(template, context)
@@ -100,6 +103,8 @@ class Renderer:
             if existing is not None:
                 return Output(path, source=existing, unchanged=True)
         page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
+        if derive is not None:
+            context.update(derive())
         data = self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
         if self.memo is not None and key is not None:
             self.memo.record(path, key, data)
@@ -148,7 +153,24 @@ def nav_of(site: Site) -> Nav:
     )
 
 
-def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinja2.Environment:
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in the build cache: compiling the theme costs ~0.1 s a build.
+    Jinja checks each entry against a checksum of the template's source before using it."""
+
+    def __init__(self, cache: BuildCache):
+        self.cache = cache
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.cache.get_many("jinja", [bucket.key]).get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.put_many("jinja", {bucket.key: bucket.bytecode_to_string()})
+
+
+def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
+             cache: BuildCache | None = None) -> jinja2.Environment:
     config = site.config
     loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(str(config.root / "templates")), jinja2.FileSystemLoader(str(THEME_DIR / "templates"))]
@@ -160,6 +182,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None) -> jinj
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
     )
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
                        month_name=lambda m: MONTH_NAMES[m - 1])
@@ -177,8 +200,18 @@ def paginate(items: tuple, per_page: int) -> list[tuple]:
     return pages or [()]
 
 
-def news_page_path(number: int) -> str:
-    return "/news/" if number == 1 else f"/news/page/{number}/"
+def paged_path(first: str, number: int) -> str:
+    """Page `number` of a listing whose first page is `first`: "/news/", "/news/page/2/"."""
+    return first if number == 1 else f"{first}page/{number}/"
+
+
+def listing_pages(first: str, items: tuple, per_page: int) -> list[tuple[str, tuple, dict]]:
+    """(file, items, pager) for each page of a listing starting at the URL `first`."""
+    chunks = paginate(items, per_page)
+    return [(to_file(paged_path(first, n)), chunk,
+             {"number": n, "total": len(chunks), "prev": paged_path(first, n - 1) if n > 1 else None,
+              "next": paged_path(first, n + 1) if n < len(chunks) else None})
+            for n, chunk in enumerate(chunks, start=1)]
 
 
 def to_file(url_path: str) -> str:
@@ -196,7 +229,7 @@ def templates_key(site: Site) -> str:
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
                  extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None) -> list[Output]:
     """Every HTML page of the news/pages part of the site."""
-    env = make_env(site, extra_globals)
+    env = make_env(site, extra_globals, memo.cache if memo is not None else None)
     r = Renderer(site, env, html_of, memo)
     env.globals.update(summary=r.summary, body=r.body, describe=r.describe)
     config = site.config
@@ -206,15 +239,8 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page],
                       coming_up=cal.coming_up if cal else (), next_closure=cal.next_closure if cal else None,
                       feeds=subscribe_links(config, "/calendar.ics") if cal else None))
-    chunks = paginate(site.posts, config.posts_per_page)
-    for number, chunk in enumerate(chunks, start=1):
-        pager = {
-            "number": number,
-            "total": len(chunks),
-            "prev": news_page_path(number - 1) if number > 1 else None,
-            "next": news_page_path(number + 1) if number < len(chunks) else None,
-        }
-        out.append(r.page(to_file(news_page_path(number)), "news.html", posts=chunk, pager=pager))
+    for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
+        out.append(r.page(path, "news.html", posts=chunk, pager=pager))
     for i, post in enumerate(site.posts):
         newer = site.posts[i - 1] if i > 0 else None
         older = site.posts[i + 1] if i + 1 < len(site.posts) else None
@@ -223,11 +249,17 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
         out.append(r.page(to_file(page.url), "page.html", page=page))
     out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))
     for tag in site.tags:
+        # A tag's news is paginated like /news/: one edited post re-renders one page per tag,
+        # not a page listing every post of the tag.  Each page gets the tag without its posts
+        # (its fingerprint would otherwise change whenever any of them does).
         has_calendar = bool(tag.events or tag.series)
-        out.append(r.page(to_file(tag.url), "tag.html", tag=tag,
-                          upcoming=tuple(e for e in tag.events if e.end > site.now),
-                          past=tuple(reversed([e for e in tag.events if e.end <= site.now])),
-                          feeds=subscribe_links(config, f"{tag.url}calendar.ics") if has_calendar else None))
+        about = replace(tag, posts=())
+        for path, chunk, pager in listing_pages(tag.url, tag.posts, config.posts_per_page):
+            first = pager["number"] == 1
+            out.append(r.page(path, "tag.html", tag=about, has_news=bool(tag.posts), posts=chunk, pager=pager,
+                              upcoming=tuple(e for e in tag.events if e.end > site.now) if first else (),
+                              past=tuple(reversed([e for e in tag.events if e.end <= site.now])) if first else (),
+                              feeds=subscribe_links(config, f"{tag.url}calendar.ics") if has_calendar else None))
     out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))
@@ -251,12 +283,14 @@ def render_calendar_pages(r: Renderer, cal: CalendarSite) -> list[Output]:
         r.page(to_file("/calendar/"), "calendar_index.html", months=tuple((m.year, m.month, m.url) for m in cal.months),
                current=current_month_url(cal), feeds=subscribe_links(config, "/calendar.ics")),
     ]
-    for event in cal.events:
+    def event_extras(event: Event) -> dict:
         text = plain_text(str(r.describe(event)))
-        out.append(r.page(to_file(event_url(event)), "event.html", event=event,
-                          json_ld=event_json_ld(config, event, text),
-                          add=add_to_calendar_links(config, event, text),
-                          ics=config.url(f"{event_url(event)}event.ics")))
+        return {"json_ld": event_json_ld(config, event, text), "add": add_to_calendar_links(config, event, text),
+                "ics": config.url(f"{event_url(event)}event.ics")}
+
+    for event in cal.events:
+        out.append(r.page(to_file(event_url(event)), "event.html", derive=lambda event=event: event_extras(event),
+                          event=event))
     for month in cal.months:
         out.append(r.page(to_file(month.url), "month.html", month=month))
     return out

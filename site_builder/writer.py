@@ -45,14 +45,13 @@ def check_paths(outputs: Sequence[Output]) -> list[Problem]:
     seen: set[str] = set()
     for out in outputs:
         path = out.path
-        pure = PurePosixPath(path)
+        parts = path.split("/")
         bad = (
             not path
             or "\x00" in path
             or "\\" in path
-            or pure.is_absolute()
-            or any(part in ("..", ".", "") for part in path.split("/"))
-            or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in pure.parts)
+            or any(part in ("..", ".", "") for part in parts)  # also refuses "/abs" and "a//b"
+            or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in parts)
         )
         if bad:
             problems.append(Problem(out.path, 1, "path", "refused: the output path is not a plain path inside output/"))

@@ -46,9 +46,15 @@ def test_urls_pagination_tags_and_pages(scratch, build):
     assert (out / "news/page/2/index.html").is_file()
     assert (out / "news/page/3/index.html").is_file()
     assert not (out / "news/page/4").exists()
-    assert (out / "tags/kaiser/index.html").is_file()
     assert (out / "tags/kaiser/feed.xml").is_file()
     assert (out / "tags/bargaining/index.html").is_file()
+    # a topic's news is paginated like /news/: every post on exactly one page, newest first
+    topic = [(out / f"tags/kaiser/{page}index.html").read_text() for page in ("", "page/2/", "page/3/")]
+    assert not (out / "tags/kaiser/page/4").exists()
+    listed = [f"Post {i}" for i in range(12) for text in topic if f">Post {i}<" in text]
+    assert sorted(listed) == sorted(f"Post {i}" for i in range(12))
+    assert ">Post 11<" in topic[0] and ">Post 0<" in topic[2]
+    assert 'rel="next" href="/tags/kaiser/page/2/"' in topic[0] and 'rel="prev" href="/tags/kaiser/"' in topic[1]
     about = (out / "about/index.html").read_text()
     assert '<h2 id="who-we-are">Who we are</h2>' in about
     home = (out / "index.html").read_text()
