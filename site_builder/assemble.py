@@ -44,7 +44,7 @@ def _duplicates(items: Iterable, key, what: str) -> list[Problem]:
         k = key(item)
         if k in seen:
             first = seen[k]
-            problems.append(Problem(item.source, 1, "slug", f"{what} {k!r} is already used by {first.source}"))
+            problems.append(Problem(item.source, item.slug_line, "slug", f"{what} {k!r} is already used by {first.source}"))
         else:
             seen[k] = item
     return problems
@@ -67,7 +67,7 @@ def assemble(
     problems += _duplicates(pages_sorted, lambda p: p.slug, "the page slug")
     for page in pages_sorted:
         if page.slug in RESERVED:
-            problems.append(Problem(page.source, 1, "slug", f"{page.slug!r} is used by the site itself; choose another"))
+            problems.append(Problem(page.source, page.slug_line, "slug", f"{page.slug!r} is used by the site itself; choose another"))
 
     published = [p for p in by_source if _is_published(p, now, drafts, future)]
     published.sort(key=lambda p: (p.date, p.slug), reverse=True)

@@ -56,6 +56,14 @@ def tree_digest(*folders: Path) -> str:
     return digest(*parts)
 
 
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass (None for other types), looked up once per class."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
+
+
 class Fingerprinter:
     """A stable content hash of template-context values, memoised per object for one build."""
 
@@ -72,10 +80,9 @@ class Fingerprinter:
         own = getattr(value, "fingerprint", None)
         if isinstance(own, str) and own:
             return own  # e.g. a Post: a pure function of the source bytes its fingerprint hashes
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            parts = [type(value).__qualname__] + [
-                f"{f.name}={self(getattr(value, f.name))}" for f in dataclasses.fields(value)
-            ]
+        names = _field_names(type(value))
+        if names is not None:
+            parts = [type(value).__qualname__] + [f"{name}={self(getattr(value, name))}" for name in names]
         elif isinstance(value, (tuple, list)):
             parts = ["seq"] + [self(v) for v in value]
         elif isinstance(value, (frozenset, set)):

@@ -40,6 +40,7 @@ class Post:
     draft: bool = False
     extra: Mapping = field(default_factory=lambda: EMPTY)  # unknown front matter keys (also warned about)
     fingerprint: str = field(default="", compare=False, repr=False)  # hash of the source bytes it was read from
+    slug_line: int = field(default=1, compare=False, repr=False)  # line of `slug:` (1: from the file name)
 
     @property
     def url(self) -> str:
@@ -58,6 +59,7 @@ class Page:
     updated: datetime | None = None
     extra: Mapping = field(default_factory=lambda: EMPTY)
     fingerprint: str = field(default="", compare=False, repr=False)
+    slug_line: int = field(default=1, compare=False, repr=False)
 
     @property
     def url(self) -> str:

@@ -35,7 +35,7 @@ CASES = {
     ),
     "duplicate slug": (
         {"content/posts/a.md": post("A", slug="same"), "content/posts/b.md": post("B", slug="same")},
-        ["content/posts/b.md:1: slug: the post slug 'same' is already used by content/posts/a.md"],
+        ["content/posts/b.md:4: slug: the post slug 'same' is already used by content/posts/a.md"],
     ),
     "tag not a string": (
         {"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-05\ntags:\n  - strike\n  - {unit: kaiser}\n---\nBody\n"},

@@ -194,6 +194,7 @@ def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         image=meta.link("image"),
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
+        slug_line=meta.line("slug") if "slug" in doc.meta else 1,
         extra=meta.unknown(POST_KEYS),
     )
     if any(p.is_error for p in problems[before:]):
@@ -215,6 +216,7 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         menu=menu,
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
+        slug_line=meta.line("slug") if "slug" in doc.meta else 1,
         extra=meta.unknown(PAGE_KEYS),
     )
     if any(p.is_error for p in problems[before:]):

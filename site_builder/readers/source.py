@@ -25,6 +25,9 @@ def reserved_name(name: str) -> bool:
 
 
 def rel(path: Path, root: Path) -> str:
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if text.startswith(prefix):  # the common case, without pathlib's parsing (thousands of posts)
+        return text[len(prefix):].replace(os.sep, "/")
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
