@@ -4,7 +4,7 @@
 
 For each site it starts the real preview server on a free port, connects a real SSE client to
 `__livereload` (what a browser tab does), then repeatedly edits one post on disk and waits for the
-`reload` event.  The latency includes the watchdog notification, the 100 ms debounce, the whole
+`reload` event.  The latency includes the watchdog notification, the 50 ms debounce, the whole
 rebuild through build.build() and the SSE push.  Nothing here is a test.
 """
 

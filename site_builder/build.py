@@ -13,7 +13,7 @@ from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
-from site_builder.search import SearchError, search_outputs, searchable
+from site_builder.search import SearchError, search_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
@@ -21,7 +21,7 @@ from site_builder.models import Output, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
-from site_builder.render import THEME_DIR, Renderer, render_pages, templates_key
+from site_builder.render import THEME_DIR, PostPagesInWorkers, Renderer, render_pages, templates_key
 from site_builder.writer import build_lock, write_site
 
 
@@ -104,9 +104,10 @@ class RenderedMarkdown(Mapping[str, str]):
         return len(self.keys)
 
 
-def _render_markdown(site: Site, cache: BuildCache | None,
-                     progress: Callable[[int, int], None] | None = None) -> RenderedMarkdown:
-    """Render the Markdown not already in the cache (rendered with the same text and settings)."""
+def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
+                     ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
+    """Render the Markdown not already in the cache (rendered with the same text and settings).
+    Also returns the post pages the Markdown workers rendered along the way (path → bytes)."""
     config = site.config
     settings = f"{config.base_path}|{config.raw_html}"
     texts = markdown_sources(site)
@@ -115,13 +116,18 @@ def _render_markdown(site: Site, cache: BuildCache | None,
     present = cache.has_many("md", keys.values()) if cache else set()
     missing = {key: texts[name][1] for name, key in keys.items() if key not in present}
     fresh: dict[str, str] = {}
+    pages: dict[str, bytes] = {}
     if missing:
-        from site_builder.markup import render_many  # markdown + nh3: imported only when something is rendered
+        from site_builder.markup import render_then  # markdown + nh3: imported only when something is rendered
 
-        fresh = render_many(missing, config.base_path, config.raw_html, progress=progress)
+        names_by_key: dict[str, list[str]] = {}
+        for name, key in keys.items():
+            names_by_key.setdefault(key, []).append(name)
+        fresh, pages = render_then(missing, config.base_path, config.raw_html,
+                                   then=PostPagesInWorkers(site, names_by_key), progress=progress)
         if cache:
             cache.put_many("md", fresh)
-    return RenderedMarkdown(keys, texts, fresh, cache, config)
+    return RenderedMarkdown(keys, texts, fresh, cache, config), pages
 
 
 def _made(cache: BuildCache | None, ns: str, jobs: dict[str, tuple[str, Callable[[], bytes]]]) -> list[Output]:
@@ -199,10 +205,13 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
 
 
 def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
-            stale_ok: bool = False) -> list[Output]:
+            stale_ok: bool = False, memo: PageMemo | None = None) -> list[Output]:
     """The Pagefind index as outputs; reused from the cache while the indexed pages are unchanged."""
-    pages = searchable(outputs)
-    key = digest(version_key(), config.base_url, *(part for path, data in pages for part in (path, data)))
+    # The key: every HTML page's path and a hash of its bytes, the reused pages' hashes taken
+    # from the page memo, so a build that changed nothing reads no page back from output/.
+    key = digest(version_key(), config.base_url,
+                 *(part for out in outputs if out.path.endswith(".html") and out.kind == "page"
+                   for part in (out.path, (memo.hash_of(out.path) if memo else None) or digest(out.data or b""))))
     last = f"last:{config.base_url}"
     if cache is not None:
         found = cache.get_many("search", [key, last] if stale_ok else [key])
@@ -246,16 +255,16 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
-    html_of = _render_markdown(site, cache, progress)
+    html_of, prerendered = _render_markdown(site, cache, progress)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
-    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo)
+    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
     lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in site.posts}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
     if config.search:
-        outputs.extend(_search(config, outputs, cache, options.stale_search_ok))
+        outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo))
     outputs.extend(host_files(config, outputs))
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 

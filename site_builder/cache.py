@@ -260,6 +260,11 @@ class PageMemo:
         self.reused += 1
         return existing
 
+    def hash_of(self, path: str) -> str | None:
+        """The hash of the bytes of a page this build reused or rendered (None: not a page it knows)."""
+        entry = self.current.get(path)
+        return entry[1] if entry else None
+
     def record(self, path: str, key: str, data: bytes) -> None:
         self.current[path] = (key, digest(data))
 

@@ -12,17 +12,24 @@ Raw HTML inside Markdown follows `raw_html` (see docs/hardening.md):
 * ``escape``: raw HTML is shown as text.
 In every mode a Markdown link or image (`[x](javascript:...)`) whose address uses a script
 scheme loses that address: Markdown syntax is not raw HTML, so no mode trusts it.
+
+Fast inline stage: `_FastInlineProcessor` replaces the stock inline treeprocessor (same name,
+priority, pattern order, stash handling) but skips a pattern on a text that lacks what every match
+of its regex must contain (`[` for links, `*`/`_` for emphasis; nothing derivable: never skipped).
+Python-Markdown versions not in `_FAST_INLINE_VERSIONS` keep the stock processor.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 import xml.etree.ElementTree as etree
 
 import markdown
 import nh3
+from markdown import inlinepatterns, util
 from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from site_builder.textutil import RAW_HTML_MODES, unsafe_url  # noqa: F401  (RAW_HTML_MODES re-exported)
 
@@ -96,6 +103,156 @@ class _BasePath(Extension):
         md.treeprocessors.register(_DropUnsafeUrls(md), "drop_unsafe_urls", 0)
 
 
+# --- fast inline stage ------------------------------------------------------------------------
+# Python-Markdown versions (major, minor) whose InlineProcessor.__handleInline the override below
+# reproduces line for line.  Any other version gets the stock processor.
+_FAST_INLINE_VERSIONS = {(3, 11)}
+
+
+def _markdown_version() -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in markdown.__version__.split(".")[:2])
+    except (AttributeError, ValueError):
+        return ()
+
+
+def _required_strings(sequence, ignorecase: bool) -> frozenset[str] | None:
+    """Alternatives of which any match of the parsed regex `sequence` contains at least one, or
+    None when nothing safe can be said.  Only literal characters, positive character sets and
+    what must be matched at least once count; everything else is simply not used."""
+    from re import _constants as c
+
+    if ignorecase:
+        return None
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, av in sequence:
+        if op is c.LITERAL:
+            run += chr(av)  # consecutive literals must occur together
+            continue
+        if run:
+            candidates.append(frozenset([run]))
+            run = ""
+        found = None
+        if op is c.IN:
+            chars: set[str] = set()
+            for item_op, item_av in av:
+                if item_op is c.LITERAL:
+                    chars.add(chr(item_av))
+                elif item_op is c.RANGE and item_av[1] - item_av[0] < 64:
+                    chars.update(chr(code) for code in range(item_av[0], item_av[1] + 1))
+                else:  # NEGATE, CATEGORY, wide ranges: unusable
+                    chars = set()
+                    break
+            found = frozenset(chars) or None
+        elif op is c.SUBPATTERN:
+            found = _required_strings(av[3], bool(av[1] & re.IGNORECASE))
+        elif op is c.ATOMIC_GROUP:
+            found = _required_strings(av, False)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if av[0] >= 1:
+                found = _required_strings(av[2], False)
+        elif op is c.BRANCH:
+            union: set[str] = set()
+            for branch in av[1]:
+                alternatives = _required_strings(branch, False)
+                if alternatives is None:
+                    union = set()
+                    break
+                union |= alternatives
+            found = frozenset(union) or None
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append(frozenset([run]))
+    if not candidates:
+        return None
+
+    def cost(alternatives: frozenset[str]) -> tuple[int, int, int]:
+        common = any(len(a) == 1 and (a.isspace() or a.isalnum()) for a in alternatives)
+        return len(alternatives), -min(len(a) for a in alternatives), common
+
+    return min(candidates, key=cost)
+
+
+def _needles(pattern: object) -> tuple[str, ...] | None:
+    """Strings of which every match of `pattern` contains at least one (so where none occurs the
+    pattern cannot match), or None when the pattern must always be tried."""
+    if not isinstance(pattern, inlinepatterns.InlineProcessor):
+        return None  # legacy patterns: always tried
+    if type(pattern).getCompiledRegExp is not inlinepatterns.Pattern.getCompiledRegExp:
+        return None  # a subclass choosing its regex at run time
+    if "getCompiledRegExp" in vars(pattern):
+        return None
+    compiled = getattr(pattern, "compiled_re", None)
+    if not isinstance(compiled, re.Pattern) or not isinstance(compiled.pattern, str):
+        return None
+    try:
+        from re import _parser
+
+        alternatives = _required_strings(_parser.parse(compiled.pattern, compiled.flags),
+                                         bool(compiled.flags & re.IGNORECASE))
+    except Exception:  # noqa: BLE001 - a regex we cannot read is always tried
+        return None
+    return tuple(sorted(alternatives, key=lambda a: (-len(a), a))) if alternatives else None
+
+
+class _FastInlineProcessor(InlineProcessor):
+    """The stock inline treeprocessor, minus the calls that cannot match: before trying a pattern
+    on a string, look for what every match of that pattern contains; if it is absent, move on to
+    the next pattern exactly as the stock code does after a failed try (index + 1, start 0)."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self._needles: dict[int, tuple[object, object, tuple[str, ...] | None]] = {}
+        self._patterns: list[tuple[object, tuple[str, ...] | None]] = []
+
+    def _refresh(self) -> None:
+        # The registry may have changed since the last document (e.g. "html" deregistered).
+        patterns = []
+        for pattern in self.inlinePatterns:  # registry order = the stock processor's order
+            compiled = getattr(pattern, "compiled_re", None)
+            cached = self._needles.get(id(pattern))
+            if cached is None or cached[0] is not pattern or cached[1] is not compiled:
+                cached = (pattern, compiled, _needles(pattern))
+                self._needles[id(pattern)] = cached
+            patterns.append((pattern, cached[2]))
+        self._patterns = patterns
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        self._refresh()
+        return super().run(tree, ancestors)
+
+    # Replaces InlineProcessor.__handleInline (name-mangled; called by the stock run() and
+    # __applyPattern).  Same loop, over the cached pattern list, with the skip added.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if not isinstance(data, util.AtomicString):
+            apply = self._InlineProcessor__applyPattern
+            patterns = self._patterns
+            startIndex = 0
+            count = len(patterns)
+            while patternIndex < count:
+                pattern, needles = patterns[patternIndex]
+                if needles is not None:
+                    for needle in needles:
+                        if needle in data:
+                            break
+                    else:  # cannot match: what __applyPattern returns then is (data, False, 0)
+                        patternIndex += 1
+                        startIndex = 0
+                        continue
+                data, matched, startIndex = apply(pattern, data, patternIndex, startIndex)
+                if not matched:
+                    patternIndex += 1
+        return data
+
+
+def _fast_inline_supported() -> bool:
+    return (_markdown_version() in _FAST_INLINE_VERSIONS
+            and callable(getattr(InlineProcessor, "_InlineProcessor__handleInline", None))
+            and callable(getattr(InlineProcessor, "_InlineProcessor__applyPattern", None)))
+
+
 class MarkdownRenderer:
     """Renders Markdown documents one after another with one reused Markdown instance."""
 
@@ -111,6 +268,8 @@ class MarkdownRenderer:
         if raw_html == "escape":
             self.md.preprocessors.deregister("html_block")
             self.md.inlinePatterns.deregister("html")
+        if _fast_inline_supported():
+            self.md.treeprocessors.register(_FastInlineProcessor(self.md), "inline", 20)
 
     def render(self, text: str) -> str:
         try:
@@ -123,17 +282,24 @@ class MarkdownRenderer:
 # --- many documents at once, spread over a process pool -------------------------------------
 # Each worker process keeps one renderer (set up by the pool initializer) and reuses it.
 _worker_renderer: MarkdownRenderer | None = None
+_worker_then: Callable[[str, str], dict] | None = None
 POOL_THRESHOLD = 64  # below this many documents a pool costs more than it saves
 
 
-def _init_worker(base_path: str, raw_html: str) -> None:
-    global _worker_renderer
+def _init_worker(base_path: str, raw_html: str, then: Callable[[str, str], dict] | None) -> None:
+    global _worker_renderer, _worker_then
     _worker_renderer = MarkdownRenderer(base_path, raw_html)
+    _worker_then = then
 
 
-def _render_chunk(chunk: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _render_chunk(chunk: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], dict]:
     assert _worker_renderer is not None
-    return [(key, _worker_renderer.render(text)) for key, text in chunk]
+    done = [(key, _worker_renderer.render(text)) for key, text in chunk]
+    extra: dict = {}
+    if _worker_then is not None:
+        for key, html in done:
+            extra.update(_worker_then(key, html))
+    return done, extra
 
 
 def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: int | None = None,
@@ -141,6 +307,16 @@ def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: i
     """Render {key: markdown} → {key: html}, over `workers` processes when there is enough work.
 
     `progress(done, total)` is called as documents finish (for a progress bar)."""
+    return render_then(texts, base_path, raw_html, None, workers, progress)[0]
+
+
+def render_then(texts: dict[str, str], base_path: str, raw_html: str, then: Callable[[str, str], dict] | None,
+                workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, str], dict]:
+    """render_many, and when the work is spread over worker processes, `then(key, html)` is
+    called in the worker right after each document (the pool is forked, so `then` may use
+    anything the caller has, unpickled); the dicts it returns are merged and returned too.
+    With too little work for a pool, `then` is not called and the second dict is empty."""
     import multiprocessing
     import os
 
@@ -148,6 +324,7 @@ def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: i
     items = sorted(texts.items())
     total = len(items)
     results: dict[str, str] = {}
+    extra: dict = {}
     if workers < 2 or total < POOL_THRESHOLD:
         renderer = MarkdownRenderer(base_path, raw_html)
         for key, text in items:
@@ -158,11 +335,12 @@ def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: i
         size = max(8, total // (workers * 8))
         chunks = [items[i : i + size] for i in range(0, total, size)]
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_init_worker, initargs=(base_path, raw_html)) as pool:
-            for done in pool.imap_unordered(_render_chunk, chunks):
+        with context.Pool(workers, initializer=_init_worker, initargs=(base_path, raw_html, then)) as pool:
+            for done, more in pool.imap_unordered(_render_chunk, chunks):
                 results.update(done)
+                extra.update(more)
                 if progress:
                     progress(len(results), total)
     if progress and total:
         progress(total, total)
-    return results
+    return results, extra

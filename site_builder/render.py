@@ -6,6 +6,7 @@ site overrides any theme template by adding one with the same name.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -74,6 +75,34 @@ def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False
     return f"{fmt_date(start)} · {fmt_time_range(start, end)}"
 
 
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of "#rrggbb"."""
+    total = 0.0
+    for start, weight in ((1, 0.2126), (3, 0.7152), (5, 0.0722)):
+        c = int(hex_colour[start : start + 2], 16) / 255
+        total += weight * (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    return total
+
+
+def text_on(hex_colour: str) -> str:
+    """Black or white, whichever contrasts more with the colour (one always reaches 4.58:1)."""
+    lum = _luminance(hex_colour)
+    return "#ffffff" if 1.05 / (lum + 0.05) >= (lum + 0.05) / 0.05 else "#000000"
+
+
+def link_on_white(hex_colour: str, fallback: str = "#1d1d1f") -> str:
+    """The colour when it reads on white at 4.5:1 or better, else `fallback`."""
+    return hex_colour if 1.05 / (_luminance(hex_colour) + 0.05) >= 4.5 else fallback
+
+
+@functools.lru_cache(maxsize=8)
+def theme_css_vars(theme: Any) -> str:
+    """The CSS custom properties of the theme's colours (docs/theme.md), worked out once, not per page."""
+    return (f"--primary: {theme.primary_color}; --on-primary: {text_on(theme.primary_color)}; "
+            f"--link: {link_on_white(theme.primary_color)}; --accent: {theme.accent_color}; "
+            f"--on-accent: {text_on(theme.accent_color)};")
+
+
 def iso(value: date | datetime) -> str:
     return value.isoformat()
 
@@ -91,6 +120,7 @@ class Renderer:
     env: jinja2.Environment
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
     memo: PageMemo | None = None  # skips pages whose whole context is unchanged
+    prerendered: dict[str, bytes] | None = None  # path → page rendered by a Markdown worker (see post_pages)
 
     def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
         """Render `template` to `path`, or reuse the file when its context is unchanged.
@@ -103,9 +133,11 @@ class Renderer:
             if existing is not None:
                 return Output(path, source=existing, unchanged=True)
         page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
-        if derive is not None:
-            context.update(derive())
-        data = self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
+        data = self.prerendered.pop(path, None) if self.prerendered else None
+        if data is None:
+            if derive is not None:
+                context.update(derive())
+            data = self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
         if self.memo is not None and key is not None:
             self.memo.record(path, key, data)
         return Output(path, data)
@@ -189,7 +221,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
-    env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url)
+    env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
+                       text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if extra_globals:
         env.globals.update(extra_globals)
     return env
@@ -226,12 +259,80 @@ def templates_key(site: Site) -> str:
                   Fingerprinter()(site.config), Fingerprinter()(nav_of(site)))
 
 
-def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
-                 extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None) -> list[Output]:
-    """Every HTML page of the news/pages part of the site."""
+def renderer_for(site: Site, html_of: Mapping[str, str], memo: PageMemo | None = None,
+                 extra_globals: Mapping[str, Any] | None = None,
+                 prerendered: dict[str, bytes] | None = None) -> Renderer:
+    """The one way a Renderer is set up, in the build and in Markdown worker processes alike."""
     env = make_env(site, extra_globals, memo.cache if memo is not None else None)
-    r = Renderer(site, env, html_of, memo)
+    r = Renderer(site, env, html_of, memo, prerendered)
     env.globals.update(summary=r.summary, body=r.body, describe=r.describe)
+    return r
+
+
+def post_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
+    """Post source → (file, template, context) of its page: used by render_pages, and by the
+    Markdown workers that render a post's page as soon as its Markdown is done (cold builds)."""
+    posts = site.posts
+    return {post.source: (to_file(post.url), "post.html",
+                          {"post": post, "newer": posts[i - 1] if i > 0 else None,
+                           "older": posts[i + 1] if i + 1 < len(posts) else None})
+            for i, post in enumerate(posts)}
+
+
+class _Elsewhere(Exception):
+    """A page asked for the HTML of a document this worker did not render."""
+
+
+class _OnlyThese(Mapping[str, str]):
+    def __init__(self, html: dict[str, str]):
+        self.html = html
+
+    def __getitem__(self, name: str) -> str:
+        if name in self.html:
+            return self.html[name]
+        raise _Elsewhere(name)  # not KeyError: .get() must not quietly answer ""
+
+    def __iter__(self):
+        return iter(self.html)
+
+    def __len__(self) -> int:
+        return len(self.html)
+
+
+class PostPagesInWorkers:
+    """Called in a Markdown worker process (forked, so it shares the site) with each document's
+    HTML as soon as it is rendered: renders that post's page there too, spreading the page
+    rendering of a cold build over all cores.  A page that needs any other document's HTML (a
+    custom template showing a neighbour's summary, say) is left for the main process."""
+
+    def __init__(self, site: Site, names_by_key: Mapping[str, list[str]]):
+        self.site, self.names_by_key = site, names_by_key
+        self.pages = post_pages(site)
+        self.html: dict[str, str] = {}
+        self.renderer: Renderer | None = None
+
+    def __call__(self, key: str, html: str) -> dict[str, bytes]:
+        done = {}
+        for name in self.names_by_key.get(key, ()):
+            if name not in self.pages:
+                continue
+            if self.renderer is None:
+                self.renderer = renderer_for(self.site, _OnlyThese(self.html))
+            self.html.clear()
+            self.html[name] = html
+            path, template, context = self.pages[name]
+            try:
+                done[path] = self.renderer.page(path, template, **context).data or b""
+            except _Elsewhere:
+                continue
+        return done
+
+
+def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
+                 extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None,
+                 prerendered: dict[str, bytes] | None = None) -> list[Output]:
+    """Every HTML page of the news/pages part of the site."""
+    r = renderer_for(site, html_of, memo, extra_globals, prerendered)
     config = site.config
     out: list[Output] = []
 
@@ -241,10 +342,8 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                       feeds=subscribe_links(config, "/calendar.ics") if cal else None))
     for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
         out.append(r.page(path, "news.html", posts=chunk, pager=pager))
-    for i, post in enumerate(site.posts):
-        newer = site.posts[i - 1] if i > 0 else None
-        older = site.posts[i + 1] if i + 1 < len(site.posts) else None
-        out.append(r.page(to_file(post.url), "post.html", post=post, newer=newer, older=older))
+    for path, template, context in post_pages(site).values():
+        out.append(r.page(path, template, **context))
     for page in site.pages:
         out.append(r.page(to_file(page.url), "page.html", page=page))
     out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))

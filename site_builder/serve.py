@@ -39,7 +39,7 @@ from site_builder.errors import BuildFailed, Problem, SiteError
 
 WATCHED_DIRS = ("content", "templates", "static")
 LIVERELOAD = "__livereload"
-DEBOUNCE_SECONDS = 0.1
+DEBOUNCE_SECONDS = 0.05  # an editor's save is a burst of events within a few ms
 KEEPALIVE_SECONDS = 15.0
 
 CONTENT_TYPES = {
