@@ -256,7 +256,8 @@ def _fast_inline_supported() -> bool:
 class MarkdownRenderer:
     """Renders Markdown documents one after another with one reused Markdown instance."""
 
-    def __init__(self, base_path: str = "/", raw_html: str = "allow"):
+    def __init__(self, base_path: str = "/", raw_html: str = "allow", fast_inline: bool = True):
+        """`fast_inline=False`: Python-Markdown's own inline stage (the reference in tests)."""
         if raw_html not in RAW_HTML_MODES:
             raise ValueError(f"raw_html must be one of {', '.join(RAW_HTML_MODES)}, got {raw_html!r}")
         self.sanitize = raw_html == "sanitize"
@@ -268,7 +269,7 @@ class MarkdownRenderer:
         if raw_html == "escape":
             self.md.preprocessors.deregister("html_block")
             self.md.inlinePatterns.deregister("html")
-        if _fast_inline_supported():
+        if fast_inline and _fast_inline_supported():
             self.md.treeprocessors.register(_FastInlineProcessor(self.md), "inline", 20)
 
     def render(self, text: str) -> str:

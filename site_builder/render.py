@@ -351,14 +351,15 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
         # A tag's news is paginated like /news/: one edited post re-renders one page per tag,
         # not a page listing every post of the tag.  Each page gets the tag without its posts
         # (its fingerprint would otherwise change whenever any of them does).
-        has_calendar = bool(tag.events or tag.series)
+        # (Values shared by a tag's pages are made once: the page keys memoise them by identity.)
         about = replace(tag, posts=())
+        feeds = subscribe_links(config, f"{tag.url}calendar.ics") if tag.events or tag.series else None
+        upcoming = tuple(e for e in tag.events if e.end > site.now)
+        past = tuple(reversed([e for e in tag.events if e.end <= site.now]))
         for path, chunk, pager in listing_pages(tag.url, tag.posts, config.posts_per_page):
             first = pager["number"] == 1
             out.append(r.page(path, "tag.html", tag=about, has_news=bool(tag.posts), posts=chunk, pager=pager,
-                              upcoming=tuple(e for e in tag.events if e.end > site.now) if first else (),
-                              past=tuple(reversed([e for e in tag.events if e.end <= site.now])) if first else (),
-                              feeds=subscribe_links(config, f"{tag.url}calendar.ics") if has_calendar else None))
+                              upcoming=upcoming if first else (), past=past if first else (), feeds=feeds))
     out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))

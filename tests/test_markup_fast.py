@@ -1,8 +1,8 @@
 """The fast inline stage (markup._FastInlineProcessor) renders exactly what stock Python-Markdown does.
 
-Differential: every document is rendered by MarkdownRenderer (fast path) and by a stock
-`markdown.Markdown` set up the same way (same extensions, the _BasePath extension, the raw_html
-modes), and the HTML must be identical: the site's own posts and pages, 200 bench posts, and
+Differential: every document is rendered by MarkdownRenderer (fast path) and by
+MarkdownRenderer(fast_inline=False), which keeps Python-Markdown's own inline processor (same
+extensions, _BasePath, raw_html modes), and the HTML must be identical: the site's own posts and pages, 200 bench posts, and
 hypothesis-built text made of Markdown-significant fragments.
 """
 
@@ -20,7 +20,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from site_builder import markup
 from site_builder.bench import post_text
-from site_builder.markup import EXTENSIONS, MarkdownRenderer, _BasePath, sanitize
+from site_builder.markup import MarkdownRenderer
 
 REPO = Path(__file__).resolve().parent.parent
 MODES = ("allow", "escape", "sanitize")
@@ -36,33 +36,17 @@ def body(text: str) -> str:
     return text
 
 
-class StockRenderer:
-    """MarkdownRenderer's configuration, built independently, with the stock inline processor."""
-
-    def __init__(self, base_path: str, raw_html: str):
-        self.sanitize = raw_html == "sanitize"
-        self.md = markdown.Markdown(
-            extensions=[*EXTENSIONS, _BasePath(base_path)],
-            extension_configs={"toc": {"permalink": False}},
-            output_format="html",
-        )
-        if raw_html == "escape":
-            self.md.preprocessors.deregister("html_block")
-            self.md.inlinePatterns.deregister("html")
-        assert type(self.md.treeprocessors["inline"]) is InlineProcessor
-
-    def render(self, text: str) -> str:
-        try:
-            html = self.md.reset().convert(text)
-            return sanitize(html) if self.sanitize else html
-        finally:
-            self.md.reset()
+def StockRenderer(base_path: str, raw_html: str) -> MarkdownRenderer:
+    """The same configuration with Python-Markdown's stock inline processor: the reference."""
+    renderer = MarkdownRenderer(base_path, raw_html, fast_inline=False)
+    assert type(renderer.md.treeprocessors["inline"]) is InlineProcessor
+    return renderer
 
 
-_PAIRS: dict[tuple[str, str], tuple[MarkdownRenderer, StockRenderer]] = {}
+_PAIRS: dict[tuple[str, str], tuple[MarkdownRenderer, MarkdownRenderer]] = {}
 
 
-def pair(base_path: str, raw_html: str) -> tuple[MarkdownRenderer, StockRenderer]:
+def pair(base_path: str, raw_html: str) -> tuple[MarkdownRenderer, MarkdownRenderer]:
     # Reused across documents on purpose: state left over from one document must not leak either.
     key = (base_path, raw_html)
     if key not in _PAIRS:
