@@ -16,7 +16,6 @@ import os
 import pickle
 import sqlite3
 import sys
-from importlib import metadata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -39,6 +38,8 @@ def digest(*parts: str | bytes) -> str:
 def version_key() -> str:
     """Everything about the program that could change a cached value: versions, and a hash of
     site_builder's own code (so a development checkout never trusts entries an older edit made)."""
+    from importlib import metadata  # 10 ms to import: only when a cache is opened
+
     libs = " ".join(f"{name} {metadata.version(name)}" for name in ("markdown", "jinja2", "icalendar", "nh3"))
     package = Path(__file__).parent
     code = digest(*(p.read_bytes() for p in sorted(package.rglob("*.py"))))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from email.utils import format_datetime
 from typing import Callable, Iterable
 from urllib.parse import urljoin
-from xml.sax.saxutils import escape, quoteattr
 
 from site_builder.config import SiteConfig
 from site_builder.models import Output, Post
@@ -23,12 +21,21 @@ def xml_text(value: str) -> str:
 
     A carriage return is written as &#13;: a bare one would reach readers as a line feed.
     `]]>` needs no care: the feeds never use CDATA sections, everything is escaped.
+    (What xml.sax.saxutils.escape does, without importing it: it pulls in urllib.request,
+    15 ms of every build's start-up.)
     """
-    return escape(_INVALID_XML.sub("", value), {"\r": "&#13;"})
+    value = _INVALID_XML.sub("", value)
+    return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("\r", "&#13;")
 
 
 def xml_attr(value: str) -> str:
-    return quoteattr(_INVALID_XML.sub("", value), {"\r": "&#13;"})
+    """An attribute value with its quotes, as xml.sax.saxutils.quoteattr writes it."""
+    value = xml_text(value).replace("\n", "&#10;").replace("\t", "&#9;")
+    if '"' not in value:
+        return f'"{value}"'
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace('"', "&quot;") + '"'
 
 
 def html_text(value: str) -> str:
@@ -56,6 +63,8 @@ def rss(
     body: Callable[[Post], str],
 ) -> Output:
     """An RSS 2.0 channel at `path` (site path like "/feed.xml") holding the newest posts."""
+    from email.utils import format_datetime  # only when a feed is made (they are cached)
+
     items = list(posts)[: config.feed_items]
     self_url = config.abs_url(path)
     out = [

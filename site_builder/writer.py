@@ -199,17 +199,25 @@ RACY_NS = 2_000_000_000  # a folder changed within 2 s of being listed is listed
 class TreeRecord:
     """What a folder tree holds, so a build need not walk thousands of folders to know it.
 
-    For every folder: its mtime, when it was listed, and its files and sub-folders.  A folder's
+    For every folder: its mtime, when it was listed, its files (with their inode numbers, which
+    listing a folder gives for free) and its sub-folders.  A folder's
     mtime changes whenever an entry is added, removed or renamed in it, so a folder whose mtime
     is still the recorded one holds the recorded entries, unless the change came so soon after
     the listing that the filesystem's clock did not tick ("racy", as in git's index): such a
     folder is listed again.  The record is therefore exact, whatever else touched the tree."""
 
     tree: tuple[int, int]  # (st_dev, st_ino) of the tree's root
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]]  # rel → (mtime, listed_at, files, subs)
+    # rel → (mtime, listed_at, file names, sub-folder names, the files' inode numbers)
+    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]]
 
     def files(self) -> set[str]:
         return {f"{folder}/{name}" if folder else name for folder, entry in self.folders.items() for name in entry[2]}
+
+    def inodes(self) -> dict[str, int]:
+        """path → inode number of every file: a file whose folder is unchanged since it was
+        listed is still that inode (replacing or renaming a file changes its folder's mtime)."""
+        return {f"{folder}/{name}" if folder else name: ino
+                for folder, entry in self.folders.items() for name, ino in zip(entry[2], entry[4])}
 
 
 def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
@@ -221,7 +229,7 @@ def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
         return TreeRecord((0, 0), {})
     tree = (st.st_dev, st.st_ino)
     known = hint.folders if hint is not None and hint.tree == tree else {}
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]] = {}
+    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {}
     stack = [""]
     while stack:
         rel_dir = stack.pop()
@@ -236,8 +244,13 @@ def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
             files, subs = [], []
             with os.scandir(path) as entries:
                 for item in entries:
-                    (subs if item.is_dir(follow_symlinks=False) else files).append(item.name)
-            entry = (mtime, listed_at, tuple(sorted(files)), tuple(sorted(subs)))
+                    if item.is_dir(follow_symlinks=False):
+                        subs.append(item.name)
+                    else:
+                        files.append((item.name, item.inode()))
+            files.sort()
+            entry = (mtime, listed_at, tuple(name for name, _ in files), tuple(sorted(subs)),
+                     tuple(ino for _, ino in files))
         folders[rel_dir] = entry
         stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in entry[3])
     return TreeRecord(tree, folders)
@@ -250,7 +263,7 @@ def load_record(path: Path) -> TreeRecord | None:
         tree, folders = marshal.loads(path.read_bytes())
         if not (isinstance(tree, tuple) and isinstance(folders, dict)):
             return None
-        if not all(isinstance(v, tuple) and len(v) == 4 for v in folders.values()):
+        if not all(isinstance(v, tuple) and len(v) == 5 for v in folders.values()):
             return None
         return TreeRecord(tree, folders)
     except (OSError, ValueError, EOFError, TypeError):
@@ -288,13 +301,17 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True)
 THREADED_WRITES = 64  # more files than this to write: use a few threads
 
 
-def _remove_empty_dirs(root: Path, removed_files: set[str]) -> None:
-    """After deleting files, delete the folders they leave empty (never `root` itself)."""
+def _remove_empty_dirs(root: Path, removed_files: set[str]) -> set[str]:
+    """After deleting files, delete the folders they leave empty (never `root` itself);
+    returns the folders deleted, relative to root."""
+    gone: set[str] = set()
     for path in sorted({str(PurePosixPath(p).parent) for p in removed_files}, key=len, reverse=True):
         folder = root / path
         while folder != root and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+            gone.add(folder.relative_to(root).as_posix())
             folder = folder.parent
+    return gone
 
 
 def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Path, existing: set[str]) -> WriteReport:
@@ -364,15 +381,23 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         extra = hint.files() - desired
         for path in extra:
             (staging / path).unlink()
-        _remove_empty_dirs(staging, extra)
+        folders = set(hint.folders) - _remove_empty_dirs(staging, extra)
+        # From the two records, no stat needed: a file of the staging tree that already is the
+        # live file (same inode: linked by the last build, unchanged since) is left as it is.
+        staged, live_inodes = hint.inodes(), live.inodes()
+        keep = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
+                for out, is_same in zip(outputs, same)]
     else:
         shutil.rmtree(previous, ignore_errors=True)
         staging.mkdir()
+        folders, keep = {""}, [False] * len(outputs)
     leftover: Path | None = staging
     try:
-        for folder in sorted({os.path.dirname(os.path.join(staging, out.path)) for out in outputs}):
-            if not os.path.isdir(folder):
-                os.makedirs(folder, exist_ok=True)
+        for folder in sorted({os.path.dirname(out.path) for out in outputs} - folders):
+            os.makedirs(os.path.join(staging, folder), exist_ok=True)
+        kept = sum(keep)
+        outputs = [out for out, k in zip(outputs, keep) if not k]
+        same = [is_same for is_same, k in zip(same, keep) if not k]
         args = (outputs, same, [staging] * len(outputs), [output_dir] * len(outputs))
         if sum(1 for is_same in same if not is_same) > THREADED_WRITES:
             # Writing many files is I/O: a few threads keep the disk busy while Python waits.
@@ -381,7 +406,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         else:
             results = list(map(_place, *args))
         written = sum(results)
-        unchanged = len(results) - written
+        unchanged = len(results) - written + kept
         if output_dir.exists():
             if _exchange(staging, output_dir):
                 os.rename(staging, previous)  # the old live tree: the next build's staging
