@@ -4,14 +4,16 @@
 
 For each site it starts the real preview server on a free port, connects a real SSE client to
 `__livereload` (what a browser tab does), then repeatedly edits one post on disk and waits for the
-`reload` event.  The latency includes the watchdog notification, the 50 ms debounce, the whole
-rebuild through build.build() and the SSE push.  Nothing here is a test.
+`reload` event for its page.  The latency includes the watchdog notification, the 50 ms debounce,
+the preview of the edited page (build.preview_edits) and the SSE push; the time until the full
+rebuild through build.build() is done is reported beside it.  Nothing here is a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import shutil
 import statistics
@@ -70,23 +72,30 @@ def measure(root: Path, edits: int) -> dict:
         posts = sorted((root / "content/posts").glob("*.md"))
         target = posts[len(posts) // 2]
         original = target.read_text(encoding="utf-8")
-        latencies = []
+        latencies, full = [], []
+        build = server.state.build
         for i in range(edits):
             started = time.perf_counter()
             target.write_text(original + f"\n\nEdit number {i}.\n", encoding="utf-8")
+            first = None
             while True:
                 event, data = client.next_event()
-                if event == "reload":
-                    break
                 if event == "error-state":
                     raise SystemExit(f"the build failed during the benchmark: {data}")
-            latencies.append(time.perf_counter() - started)
+                if event != "reload":
+                    continue
+                first = first or time.perf_counter() - started
+                if json.loads(data)["build"] > build:  # the full rebuild is done too
+                    build = json.loads(data)["build"]
+                    break
+            latencies.append(first)
+            full.append(time.perf_counter() - started)
             time.sleep(0.05)
         client.close()
         pages = sum(1 for _ in server.output_dir.rglob("*.html"))
     finally:
         server.stop()
-    return {"posts": len(posts), "pages": pages, "latencies": latencies}
+    return {"posts": len(posts), "pages": pages, "latencies": latencies, "full": full}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1795000000")
     print(f"save-to-reload latency (write a post → SSE reload event), {args.edits} edits per site")
-    print(f"{'site':>8} {'posts':>6} {'pages':>6} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
+    print("reload: the edited page's tab reloads; full: the whole site is rebuilt (other tabs reload if changed)")
+    print(f"{'site':>8} {'posts':>6} {'pages':>6} {'median':>8} {'p90':>8} {'min':>8} {'max':>8} {'full median':>12}")
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         for size in args.sizes.split(","):
             size = size.strip()
@@ -109,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             lat = sorted(result["latencies"])
             p90 = lat[min(len(lat) - 1, int(round(0.9 * (len(lat) - 1))))]
             print(f"{size:>8} {result['posts']:>6} {result['pages']:>6} {statistics.median(lat) * 1000:>6.0f}ms "
-                  f"{p90 * 1000:>6.0f}ms {lat[0] * 1000:>6.0f}ms {lat[-1] * 1000:>6.0f}ms")
+                  f"{p90 * 1000:>6.0f}ms {lat[0] * 1000:>6.0f}ms {lat[-1] * 1000:>6.0f}ms "
+                  f"{statistics.median(result['full']) * 1000:>10.0f}ms")
     return 0
 
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
@@ -17,11 +17,12 @@ from site_builder.search import SearchError, search_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
-from site_builder.models import Output, Post
+from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
-from site_builder.render import THEME_DIR, PostPagesInWorkers, Renderer, render_pages, templates_key
+from site_builder.render import (THEME_DIR, PostPagesInWorkers, Renderer, post_pages, render_alone, render_pages,
+                                  templates_key, to_file)
 from site_builder.writer import build_lock, write_site
 
 
@@ -54,6 +55,8 @@ class BuildReport:
     removed: int
     warnings: tuple[Problem, ...]
     seconds: float
+    changed: tuple[str, ...] | None = None  # output paths written or removed (in-place builds: serve)
+    site: Site | None = None  # what was built (serve previews the next edit from it)
 
 
 def _static_outputs(config: SiteConfig) -> list[Output]:
@@ -309,7 +312,46 @@ def build(
         removed=report.removed,
         warnings=result.warnings,
         seconds=time.perf_counter() - started,
+        changed=report.changed,
+        site=result.site,
     )
+
+
+def preview_edits(site: Site, edited: Iterable[Path], cache: BuildCache | None = None) -> dict[str, bytes] | None:
+    """The pages of edited posts and pages, rendered on their own from the last build's `site`:
+    what serve shows at once while the full rebuild runs.  Only when the edit cannot have moved
+    the item (same slug, date, draft state; for a page in the menu, same title and place), so
+    that the page is exactly what the full build will make; otherwise (or for any problem, a new
+    file, a template needing another document's HTML) None, and serve waits for the full build."""
+    from site_builder.markup import MarkdownRenderer
+    from site_builder.readers.content import read_one
+
+    config = site.config
+    known = {item.source: item for item in (*site.posts, *site.pages)}
+    new: dict[str, Post | Page] = {}
+    for path in edited:
+        try:
+            item, problems = read_one(config, path)
+        except (OSError, ValueError, KeyError):
+            return None
+        old = known.get(item.source) if item is not None else None
+        if old is None or problems or type(item) is not type(old) or item.slug != old.slug or item.draft != old.draft:
+            return None
+        if isinstance(item, Post) and item.date != old.date:
+            return None
+        if isinstance(item, Page) and (item.menu != old.menu or (item.menu is not None and item.title != old.title)):
+            return None
+        new[item.source] = item
+    if not new:
+        return None
+    site = replace(site, posts=tuple(new.get(p.source, p) for p in site.posts),
+                   pages=tuple(new.get(p.source, p) for p in site.pages))
+    renderer = MarkdownRenderer(config.base_path, config.raw_html)
+    html = {source: renderer.render(item.body) for source, item in new.items()}
+    post_jobs = post_pages(site)
+    jobs = [post_jobs[s] if isinstance(item, Post) else (to_file(item.url), "page.html", {"page": item})
+            for s, item in new.items()]
+    return render_alone(site, html, jobs, cache)
 
 
 def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:

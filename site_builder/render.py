@@ -261,9 +261,10 @@ def templates_key(site: Site) -> str:
 
 def renderer_for(site: Site, html_of: Mapping[str, str], memo: PageMemo | None = None,
                  extra_globals: Mapping[str, Any] | None = None,
-                 prerendered: dict[str, bytes] | None = None) -> Renderer:
-    """The one way a Renderer is set up, in the build and in Markdown worker processes alike."""
-    env = make_env(site, extra_globals, memo.cache if memo is not None else None)
+                 prerendered: dict[str, bytes] | None = None, cache: BuildCache | None = None) -> Renderer:
+    """The one way a Renderer is set up, in the build and in Markdown worker processes alike.
+    `cache` (else the memo's) keeps compiled templates."""
+    env = make_env(site, extra_globals, cache if cache is not None else memo.cache if memo is not None else None)
     r = Renderer(site, env, html_of, memo, prerendered)
     env.globals.update(summary=r.summary, body=r.body, describe=r.describe)
     return r
@@ -326,6 +327,17 @@ class PostPagesInWorkers:
             except _Elsewhere:
                 continue
         return done
+
+
+def render_alone(site: Site, html: dict[str, str], jobs: list[tuple[str, str, dict]],
+                 cache: BuildCache | None = None) -> dict[str, bytes] | None:
+    """Render these (file, template, context) pages knowing only these documents' HTML; None
+    when a page needs another one's (see PostPagesInWorkers)."""
+    r = renderer_for(site, _OnlyThese(html), cache=cache)
+    try:
+        return {path: r.page(path, template, **context).data or b"" for path, template, context in jobs}
+    except _Elsewhere:
+        return None
 
 
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,

@@ -31,16 +31,20 @@ from urllib.parse import unquote, urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from site_builder.build import BuildOptions, build
+from site_builder.build import BuildOptions, build, preview_edits
 from site_builder.cache import BuildCache
 from site_builder.clock import build_time
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
+from site_builder.writer import replace_file
 
 WATCHED_DIRS = ("content", "templates", "static")
 LIVERELOAD = "__livereload"
 DEBOUNCE_SECONDS = 0.05  # an editor's save is a burst of events within a few ms
 KEEPALIVE_SECONDS = 15.0
+# Files that pages load: when one changes, every open tab reloads.
+SUBRESOURCES = frozenset({".css", ".js", ".mjs", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico",
+                          ".woff", ".woff2", ".ttf", ".otf", ".wasm", ".pf_meta", ".pf_index", ".pf_fragment"})
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -133,7 +137,11 @@ _SCRIPT = """<script id="site-builder-livereload">(function () {
     if (s.build > build) { reload(); return; }
     if (s.problems.length) { show(s.problems); } else { clear(); }
   });
-  source.addEventListener("reload", function (e) { source.close(); reload(); });
+  source.addEventListener("reload", function (e) {
+    var r = JSON.parse(e.data), here = location.pathname.replace(/index\\.html$/, "");
+    if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return; }
+    build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
+  });
   source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
 })();</script>
 """
@@ -356,6 +364,8 @@ class Server:
         self.attempts = 0
         self.last_change_at: float | None = None  # perf_counter of the change that led to the last build
         self.on_reload: Callable[[int], None] | None = None
+        self._edited: set[str] = set()  # files changed since the last rebuild started
+        self._site = None  # the last good build's Site: edits are previewed from it
         self.observer = Observer()
         self._watched: set[str] = set()
         self._threads: list[threading.Thread] = []
@@ -375,6 +385,8 @@ class Server:
 
     def changed(self, path: str = "") -> None:
         with self._cond:
+            if path:
+                self._edited.add(path)
             now = time.monotonic()
             if self._pending_since is None:
                 self._pending_since = now
@@ -464,13 +476,51 @@ class Server:
                 if self._stopping:
                     return
                 self._pending_since = None
+                edited, self._edited = self._edited, set()
             for name in WATCHED_DIRS:  # a folder created after start is watched from now on
                 if name not in self._watched:
                     try:
                         self._watch_dir(self._handler, name)
                     except (OSError, RuntimeError):
                         pass
+            if edited and self._site is not None and not self.state.problems:
+                self._preview(edited)
             self.rebuild()
+
+    def _preview(self, edited: set[str]) -> None:
+        """Show edited posts and pages at once: render just their pages from the last build and
+        reload the tabs showing them, before the full rebuild (which then finds those pages
+        already right).  Only for edits of existing content files that move nothing
+        (build.preview_edits); anything else waits for the full rebuild."""
+        paths = [Path(p) for p in edited]
+        content = self.root / "content"
+        if not all(p.suffix == ".md" and p.is_file() and p.parent.is_relative_to(content) and
+                   p.relative_to(content).parts[0] in ("posts", "pages") for p in paths):
+            return
+        try:
+            pages = preview_edits(self._site, paths, self.cache)
+        except Exception:  # the full rebuild reports whatever is wrong
+            return
+        if not pages:
+            return
+        shown = []
+        for path, data in pages.items():
+            target = self.output_dir / path
+            if not target.is_file() or target.read_bytes() != data:
+                replace_file(self.output_dir, path, data=data)
+                shown.append(path)
+        if shown:
+            self.events.send("reload", json.dumps({"build": self.state.build, "paths": self._urls(shown)}))
+            if self.on_reload:
+                self.on_reload(self.state.build)
+
+    def _urls(self, changed: tuple[str, ...] | list[str] | None) -> list[str] | None:
+        """The site paths of changed files, for each tab to decide whether it shows one of them;
+        None (every tab reloads) when a file that pages load changed (a stylesheet, a script, an
+        image, a font) or the 404 page (shown at addresses no list could name)."""
+        if changed is None or any(p == "404.html" or posixpath.splitext(p)[1].lower() in SUBRESOURCES for p in changed):
+            return None
+        return sorted(self.base_path + (p[: -len("index.html")] if p.endswith("index.html") else p) for p in changed)
 
     def rebuild(self, initial: bool = False) -> bool:
         """Build once into the private folder; announce a reload or the failure.  True if it built."""
@@ -490,6 +540,7 @@ class Server:
             self._failed([Problem("site-builder", 1, "", f"internal error: {type(exc).__name__}: {exc}")])
             return False
         self.base_path = config.base_path
+        self._site = report.site
         recovered = bool(self.state.problems)
         self.state = State(self.state.build + 1, ())
         self.last_problems = report.warnings
@@ -498,7 +549,8 @@ class Server:
         what = "Built" if initial else ("Fixed; rebuilt" if recovered else "Rebuilt")
         self.echo(f"{what} {report.pages} pages in {time.perf_counter() - started:.2f} s "
                   f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
-        self.events.send("reload", str(self.state.build))
+        paths = None if recovered or initial else self._urls(report.changed)
+        self.events.send("reload", json.dumps({"build": self.state.build, "paths": paths}))
         if self.on_reload:
             self.on_reload(self.state.build)
         self._attempted()

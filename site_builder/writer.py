@@ -38,7 +38,7 @@ class WriteReport:
     written: int
     unchanged: int
     removed: int
-
+    changed: tuple[str, ...] | None = None  # in-place updates: the paths written or removed
 
 def check_paths(outputs: Sequence[Output]) -> list[Problem]:
     problems = []
@@ -317,24 +317,33 @@ def _remove_empty_dirs(root: Path, removed_files: set[str]) -> set[str]:
 def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Path, existing: set[str]) -> WriteReport:
     """Serve's fast path: replace only the changed files (each atomically, by rename) and delete
     the removed ones.  The folder as a whole is not swapped, so it is only for a private preview."""
-    written = 0
+    written = []
     for out, is_same in zip(outputs, same):
         if is_same:
             continue
-        target = output_dir / out.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
         if out.source:
-            shutil.copyfile(out.source, temporary)
+            replace_file(output_dir, out.path, source=out.source)
         else:
-            temporary.write_bytes(out.data or b"")
-        os.replace(temporary, target)
-        written += 1
+            replace_file(output_dir, out.path, data=out.data or b"")
+        written.append(out.path)
     gone = existing - {o.path for o in outputs}
     for path in sorted(gone, reverse=True):
         (output_dir / path).unlink(missing_ok=True)
     _remove_empty_dirs(output_dir, gone)
-    return WriteReport(written=written, unchanged=len(outputs) - written, removed=len(gone))
+    return WriteReport(written=len(written), unchanged=len(outputs) - len(written), removed=len(gone),
+                       changed=tuple(written) + tuple(sorted(gone)))
+
+
+def replace_file(output_dir: Path, path: str, data: bytes = b"", source: str | None = None) -> None:
+    """Put one file in place in a private folder: written beside it, then renamed over it."""
+    target = output_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    if source:
+        shutil.copyfile(source, temporary)
+    else:
+        temporary.write_bytes(data)
+    os.replace(temporary, target)
 
 
 def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> None:
@@ -361,7 +370,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
     if removed == 0 and all(same) and len(existing) == len(outputs):
         os.utime(output_dir)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
         _save_quietly(live_path, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
-        return WriteReport(written=0, unchanged=len(outputs), removed=0)
+        return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
     if not atomic and output_dir.is_dir():
         report = _update_in_place(outputs, same, output_dir, existing)
         # The record from before the update stays exact: every folder the update touched has a

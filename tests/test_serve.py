@@ -178,3 +178,60 @@ def test_cli_serve_stops_cleanly_on_ctrl_c(site):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_an_edit_is_shown_at_once_and_the_full_rebuild_agrees(site, server):
+    """Editing a post's text reloads its page from a preview of that page alone, before the full
+    rebuild; the full rebuild then finds that page already right (it does not list it again),
+    which is what makes the preview exact.  An edit that moves the post (its date) waits for the
+    full rebuild.  Every reload names the pages that changed."""
+    import json
+
+    from site_builder.bench_serve import SSEClient
+
+    client = SSEClient(server.url + serve.LIVERELOAD)
+    try:
+        assert client.next_event()[0] == "state"
+        post = site / "content" / "posts" / f"{SLUG}.md"
+        url = f"/local12/news/{SLUG}/"
+        edit(post, "Please join us in welcoming", "Previewed: please join us in welcoming")
+        event, data = client.next_event()
+        assert event == "reload" and json.loads(data)["paths"] == [url]
+        assert "Previewed: please join" in (server.output_dir / f"news/{SLUG}/index.html").read_text()
+        event, data = client.next_event()  # the full rebuild
+        assert event == "reload"
+        assert url not in json.loads(data)["paths"]
+
+        edit(post, "date: 2025-03-18", "date: 2025-03-17")  # moves the post among the others
+        event, data = client.next_event()
+        assert event == "reload"
+        paths = json.loads(data)["paths"]
+        assert url in paths and "/local12/news/" in paths  # one event: the full rebuild's
+    finally:
+        client.close()
+
+
+def test_only_tabs_showing_a_changed_page_reload(site, server):
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = require_tool("/usr/bin/chromium")
+    other = "member-benefits-reminder"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            edited, bystander = browser.new_page(), browser.new_page()
+            loads = {"edited": 0, "bystander": 0}
+            for name, page in (("edited", edited), ("bystander", bystander)):
+                page.on("load", lambda _page, name=name: loads.__setitem__(name, loads[name] + 1))
+            edited.goto(server.url + f"news/{SLUG}/")
+            bystander.goto(server.url + f"news/{other}/")
+            for page in (edited, bystander):
+                page.wait_for_function("() => window.siteBuilderLiveReload.connected", timeout=5000)
+            before = server.state.build
+            edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Only here: please join")
+            expect(edited.locator("main")).to_contain_text("Only here: please join", timeout=10_000)
+            assert server.wait_for_attempt(2)  # the start, then this edit's full rebuild
+            bystander.wait_for_function(f"() => window.siteBuilderLiveReload.build > {before}", timeout=10_000)
+            assert loads == {"edited": 2, "bystander": 1}
+        finally:
+            browser.close()

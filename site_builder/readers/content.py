@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from frontmatter.default_handlers import YAMLHandler
@@ -247,7 +248,7 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
         data = None
         if key is None:
             data = path.read_bytes()
-            key = digest(folder, shown, config.timezone, data)
+            key = _key(folder, shown, config, data)
         sources.append((path, shown, sig, data, key))
     cached = memo.get_many("doc", [s[4] for s in sources]) if memo else {}
     fresh = {}
@@ -257,14 +258,11 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
         if key not in cached:
             if data is None:  # known by its signature, but no longer in the cache: read it after all
                 data = path.read_bytes()
-                key = digest(folder, shown, config.timezone, data)
+                key = _key(folder, shown, config, data)
         if key in cached:
             item, found = cached[key]
         else:
-            item, found = _parse(data, shown, path.stem, config, make)
-            if item is not None:
-                item = replace(item, fingerprint=key)  # the item is a pure function of this key
-            fresh[key] = (item, found)
+            item, found = fresh[key] = _item(data, shown, path.stem, config, make, key)
         index.record(shown, sig, key)
         problems += found
         if item is not None:
@@ -274,6 +272,27 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
         if index.current != index.previous:
             memo.put_many("stat", {slot: index.current})
     return items, problems
+
+
+def _key(folder: str, shown: str, config: SiteConfig, data: bytes) -> str:
+    """What a parsed source is a pure function of (its cache key and fingerprint)."""
+    return digest(folder, shown, config.timezone, data)
+
+
+def _item(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callable, key: str) -> tuple[Any, list[Problem]]:
+    item, found = _parse(data, shown, stem, config, make)
+    if item is not None:
+        item = replace(item, fingerprint=key)  # the item is a pure function of this key
+    return item, found
+
+
+def read_one(config: SiteConfig, path: Path) -> tuple[Post | Page | None, list[Problem]]:
+    """One file of content/posts or content/pages, read exactly as read_posts/read_pages do."""
+    folder = path.relative_to(config.content_dir).parts[0]
+    make = {"posts": _post, "pages": _page}[folder]
+    shown = rel(path, config.root)
+    data = path.read_bytes()
+    return _item(data, shown, path.stem, config, make, _key(folder, shown, config, data))
 
 
 def read_posts(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Post], list[Problem]]:
