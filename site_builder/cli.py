@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -219,6 +220,19 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     return 0
+
+
+def run() -> None:
+    """The `site-builder` command: main(), then leave at once.  Everything has been written,
+    closed and flushed by then; letting the interpreter free a large site's objects one by one
+    (hundreds of MB for 5,000 posts) would add about 0.1 s to every build for nothing."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said anyway
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
