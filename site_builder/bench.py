@@ -119,7 +119,7 @@ def peak_of_one(root: Path, env: dict) -> float:
 
 # Builds are timed 2.1 s after the previous build or edit, as a person works: a file changed
 # less than 2 s before a build is read again rather than trusted by its stat signature
-# (readers.source.RACY_NS), which a benchmark firing builds back to back would always hit.
+# (clock.RACY_NS), which a benchmark firing builds back to back would always hit.
 PAUSE = 2.1
 
 

@@ -21,8 +21,7 @@ from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
-from site_builder.render import (THEME_DIR, PostPagesInWorkers, Renderer, post_pages, render_alone, render_pages,
-                                  templates_key, to_file)
+from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
 from site_builder.writer import build_lock, write_site
 
 
@@ -127,7 +126,7 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PostPagesInWorkers(site, names_by_key), progress=progress)
+                                   then=PagesInWorkers(site, names_by_key), progress=progress)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -348,10 +347,8 @@ def preview_edits(site: Site, edited: Iterable[Path], cache: BuildCache | None =
                    pages=tuple(new.get(p.source, p) for p in site.pages))
     renderer = MarkdownRenderer(config.base_path, config.raw_html)
     html = {source: renderer.render(item.body) for source, item in new.items()}
-    post_jobs = post_pages(site)
-    jobs = [post_jobs[s] if isinstance(item, Post) else (to_file(item.url), "page.html", {"page": item})
-            for s, item in new.items()]
-    return render_alone(site, html, jobs, cache)
+    jobs = item_pages(site)
+    return LoneRenderer(site, cache).render(html, [jobs[source] for source in new])
 
 
 def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:

@@ -59,24 +59,22 @@ def version_key() -> str:
             libs.append(f"{name} {origin} {st.st_size} {st.st_mtime_ns}")
         except OSError:
             libs.append(f"{name} {origin}")
-    parts: list[str | bytes] = []
-    for folder, _, files in sorted(os.walk(Path(__file__).parent)):
-        for name in sorted(f for f in files if f.endswith(".py")):
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                parts += [os.path.relpath(path, Path(__file__).parent), handle.read()]
-    code = digest(*parts)
+    code = tree_digest(Path(__file__).parent, suffix=".py")
     return (f"site_builder {__version__} schema {SCHEMA} code {code[:16]} "
             f"python {sys.version_info[0]}.{sys.version_info[1]} {' | '.join(libs)}")
 
 
-def tree_digest(*folders: Path) -> str:
-    """A hash of every file (path and bytes) under the folders, e.g. all templates."""
+def tree_digest(*folders: Path, suffix: str = "") -> str:
+    """A hash of every file (path and bytes) under the folders whose name ends with `suffix`,
+    e.g. all templates, or this package's code.  Symlinked folders are not descended into."""
     parts: list[str | bytes] = []
     for folder in folders:
-        if folder.is_dir():
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                parts += [path.relative_to(folder).as_posix(), path.read_bytes()]
+        for here, _, files in sorted(os.walk(folder)):  # os.walk: several times faster than Path.rglob
+            for name in sorted(files):
+                path = os.path.join(here, name)
+                if name.endswith(suffix) and os.path.isfile(path):
+                    with open(path, "rb") as handle:
+                        parts += [os.path.relpath(path, folder).replace(os.sep, "/"), handle.read()]
         parts.append("|")
     return digest(*parts)
 

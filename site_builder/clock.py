@@ -21,3 +21,15 @@ def build_time(environ: Mapping[str, str] | None = None) -> datetime:
                 [Problem("SOURCE_DATE_EPOCH", 1, "", f"must be a whole number of seconds since 1970, got {raw!r}")]
             ) from None
     return datetime.fromtimestamp(int(time.time()), tz=timezone.utc)
+
+
+# File-system timestamps, for knowing a file or folder is unchanged without reading it (git's
+# "racy" rule): a timestamp seen less than this long after it was set may be followed by another
+# change within the filesystem's clock granularity (2 s on FAT) that leaves it as it is.
+RACY_NS = 2_000_000_000
+
+
+def settled(changed_ns: int, seen_ns: int) -> bool:
+    """Was the timestamp `changed_ns` old enough when it was seen (at `seen_ns`, wall clock) that
+    any later change must give a different timestamp?"""
+    return changed_ns < seen_ns - RACY_NS

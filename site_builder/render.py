@@ -120,7 +120,7 @@ class Renderer:
     env: jinja2.Environment
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
     memo: PageMemo | None = None  # skips pages whose whole context is unchanged
-    prerendered: dict[str, bytes] | None = None  # path → page rendered by a Markdown worker (see post_pages)
+    prerendered: dict[str, bytes] | None = None  # path → page rendered by a Markdown worker (PagesInWorkers)
 
     def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
         """Render `template` to `path`, or reuse the file when its context is unchanged.
@@ -270,14 +270,17 @@ def renderer_for(site: Site, html_of: Mapping[str, str], memo: PageMemo | None =
     return r
 
 
-def post_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
-    """Post source → (file, template, context) of its page: used by render_pages, and by the
-    Markdown workers that render a post's page as soon as its Markdown is done (cold builds)."""
+def item_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
+    """Post or page source → (file, template, context) of its page: the one description of those
+    pages, used by render_pages, by the Markdown workers that render a page as soon as its
+    Markdown is done (cold builds), and by serve's preview of an edit."""
     posts = site.posts
-    return {post.source: (to_file(post.url), "post.html",
+    jobs = {post.source: (to_file(post.url), "post.html",
                           {"post": post, "newer": posts[i - 1] if i > 0 else None,
                            "older": posts[i + 1] if i + 1 < len(posts) else None})
             for i, post in enumerate(posts)}
+    jobs.update({page.source: (to_file(page.url), "page.html", {"page": page}) for page in site.pages})
+    return jobs
 
 
 class _Elsewhere(Exception):
@@ -300,44 +303,43 @@ class _OnlyThese(Mapping[str, str]):
         return len(self.html)
 
 
-class PostPagesInWorkers:
+class LoneRenderer:
+    """Renders pages knowing only some documents' HTML (the rest of the site as it is): for a
+    page that needs any other document's HTML (a custom template showing a neighbour's summary,
+    say) it answers None, and the caller leaves that page to a full render."""
+
+    def __init__(self, site: Site, cache: BuildCache | None = None):
+        self.html: dict[str, str] = {}
+        self.renderer = renderer_for(site, _OnlyThese(self.html), cache=cache)
+
+    def render(self, html: dict[str, str], jobs: list[tuple[str, str, dict]]) -> dict[str, bytes] | None:
+        self.html.clear()
+        self.html.update(html)
+        try:
+            return {path: self.renderer.page(path, template, **context).data or b""
+                    for path, template, context in jobs}
+        except _Elsewhere:
+            return None
+
+
+class PagesInWorkers:
     """Called in a Markdown worker process (forked, so it shares the site) with each document's
-    HTML as soon as it is rendered: renders that post's page there too, spreading the page
-    rendering of a cold build over all cores.  A page that needs any other document's HTML (a
-    custom template showing a neighbour's summary, say) is left for the main process."""
+    HTML as soon as it is rendered: renders that post's or page's page there too, spreading the
+    page rendering of a cold build over all cores.  A page needing another document's HTML is
+    left for the main process."""
 
     def __init__(self, site: Site, names_by_key: Mapping[str, list[str]]):
         self.site, self.names_by_key = site, names_by_key
-        self.pages = post_pages(site)
-        self.html: dict[str, str] = {}
-        self.renderer: Renderer | None = None
+        self.pages = item_pages(site)
+        self.lone: LoneRenderer | None = None
 
     def __call__(self, key: str, html: str) -> dict[str, bytes]:
-        done = {}
-        for name in self.names_by_key.get(key, ()):
-            if name not in self.pages:
-                continue
-            if self.renderer is None:
-                self.renderer = renderer_for(self.site, _OnlyThese(self.html))
-            self.html.clear()
-            self.html[name] = html
-            path, template, context = self.pages[name]
-            try:
-                done[path] = self.renderer.page(path, template, **context).data or b""
-            except _Elsewhere:
-                continue
-        return done
-
-
-def render_alone(site: Site, html: dict[str, str], jobs: list[tuple[str, str, dict]],
-                 cache: BuildCache | None = None) -> dict[str, bytes] | None:
-    """Render these (file, template, context) pages knowing only these documents' HTML; None
-    when a page needs another one's (see PostPagesInWorkers)."""
-    r = renderer_for(site, _OnlyThese(html), cache=cache)
-    try:
-        return {path: r.page(path, template, **context).data or b"" for path, template, context in jobs}
-    except _Elsewhere:
-        return None
+        names = [name for name in self.names_by_key.get(key, ()) if name in self.pages]
+        if not names:
+            return {}
+        if self.lone is None:  # one per worker: its templates are compiled once
+            self.lone = LoneRenderer(self.site)
+        return self.lone.render({name: html for name in names}, [self.pages[name] for name in names]) or {}
 
 
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
@@ -354,10 +356,8 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                       feeds=subscribe_links(config, "/calendar.ics") if cal else None))
     for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
         out.append(r.page(path, "news.html", posts=chunk, pager=pager))
-    for path, template, context in post_pages(site).values():
+    for path, template, context in item_pages(site).values():  # posts, then pages
         out.append(r.page(path, template, **context))
-    for page in site.pages:
-        out.append(r.page(to_file(page.url), "page.html", page=page))
     out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))
     for tag in site.tags:
         # A tag's news is paginated like /news/: one edited post re-renders one page per tag,

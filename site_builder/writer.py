@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
+from site_builder.clock import settled
 from site_builder.errors import Problem, SiteError
 from site_builder.models import Output
 
@@ -192,7 +193,6 @@ def _exchange(a: Path, b: Path) -> bool:
     return res == 0
 
 
-RACY_NS = 2_000_000_000  # a folder changed within 2 s of being listed is listed again next time
 
 
 @dataclass
@@ -239,7 +239,7 @@ def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
         except FileNotFoundError:
             continue
         entry = known.get(rel_dir)
-        if entry is None or entry[0] != mtime or mtime >= entry[1] - RACY_NS:
+        if entry is None or entry[0] != mtime or not settled(mtime, entry[1]):  # changed, or may have
             listed_at = time.time_ns()
             files, subs = [], []
             with os.scandir(path) as entries:

@@ -82,17 +82,22 @@ def build(capsys, monkeypatch):
     return do
 
 
-def _build_sample(dest: Path, *args: str) -> Path:
+def main_at_epoch(argv: list[str]) -> int:
+    """main(argv) with SOURCE_DATE_EPOCH fixed, for fixtures that cannot use monkeypatch
+    (module- and session-scoped ones)."""
     old = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     try:
-        code = main(["build", "--config", str(REPO / "config.yaml"), "--output", str(dest), *args])
+        return main(argv)
     finally:
         if old is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = old
-    assert code == 0
+
+
+def _build_sample(dest: Path, *args: str) -> Path:
+    assert main_at_epoch(["build", "--config", str(REPO / "config.yaml"), "--output", str(dest), *args]) == 0
     return dest
 
 

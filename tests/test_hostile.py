@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from site_builder.markup import MarkdownRenderer, sanitize, unsafe_url
 from site_builder.models import Output
 from site_builder.writer import WriteError, check_paths, write_site
-from tests.conftest import tree_bytes
+from tests.conftest import main_at_epoch, tree_bytes
 
 PAYLOAD = "<script>alert(1)</script> \"onload=alert(2) x='3' </script> ]]> & <b>bold</b> &amp; <!-- c -->"
 TITLE = "Vote </script><script>alert('t')</script> \"onload=alert(1)"
@@ -90,9 +89,6 @@ def assert_no_injection(output: Path) -> None:
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory):
     """One site with hostile text in a post, a page and an event, built once."""
-    from tests.conftest import EPOCH
-    from site_builder.cli import main
-
     root = tmp_path_factory.mktemp("hostile") / "site"
     files = {
         # raw_html: sanitize, because the event description below is Markdown with raw <script>:
@@ -114,16 +110,7 @@ def hostile_site(tmp_path_factory):
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
-    old = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    try:
-        code = main(["build", "--config", str(root / "config.yaml")])
-    finally:
-        if old is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = old
-    assert code == 0
+    assert main_at_epoch(["build", "--config", str(root / "config.yaml")]) == 0
     return root / "output"
 
 

@@ -12,7 +12,7 @@ from site_builder.build import _render_markdown
 from site_builder.config import load_config
 from site_builder.markup import POOL_THRESHOLD, render_many
 from site_builder.readers.content import read_pages, read_posts
-from site_builder.render import PostPagesInWorkers, render_pages
+from site_builder.render import PagesInWorkers, render_pages
 from site_builder.textutil import plain_text, truncate
 from tests.conftest import REPO, write_site
 
@@ -37,7 +37,7 @@ def test_pages_from_the_workers_equal_pages_from_the_main_process(tmp_path):
     assert not problems
     html = render_many({p.source: p.body for p in site.posts}, config.base_path, config.raw_html)
     here = {o.path: o.data for o in render_pages(site, html)}
-    hook = PostPagesInWorkers(site, {p.source: [p.source] for p in site.posts})
+    hook = PagesInWorkers(site, {p.source: [p.source] for p in site.posts})
     from_workers = {}
     for post in site.posts:  # what each worker does after rendering a post's Markdown
         from_workers.update(hook(post.source, html[post.source]))

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from site_builder.clock import settled
 from site_builder.errors import ContentError
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -89,7 +90,6 @@ def decode_source(data: bytes, shown: str) -> str:
 
 
 # --- knowing a file is unchanged without reading it ---------------------------------------
-RACY_NS = 2_000_000_000  # a file changed less than 2 s before it was indexed is re-read next time
 
 
 def signature(path: Path) -> tuple[int, ...]:
@@ -102,7 +102,7 @@ def signature(path: Path) -> tuple[int, ...]:
 class StatIndex:
     """shown path → (signature, content key) from the last build, so an unchanged file's key is
     known without reading it.  Like git's index it distrusts "racy" entries: a file modified
-    within RACY_NS of being indexed could change again within the filesystem's timestamp
+    within clock.RACY_NS of being indexed could change again within the filesystem's timestamp
     granularity without its signature changing, so it is re-read until it is older."""
 
     def __init__(self, previous: dict[str, tuple[tuple[int, ...], str]] | None):
@@ -115,5 +115,5 @@ class StatIndex:
         return entry[1] if entry is not None and entry[0] == sig else None
 
     def record(self, shown: str, sig: tuple[int, ...], key: str) -> None:
-        if max(sig[1], sig[2]) < self.started_ns - RACY_NS:
+        if settled(max(sig[1], sig[2]), self.started_ns):
             self.current[shown] = (sig, key)
