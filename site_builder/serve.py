@@ -141,6 +141,7 @@ _SCRIPT = """<script id="site-builder-livereload">(function () {
     var r = JSON.parse(e.data), here = location.pathname.replace(/index\\.html$/, "");
     if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return; }
     build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
+    clear();
   });
   source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
 })();</script>
@@ -531,6 +532,8 @@ class Server:
                                         stale_search_ok=not initial),
                            output_dir=self.output_dir, cache=self.cache, atomic=False)
         except BuildFailed as exc:
+            if self._superseded():
+                return False
             self._failed(exc.problems)
             return False
         except SiteError as exc:
@@ -549,12 +552,22 @@ class Server:
         what = "Built" if initial else ("Fixed; rebuilt" if recovered else "Rebuilt")
         self.echo(f"{what} {report.pages} pages in {time.perf_counter() - started:.2f} s "
                   f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
-        paths = None if recovered or initial else self._urls(report.changed)
+        paths = None if initial else self._urls(report.changed)  # (tabs not named still drop the overlay)
         self.events.send("reload", json.dumps({"build": self.state.build, "paths": paths}))
         if self.on_reload:
             self.on_reload(self.state.build)
         self._attempted()
         return True
+
+    def _superseded(self) -> bool:
+        """A failed build whose files changed again meanwhile is not shown: an editor saving in
+        place (truncate, then write) can be caught half-way, and the next rebuild is coming.
+        It still counts as an attempt."""
+        with self._cond:
+            pending = self._pending_since is not None
+        if pending:
+            self._attempted()
+        return pending
 
     def _failed(self, problems: list[Problem]) -> None:
         self.last_problems = tuple(problems)

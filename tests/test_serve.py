@@ -228,7 +228,9 @@ def test_only_tabs_showing_a_changed_page_reload(site, server):
             for page in (edited, bystander):
                 page.wait_for_function("() => window.siteBuilderLiveReload.connected", timeout=5000)
             before = server.state.build
-            edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Only here: please join")
+            # (wait for the reload's load event itself: the new text can be in the DOM before it fires)
+            with edited.expect_event("load", timeout=10_000):
+                edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Only here: please join")
             expect(edited.locator("main")).to_contain_text("Only here: please join", timeout=10_000)
             assert server.wait_for_attempt(2)  # the start, then this edit's full rebuild
             bystander.wait_for_function(f"() => window.siteBuilderLiveReload.build > {before}", timeout=10_000)
