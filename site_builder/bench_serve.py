@@ -32,7 +32,8 @@ class SSEClient:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
-        self.conn.request("GET", parts.path, headers={"Accept": "text/event-stream"})
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.conn.request("GET", target, headers={"Accept": "text/event-stream"})
         self.response = self.conn.getresponse()
 
     def next_event(self) -> tuple[str, str]:

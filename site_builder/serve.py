@@ -26,7 +26,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -98,7 +98,8 @@ def is_relevant(path: str | bytes, root: Path) -> bool:
 # -- the injected script ---------------------------------------------------------------------------
 
 _SCRIPT = """<script id="site-builder-livereload">(function () {
-  var build = %(build)d, url = %(url)s, box = null;
+  var build = %(build)d, version = %(version)d, box = null,
+      here = location.pathname.replace(/index\\.html$/, "");
   try {
     var y = sessionStorage.getItem("site-builder-scroll");
     if (y !== null) { sessionStorage.removeItem("site-builder-scroll");
@@ -129,27 +130,34 @@ _SCRIPT = """<script id="site-builder-livereload">(function () {
     });
     (document.body || document.documentElement).appendChild(box);
   }
-  var status = window.siteBuilderLiveReload = {build: build, connected: false};
-  var source = new EventSource(url);
+  var status = window.siteBuilderLiveReload = {build: build, version: version, connected: false};
+  /* Changes announced before this stream opened are not lost: the server answers "state" with
+     the pages changed since the version this page was served at. */
+  function changed(r) {
+    if (r.version <= version) { return false; }
+    if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return true; }
+    build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
+    version = status.version = r.version;
+    return false;
+  }
+  var source = new EventSource(%(url)s + "?since=" + version);
   source.addEventListener("state", function (e) {
     var s = JSON.parse(e.data);
     status.connected = true;
-    if (s.build > build) { reload(); return; }
+    if (changed(s)) { return; }
     if (s.problems.length) { show(s.problems); } else { clear(); }
   });
   source.addEventListener("reload", function (e) {
-    var r = JSON.parse(e.data), here = location.pathname.replace(/index\\.html$/, "");
-    if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return; }
-    build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
-    clear();
+    if (!changed(JSON.parse(e.data))) { clear(); }
   });
   source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
 })();</script>
 """
 
 
-def livereload_script(build_number: int, endpoint: str) -> str:
-    return _SCRIPT % {"build": build_number, "url": json.dumps(endpoint).replace("<", "\\u003c")}
+def livereload_script(build_number: int, version: int, endpoint: str) -> str:
+    return _SCRIPT % {"build": build_number, "version": version,
+                      "url": json.dumps(endpoint).replace("<", "\\u003c")}
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
@@ -174,6 +182,35 @@ class State:
 
     def message(self) -> str:
         return json.dumps({"build": self.build, "problems": list(self.problems)})
+
+
+class ChangeLog:
+    """Which pages changed at each announced version (a counter bumped by every reload event, the
+    preview's included), so that a tab whose event stream opens late (it was loading while a
+    change was announced) still learns whether its page changed since it was served.  Keeps the
+    last `keep` versions; asked about anything older, it answers None ("assume everything")."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._keep = keep
+        self.version = 0
+        self._entries: list[tuple[int, tuple[str, ...] | None]] = []
+
+    def add(self, paths: list[str] | None) -> int:
+        with self._lock:
+            self.version += 1
+            self._entries.append((self.version, None if paths is None else tuple(paths)))
+            del self._entries[:-self._keep]
+            return self.version
+
+    def since(self, version: int) -> list[str] | None:
+        with self._lock:
+            if version >= self.version:
+                return []
+            newer = [paths for v, paths in self._entries if v > version]
+            if len(newer) < self.version - version or any(p is None for p in newer):
+                return None
+            return sorted({p for paths in newer for p in paths})
 
 
 class Broadcaster:
@@ -257,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         base = app.base_path
         path = unquote(urlsplit(self.path).path)
         if path == base + LIVERELOAD:
-            return self._events(app)
+            return self._events(app, urlsplit(self.path).query)
         if not path.startswith(base):
             if path.rstrip("/") == base.rstrip("/"):
                 return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": base})
@@ -274,23 +311,25 @@ class _Handler(BaseHTTPRequestHandler):
             if rel and not rel.endswith("/"):
                 return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": path + "/"})
             target = target / "index.html"
+        script = app.script()  # (taken before the file is read: a change in between reloads, never is missed)
         try:
             body = target.read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return self._not_found(app, head)
         ctype = content_type(target.name)
         if ctype.startswith("text/html"):
-            body = inject(body, app.script())
+            body = inject(body, script)
         self._send(HTTPStatus.OK, body, ctype, head)
 
     def _not_found(self, app: "Server", head: bool) -> None:
+        script = app.script()
         try:
             body = (app.output_dir / "404.html").read_bytes()
         except OSError:
             body = b"<!doctype html><title>Not found</title><h1>Not found</h1></body>"
-        self._send(HTTPStatus.NOT_FOUND, inject(body, app.script()), "text/html; charset=utf-8", head)
+        self._send(HTTPStatus.NOT_FOUND, inject(body, script), "text/html; charset=utf-8", head)
 
-    def _events(self, app: "Server") -> None:
+    def _events(self, app: "Server", query: str) -> None:
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")
@@ -299,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         q = app.events.subscribe()
         try:
-            self._write_event("state", app.state.message(), retry=500)
+            self._write_event("state", app.state_message(query), retry=500)
             while not app.events.closed.is_set():
                 try:
                     item = q.get(timeout=KEEPALIVE_SECONDS)
@@ -355,6 +394,7 @@ class Server:
         self.port = self.httpd.server_address[1]
         self.events = Broadcaster()
         self.state = State(0, ())
+        self.changes = ChangeLog()
         self.last_problems: tuple[Problem, ...] = ()
         self._cond = threading.Condition()
         self._pending_since: float | None = None
@@ -377,7 +417,26 @@ class Server:
         return f"http://{self._url_host()}:{self.port}{self.base_path}"
 
     def script(self) -> str:
-        return livereload_script(self.state.build, self.base_path + LIVERELOAD)
+        return livereload_script(self.state.build, self.changes.version, self.base_path + LIVERELOAD)
+
+    def state_message(self, query: str = "") -> str:
+        """The first event of a tab's stream: the build, the current failure, and which pages
+        changed since the version given as `?since=` (all of them, null, when it is unknown)."""
+        try:
+            since = int(parse_qs(query).get("since", [""])[0])
+        except ValueError:
+            since = None
+        version = self.changes.version
+        paths = None if since is None else self.changes.since(since)
+        return json.dumps({"build": self.state.build, "problems": list(self.state.problems),
+                           "version": version, "paths": paths})
+
+    def _announce(self, paths: list[str] | None) -> None:
+        """Tell every tab that `paths` (None: every page) changed; tabs showing one reload."""
+        version = self.changes.add(paths)
+        self.events.send("reload", json.dumps({"build": self.state.build, "version": version, "paths": paths}))
+        if self.on_reload:
+            self.on_reload(self.state.build)
 
     def wait_for_attempt(self, count: int, timeout: float = 10.0) -> bool:
         """Block until `count` builds have been attempted (tests and the benchmark use this)."""
@@ -511,9 +570,7 @@ class Server:
                 replace_file(self.output_dir, path, data=data)
                 shown.append(path)
         if shown:
-            self.events.send("reload", json.dumps({"build": self.state.build, "paths": self._urls(shown)}))
-            if self.on_reload:
-                self.on_reload(self.state.build)
+            self._announce(self._urls(shown))
 
     def _urls(self, changed: tuple[str, ...] | list[str] | None) -> list[str] | None:
         """The site paths of changed files, for each tab to decide whether it shows one of them;
@@ -553,9 +610,7 @@ class Server:
         self.echo(f"{what} {report.pages} pages in {time.perf_counter() - started:.2f} s "
                   f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
         paths = None if initial else self._urls(report.changed)  # (tabs not named still drop the overlay)
-        self.events.send("reload", json.dumps({"build": self.state.build, "paths": paths}))
-        if self.on_reload:
-            self.on_reload(self.state.build)
+        self._announce(paths)
         self._attempted()
         return True
 

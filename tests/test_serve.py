@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -133,7 +134,10 @@ def test_content_types_subpath_and_404(site, server):
     with urllib.request.urlopen(server.url + "__livereload", timeout=5) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
         assert stream.readline() == b"retry: 500\n" and stream.readline() == b"event: state\n"
-        assert stream.readline().startswith(b'data: {"build": 1, "problems": []}')
+        data = stream.readline()
+        assert data.startswith(b"data: ")
+        state = json.loads(data[len(b"data: "):])
+        assert state["build"] == 1 and state["problems"] == [] and state["paths"] is None  # (no ?since=: unknown)
 
 
 def test_build_output_never_contains_the_script(site, server, build):
@@ -237,3 +241,47 @@ def test_only_tabs_showing_a_changed_page_reload(site, server):
             assert loads == {"edited": 2, "bystander": 1}
         finally:
             browser.close()
+
+
+def served_version(body: bytes) -> int:
+    match = re.search(rb"version = (\d+)", body)
+    assert match, body[-2000:]
+    return int(match.group(1))
+
+
+def test_a_tab_whose_stream_opens_late_still_learns_its_page_changed(site, server):
+    """A tab loads a page, and before its event stream connects, its page changes (the browser was
+    slow, or the page was reloading): the stream's first event names the pages changed since the
+    version the page was served at, so that tab reloads and the others stay."""
+    from site_builder.bench_serve import SSEClient
+
+    _, _, body = fetch(server.url + f"news/{SLUG}/")
+    since = served_version(body)
+    edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Late: please join us in welcoming")
+    assert server.wait_for_attempt(2)
+    client = SSEClient(server.url + serve.LIVERELOAD + f"?since={since}")
+    try:
+        event, data = client.next_event()
+    finally:
+        client.close()
+    state = json.loads(data)
+    assert event == "state" and state["version"] > since
+    assert f"/local12/news/{SLUG}/" in state["paths"]
+    assert "/local12/news/member-benefits-reminder/" not in state["paths"]
+    # served now, the page is current: nothing changed since
+    _, _, body = fetch(server.url + f"news/{SLUG}/")
+    assert b"Late: please join" in body
+    assert server.changes.since(served_version(body)) == []
+
+
+def test_change_log_answers_all_when_it_no_longer_knows():
+    log = serve.ChangeLog(keep=3)
+    assert log.since(0) == []
+    log.add(None)  # the first build: every page
+    assert log.since(0) is None and log.since(1) == []
+    log.add(["/b/"])
+    log.add(["/a/", "/b/"])
+    assert log.since(1) == ["/a/", "/b/"] and log.since(2) == ["/a/", "/b/"] and log.since(3) == []
+    log.add(["/c/"])
+    log.add(["/d/"])  # version 2 and older are forgotten
+    assert log.since(3) == ["/c/", "/d/"] and log.since(1) is None
