@@ -22,7 +22,7 @@ from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.readers.source import list_sources
 from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
-from site_builder.writer import build_lock, write_site
+from site_builder.writer import EarlyWriter, build_lock, write_site
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,11 @@ class RenderedMarkdown(Mapping[str, str]):
 
 
 def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
+                     early: Callable[[dict[str, bytes]], None] | None = None,
                      ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
     """Render the Markdown not already in the cache (rendered with the same text and settings).
-    Also returns the post pages the Markdown workers rendered along the way (path → bytes)."""
+    Also returns the post pages the Markdown workers rendered along the way (path → bytes),
+    each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
     config = site.config
     settings = f"{config.base_path}|{config.raw_html}"
     texts = markdown_sources(site)
@@ -126,7 +128,7 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PagesInWorkers(site, names_by_key), progress=progress)
+                                   then=PagesInWorkers(site, names_by_key), progress=progress, arrived=early)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -232,8 +234,10 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
 
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
          cache: BuildCache | None = None, output_dir: Path | None = None,
-         progress: Callable[[int, int], None] | None = None) -> Plan:
+         progress: Callable[[int, int], None] | None = None,
+         early: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
     """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
+    `early` receives pages as soon as they are made (a cold build writes them while it renders).
 
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
     and pages whose whole context is unchanged are reused from `output_dir` as they are.
@@ -257,7 +261,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
-    html_of, prerendered = _render_markdown(site, cache, progress)
+    html_of, prerendered = _render_markdown(site, cache, progress, early)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
@@ -291,14 +295,18 @@ def build(
         own_cache = cache is None and use_cache
         if own_cache:
             cache = BuildCache(config.root / ".cache").open()
+        early = EarlyWriter(target) if atomic else None
         try:
-            result = plan(config, now, options, cache=cache, output_dir=target, progress=progress)
-            report = write_site(result.outputs, target, atomic=atomic)
+            result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
+                          early=early.put if early and early.active else None)
+            report = write_site(result.outputs, target, atomic=atomic, early=early)
             if result.memo:
                 result.memo.commit()
             if cache is not None:
                 cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat", "jinja"))
         finally:
+            if early is not None:
+                early.close()
             if cache is not None:
                 cache.touched = {}
                 if own_cache:

@@ -14,7 +14,7 @@ from site_builder.markup import POOL_THRESHOLD, render_many
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.render import PagesInWorkers, render_pages
 from site_builder.textutil import plain_text, truncate
-from tests.conftest import REPO, write_site
+from tests.conftest import REPO, tree_bytes, write_site
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
 N = POOL_THRESHOLD + 6  # enough posts for the process pool
@@ -83,3 +83,53 @@ def test_the_cold_build_renders_post_pages_in_the_workers(tmp_path):
     site, _ = assemble(config, posts, pages, NOW)
     _, prerendered = _render_markdown(site, None)
     assert set(prerendered) == {f"news/{p.slug}/index.html" for p in site.posts}
+
+
+def test_a_cold_build_writing_pages_early_equals_a_build_that_did_not(tmp_path):
+    """A cold build (no output/ yet) writes the post pages into its staging folder while it is
+    still rendering (writer.EarlyWriter); the site it makes is exactly the one a build over an
+    existing output/ makes, and it leaves no staging folder behind."""
+    from site_builder.build import build
+
+    root = many_posts(tmp_path / "site")
+    config = load_config(root / "config.yaml")
+    cold = build(config, NOW, output_dir=tmp_path / "cold", use_cache=False)
+    assert cold.written == len(tree_bytes(tmp_path / "cold")) and cold.unchanged == 0
+    (tmp_path / "warm").mkdir()
+    (tmp_path / "warm" / "stale.html").write_text("from an older site")
+    warm = build(config, NOW, output_dir=tmp_path / "warm", use_cache=False)
+    assert warm.removed == 1
+    assert tree_bytes(tmp_path / "cold") == tree_bytes(tmp_path / "warm")
+    assert not list(tmp_path.glob(".*.staging-*"))
+
+
+def test_early_files_that_are_not_the_final_ones_are_replaced_or_removed(tmp_path):
+    from site_builder.models import Output
+    from site_builder.writer import EarlyWriter, write_site
+
+    target = tmp_path / "output"
+    final = [Output("index.html", b"home"), Output("news/a/index.html", b"final a"),
+             Output("news/b/index.html", b"b"), Output("style.css", b"css")]
+    early = EarlyWriter(target)
+    try:
+        assert early.active
+        early.put({"news/a/index.html": b"early a", "news/b/index.html": b"b", "news/gone/index.html": b"x",
+                   "../escape.html": b"never"})
+        report = write_site(final, target, early=early)
+    finally:
+        early.close()
+    assert tree_bytes(target) == {o.path: o.data for o in final}
+    assert (report.written, report.unchanged, report.removed) == (4, 0, 0)
+    assert not (tmp_path / "escape.html").exists() and not list(tmp_path.glob(".*.staging-*"))
+    assert not EarlyWriter(target).active  # output/ exists now: later builds compare with it
+
+
+def test_a_failed_cold_build_leaves_no_staging_folder(tmp_path):
+    from site_builder.writer import EarlyWriter
+
+    early = EarlyWriter(tmp_path / "output")
+    early.put({"news/a/index.html": b"a"})
+    early.finish()
+    assert list(tmp_path.glob(".output.staging-*"))
+    early.close()  # what build() does when anything after this point fails
+    assert not list(tmp_path.glob(".output.staging-*")) and not (tmp_path / "output").exists()
