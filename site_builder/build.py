@@ -170,6 +170,14 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
     return out
 
 
+def ics():
+    """site_builder.calendar.ics, imported only when a feed is made (icalendar takes 55 ms to
+    import: a build whose feeds all come from the cache needs none of it)."""
+    from site_builder.calendar import ics as module
+
+    return module
+
+
 def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache | None = None) -> list[Output]:
     """The .ics files: everything, events, meetings, closures, one per tag, one per event.
 
@@ -177,8 +185,6 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
     The feeds are stamped (DTSTAMP, and the cutoff for past items) with the start of the build's
     day in UTC, not the second it ran: rebuilding on the same day leaves every .ics byte for byte
     (and mtime) unchanged, so calendar apps and CDNs have nothing new to fetch."""
-    from site_builder.calendar.ics import calendar_ics, event_ics  # icalendar: only when a feed is made
-
     config = site.config
     now = site.now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     fingerprint = Fingerprinter()
@@ -192,8 +198,9 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
 
     def feed(path: str, title: str, **items) -> None:
         key = digest(base, path, title, *(f"{k}={fingerprint(v)}" for k, v in sorted(items.items())))
-        jobs[path.lstrip("/")] = (key, lambda: calendar_ics(name=title, config=config, now=now, event_url=url_of,
-                                                            series_url=url_of, series_closures=cal.closures, **items))
+        jobs[path.lstrip("/")] = (key, lambda: ics().calendar_ics(name=title, config=config, now=now, event_url=url_of,
+                                                                  series_url=url_of, series_closures=cal.closures,
+                                                                  **items))
 
     feed("/calendar.ics", name, events=cal.events, series=series, closures=cal.closures)
     feed("/calendar/events.ics", f"{name}: events", events=cal.events)
@@ -204,7 +211,7 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
             feed(f"{tag.url}calendar.ics", f"{name}: {tag.name}", events=tag.events, series=tag.series)
     for event in cal.events:
         jobs[f"events/{event.slug}/event.ics"] = (
-            digest(base, "event", fingerprint(event)), lambda event=event: event_ics(event, config, now, url_of))
+            digest(base, "event", fingerprint(event)), lambda event=event: ics().event_ics(event, config, now, url_of))
     return _made(cache, "ics", jobs)
 
 

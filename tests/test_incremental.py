@@ -197,3 +197,23 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path):
     build(config, NOW)
     page = site.root / "output/news/p1/index.html"
     assert "MARKER-BBBB" in page.read_text() and "MARKER-AAAA" not in page.read_text()
+
+
+def test_a_build_with_nothing_to_render_loads_no_renderer(tmp_path):
+    """A no-op build takes everything from the cache and output/: it never imports Markdown,
+    icalendar or nh3 (together ~0.2 s of every save at 5,000 posts), which only making a page
+    body or a feed needs.  Checked in a fresh interpreter, as the `site-builder` command runs."""
+    import subprocess
+    import sys
+
+    site = Site(tmp_path / "site", random.Random(3))
+    for _ in range(4):
+        site.add()
+    code = ("import sys; from site_builder.cli import main; code = main(['build', '--config', sys.argv[1]]); "
+            "print(code, *sorted(m for m in ('markdown', 'icalendar', 'nh3') if m in sys.modules))")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000"}
+    runs = [subprocess.run([sys.executable, "-c", code, str(site.root / "config.yaml")], env=env, text=True,
+                           capture_output=True, cwd=Path(__file__).parent.parent) for _ in range(2)]
+    first, second = (run.stdout.splitlines()[-1].split() for run in runs)
+    assert first == ["0", "icalendar", "markdown", "nh3"], runs[0].stderr  # the cold build makes everything
+    assert second == ["0"], runs[1].stderr
