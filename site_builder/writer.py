@@ -432,7 +432,9 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                 early: EarlyWriter | None = None) -> WriteReport:
     parent = output_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
-    placed = early.finish() if early is not None and early.active and not output_dir.exists() else {}
+    placed = early.finish() if early is not None and early.active else {}  # (its threads are done after this)
+    if output_dir.exists():
+        placed = {}  # output/ appeared meanwhile (made by hand): the early files go with the stale staging
     _remove_stale_staging(output_dir, keep=staging if placed else None)
     live_path = parent / f".{output_dir.name}.files"  # what output/ holds, so it needn't be walked
     loaded = load_record(live_path)

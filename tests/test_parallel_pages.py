@@ -133,3 +133,20 @@ def test_a_failed_cold_build_leaves_no_staging_folder(tmp_path):
     assert list(tmp_path.glob(".output.staging-*"))
     early.close()  # what build() does when anything after this point fails
     assert not list(tmp_path.glob(".output.staging-*")) and not (tmp_path / "output").exists()
+
+
+def test_early_files_are_dropped_when_output_appears_meanwhile(tmp_path):
+    from site_builder.models import Output
+    from site_builder.writer import EarlyWriter, write_site
+
+    target = tmp_path / "output"
+    early = EarlyWriter(target)
+    try:
+        early.put({"news/a/index.html": b"early a", "news/b/index.html": b"early b"})
+        target.mkdir()
+        (target / "old.html").write_text("made by hand")
+        report = write_site([Output("news/a/index.html", b"a")], target, early=early)
+    finally:
+        early.close()
+    assert tree_bytes(target) == {"news/a/index.html": b"a"} and report.removed == 1
+    assert not list(tmp_path.glob(".*.staging-*"))
