@@ -29,11 +29,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class SSEClient:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        self.conn.request("GET", target, headers={"Accept": "text/event-stream"})
+        self.conn.request("GET", target, headers={"Accept": "text/event-stream", **(headers or {})})
         self.response = self.conn.getresponse()
 
     def next_event(self) -> tuple[str, str]:

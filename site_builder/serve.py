@@ -18,6 +18,7 @@ import mimetypes
 import posixpath
 import queue
 import re
+import secrets
 import sys
 import threading
 import time
@@ -140,10 +141,11 @@ _SCRIPT = """<script id="site-builder-livereload">(function () {
     version = status.version = r.version;
     return false;
   }
-  var source = new EventSource(%(url)s + "?since=" + version);
+  var source = new EventSource(%(url)s);
   source.addEventListener("state", function (e) {
     var s = JSON.parse(e.data);
     status.connected = true;
+    if (s.paths === null) { source.close(); reload(); return; }  /* the server cannot tell: reload */
     if (changed(s)) { return; }
     if (s.problems.length) { show(s.problems); } else { clear(); }
   });
@@ -231,11 +233,11 @@ class Broadcaster:
         with self._lock:
             self._clients.discard(q)
 
-    def send(self, event: str, data: str) -> int:
+    def send(self, event: str, data: str, event_id: int | None = None) -> int:
         with self._lock:
             clients = list(self._clients)
         for q in clients:
-            q.put((event, data))
+            q.put((event, data, event_id))
         return len(clients)
 
     def close(self) -> None:
@@ -294,7 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
         base = app.base_path
         path = unquote(urlsplit(self.path).path)
         if path == base + LIVERELOAD:
-            return self._events(app, urlsplit(self.path).query)
+            return self._events(app, urlsplit(self.path).query, self.headers.get("Last-Event-ID"))
         if not path.startswith(base):
             if path.rstrip("/") == base.rstrip("/"):
                 return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": base})
@@ -329,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = b"<!doctype html><title>Not found</title><h1>Not found</h1></body>"
         self._send(HTTPStatus.NOT_FOUND, inject(body, script), "text/html; charset=utf-8", head)
 
-    def _events(self, app: "Server", query: str) -> None:
+    def _events(self, app: "Server", query: str, last_event_id: str | None) -> None:
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")
@@ -338,7 +340,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         q = app.events.subscribe()
         try:
-            self._write_event("state", app.state_message(query), retry=500)
+            # (a reconnecting EventSource sends the id of the last event it saw: newer than ?since=)
+            message, version = app.state_message(query, last_event_id)
+            self._write_event("state", message, retry=500, event_id=version)
             while not app.events.closed.is_set():
                 try:
                     item = q.get(timeout=KEEPALIVE_SECONDS)
@@ -348,14 +352,16 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 if item is None:
                     break
-                self._write_event(*item)
+                event, data, event_id = item
+                self._write_event(event, data, event_id=event_id)
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
         finally:
             app.events.unsubscribe(q)
 
-    def _write_event(self, event: str, data: str, retry: int | None = None) -> None:
+    def _write_event(self, event: str, data: str, retry: int | None = None, event_id: int | None = None) -> None:
         text = f"retry: {retry}\n" if retry else ""
+        text += f"id: {event_id}\n" if event_id is not None else ""
         text += f"event: {event}\n" + "".join(f"data: {line}\n" for line in data.split("\n")) + "\n"
         self.wfile.write(text.encode("utf-8"))
         self.wfile.flush()
@@ -395,6 +401,7 @@ class Server:
         self.events = Broadcaster()
         self.state = State(0, ())
         self.changes = ChangeLog()
+        self.instance = secrets.token_hex(8)  # versions are this run's own: a restarted serve is another
         self.last_problems: tuple[Problem, ...] = ()
         self._cond = threading.Condition()
         self._pending_since: float | None = None
@@ -417,24 +424,32 @@ class Server:
         return f"http://{self._url_host()}:{self.port}{self.base_path}"
 
     def script(self) -> str:
-        return livereload_script(self.state.build, self.changes.version, self.base_path + LIVERELOAD)
+        version = self.changes.version
+        query = f"?instance={self.instance}&since={version}"
+        return livereload_script(self.state.build, version, self.base_path + LIVERELOAD + query)
 
-    def state_message(self, query: str = "") -> str:
-        """The first event of a tab's stream: the build, the current failure, and which pages
-        changed since the version given as `?since=` (all of them, null, when it is unknown)."""
+    def state_message(self, query: str = "", last_event_id: str | None = None) -> tuple[str, int]:
+        """The first event of a tab's stream, and its version: the build, the current failure,
+        and which pages changed since the version the tab last knew (its Last-Event-ID when it
+        reconnects, else `?since=`, the version it was served at); null (every page) when that
+        is unknown, or when it came from another run of serve (its `instance` differs)."""
+        params = parse_qs(query)
         try:
-            since = int(parse_qs(query).get("since", [""])[0])
+            since = int(last_event_id or params.get("since", [""])[0])
         except ValueError:
             since = None
-        version = self.changes.version
+        if params.get("instance", [""])[0] != self.instance:
+            since = None
+        state, version = self.state, self.changes.version
         paths = None if since is None else self.changes.since(since)
-        return json.dumps({"build": self.state.build, "problems": list(self.state.problems),
-                           "version": version, "paths": paths})
+        return json.dumps({"build": state.build, "problems": list(state.problems),
+                           "version": version, "paths": paths}), version
 
     def _announce(self, paths: list[str] | None) -> None:
         """Tell every tab that `paths` (None: every page) changed; tabs showing one reload."""
         version = self.changes.add(paths)
-        self.events.send("reload", json.dumps({"build": self.state.build, "version": version, "paths": paths}))
+        self.events.send("reload", json.dumps({"build": self.state.build, "version": version, "paths": paths}),
+                         event_id=version)
         if self.on_reload:
             self.on_reload(self.state.build)
 

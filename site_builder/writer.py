@@ -303,6 +303,7 @@ class EarlyWriter:
         self.placed: dict[str, bytes] = {}
         self._futures: list = []
         self._pool: ThreadPoolExecutor | None = None
+        self._made = False  # the staging folder was created (close() removes it)
 
     def put(self, pages: dict[str, bytes]) -> None:
         if not self.active or not pages:
@@ -311,6 +312,7 @@ class EarlyWriter:
             try:
                 self.output_dir.parent.mkdir(parents=True, exist_ok=True)
                 _remove_stale_staging(self.output_dir)
+                self._made = True  # (before mkdir: an interrupt right after it still cleans up)
                 self.staging.mkdir()
             except OSError:  # (a read-only folder...): no head start; write_site reports the problem
                 self.active = False
@@ -338,6 +340,7 @@ class EarlyWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._made:
             shutil.rmtree(self.staging, ignore_errors=True)  # (gone already once swapped in)
 
 

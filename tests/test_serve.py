@@ -133,7 +133,8 @@ def test_content_types_subpath_and_404(site, server):
     # the livereload endpoint is an event stream that starts with the current state
     with urllib.request.urlopen(server.url + "__livereload", timeout=5) as stream:
         assert stream.headers["Content-Type"].startswith("text/event-stream")
-        assert stream.readline() == b"retry: 500\n" and stream.readline() == b"event: state\n"
+        assert stream.readline() == b"retry: 500\n" and stream.readline() == b"id: 1\n"  # (the version)
+        assert stream.readline() == b"event: state\n"
         data = stream.readline()
         assert data.startswith(b"data: ")
         state = json.loads(data[len(b"data: "):])
@@ -249,23 +250,35 @@ def served_version(body: bytes) -> int:
     return int(match.group(1))
 
 
-def test_a_tab_whose_stream_opens_late_still_learns_its_page_changed(site, server):
-    """A tab loads a page, and before its event stream connects, its page changes (the browser was
-    slow, or the page was reloading): the stream's first event names the pages changed since the
-    version the page was served at, so that tab reloads and the others stay."""
+def stream_url(server, body: bytes) -> str:
+    """The live-reload address the page's script opens (with its server instance and version)."""
+    match = re.search(rb'new EventSource\("([^"]+)"\)', body)
+    assert match, body[-2000:]
+    return server.url[: -len(server.base_path)] + match.group(1).decode()
+
+
+def first_state(url: str, headers: dict | None = None) -> dict:
     from site_builder.bench_serve import SSEClient
 
-    _, _, body = fetch(server.url + f"news/{SLUG}/")
-    since = served_version(body)
-    edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Late: please join us in welcoming")
-    assert server.wait_for_attempt(2)
-    client = SSEClient(server.url + serve.LIVERELOAD + f"?since={since}")
+    client = SSEClient(url, headers)
     try:
         event, data = client.next_event()
     finally:
         client.close()
-    state = json.loads(data)
-    assert event == "state" and state["version"] > since
+    assert event == "state"
+    return json.loads(data)
+
+
+def test_a_tab_whose_stream_opens_late_still_learns_its_page_changed(site, server):
+    """A tab loads a page, and before its event stream connects, its page changes (the browser was
+    slow, or the page was reloading): the stream's first event names the pages changed since the
+    version the page was served at, so that tab reloads and the others stay."""
+    _, _, body = fetch(server.url + f"news/{SLUG}/")
+    since, url = served_version(body), stream_url(server, body)
+    edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Late: please join us in welcoming")
+    assert server.wait_for_attempt(2)
+    state = first_state(url)
+    assert state["version"] > since
     assert f"/local12/news/{SLUG}/" in state["paths"]
     assert "/local12/news/member-benefits-reminder/" not in state["paths"]
     # served now, the page is current: nothing changed since
@@ -285,3 +298,19 @@ def test_change_log_answers_all_when_it_no_longer_knows():
     log.add(["/c/"])
     log.add(["/d/"])  # version 2 and older are forgotten
     assert log.since(3) == ["/c/", "/d/"] and log.since(1) is None
+
+
+def test_a_reconnecting_tab_and_a_tab_from_an_earlier_serve(site, server):
+    """A tab that reconnects (after sleep, a network drop) is answered from the last event it
+    saw (the Last-Event-ID its EventSource sends), not from when it was first served; a tab
+    served by an earlier run of serve cannot be answered at all (null: it reloads)."""
+    _, _, body = fetch(server.url + f"news/{SLUG}/")
+    url = stream_url(server, body)
+    assert first_state(url)["paths"] == []
+    edit(site / "content" / "posts" / f"{SLUG}.md", "Please join us in welcoming", "Again: please join us in welcoming")
+    assert server.wait_for_attempt(2)
+    state = first_state(url)
+    assert f"/local12/news/{SLUG}/" in state["paths"]
+    assert first_state(url, {"Last-Event-ID": str(state["version"])})["paths"] == []
+    earlier = re.sub(r"instance=[0-9a-f]+", "instance=0123456789abcdef", url)
+    assert earlier != url and first_state(earlier)["paths"] is None
