@@ -305,7 +305,7 @@ def build(
         early = EarlyWriter(target) if atomic else None
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
-                          early=early.put if early and early.active else None)
+                          early=early.put if early else None)
             report = write_site(result.outputs, target, atomic=atomic, early=early)
             if result.memo:
                 result.memo.commit()

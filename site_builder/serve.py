@@ -182,8 +182,8 @@ class State:
     build: int  # number of the last good build (0: none yet)
     problems: tuple[str, ...]  # the current failure, if the last attempt failed
 
-    def message(self) -> str:
-        return json.dumps({"build": self.build, "problems": list(self.problems)})
+    def message(self, **more) -> str:
+        return json.dumps({"build": self.build, "problems": list(self.problems), **more})
 
 
 class ChangeLog:
@@ -440,10 +440,9 @@ class Server:
             since = None
         if params.get("instance", [""])[0] != self.instance:
             since = None
-        state, version = self.state, self.changes.version
+        version = self.changes.version
         paths = None if since is None else self.changes.since(since)
-        return json.dumps({"build": state.build, "problems": list(state.problems),
-                           "version": version, "paths": paths}), version
+        return self.state.message(version=version, paths=paths), version
 
     def _announce(self, paths: list[str] | None) -> None:
         """Tell every tab that `paths` (None: every page) changed; tabs showing one reload."""

@@ -334,7 +334,7 @@ class EarlyWriter:
         Raises the first OSError (a full disk...), which write_site reports like its own."""
         for future in self._futures:
             future.result()
-        return self.placed if self._pool is not None else {}
+        return self.placed
 
     def close(self) -> None:
         if self._pool is not None:
@@ -435,7 +435,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                 early: EarlyWriter | None = None) -> WriteReport:
     parent = output_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
-    placed = early.finish() if early is not None and early.active else {}  # (its threads are done after this)
+    placed = early.finish() if early is not None else {}  # (its threads are done after this)
     if output_dir.exists():
         placed = {}  # output/ appeared meanwhile (made by hand): the early files go with the stale staging
     _remove_stale_staging(output_dir, keep=staging if placed else None)
@@ -475,24 +475,26 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         staged, live_inodes = hint.inodes(), live.inodes()
         keep = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
                 for out, is_same in zip(outputs, same)]
-    elif placed:  # a cold build whose pages were partly written while it rendered (EarlyWriter)
-        shutil.rmtree(previous, ignore_errors=True)
-        extra = placed.keys() - desired
-        for path in extra:
-            (staging / path).unlink()
-        _remove_empty_dirs(staging, extra)
-        folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
-        keep = [placed.get(out.path) is not None and not out.source and
-                (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
     else:
         shutil.rmtree(previous, ignore_errors=True)
-        staging.mkdir()
-        folders, keep = {""}, [False] * len(outputs)
+        if placed:  # a cold build whose pages were partly written while it rendered (EarlyWriter)
+            extra = placed.keys() - desired
+            for path in extra:
+                (staging / path).unlink()
+            _remove_empty_dirs(staging, extra)
+            folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
+            keep = [placed.get(out.path) is not None and not out.source and
+                    (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
+        else:
+            staging.mkdir()
+            folders, keep = {""}, [False] * len(outputs)
     leftover: Path | None = staging
     try:
         for folder in sorted({os.path.dirname(out.path) for out in outputs} - folders):
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        kept = sum(keep)
+        # `keep`: files already in place, either linked from the live tree (unchanged) or, on a
+        # cold build, written early (new)
+        reused, written_early = (0, sum(keep)) if placed else (sum(keep), 0)
         outputs = [out for out, k in zip(outputs, keep) if not k]
         same = [is_same for is_same, k in zip(same, keep) if not k]
         args = (outputs, same, [staging] * len(outputs), [output_dir] * len(outputs))
@@ -502,8 +504,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
                 results = list(pool.map(_place, *args))
         else:
             results = list(map(_place, *args))
-        written = sum(results) + (kept if placed else 0)  # (early files are new; kept ones are not)
-        unchanged = len(results) - sum(results) + (0 if placed else kept)
+        written = sum(results) + written_early
+        unchanged = len(results) - sum(results) + reused
         if output_dir.exists():
             if _exchange(staging, output_dir):
                 os.rename(staging, previous)  # the old live tree: the next build's staging
