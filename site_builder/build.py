@@ -292,9 +292,11 @@ def build(
     progress: Callable[[int, int], None] | None = None,
     cache: BuildCache | None = None,
     atomic: bool = True,
+    force: bool = False,
 ) -> BuildReport:
     """Plan and write the site.  `cache`: a long-lived, already open BuildCache (serve keeps one
-    across rebuilds); by default one is opened in `.cache/` for this build and closed after."""
+    across rebuilds); by default one is opened in `.cache/` for this build and closed after.
+    `force`: replace the output folder even if site-builder did not make it (writer.claim_output)."""
     started = time.perf_counter()
     target = (Path(output_dir) if output_dir else config.output_path).resolve()
     _refuse_dangerous_output(config, target)
@@ -303,14 +305,17 @@ def build(
         if own_cache:
             cache = BuildCache(config.root / ".cache").open()
         early = EarlyWriter(target) if atomic else None
+        shown = len(cache.warnings) if cache is not None else 0  # plan() reports these
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
                           early=early.put if early else None)
-            report = write_site(result.outputs, target, atomic=atomic, early=early)
+            report = write_site(result.outputs, target, atomic=atomic, early=early, force=force)
             if result.memo:
                 result.memo.commit()
             if cache is not None:
                 cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat", "jinja"))
+                late = [Problem(str(cache.path), 1, "cache", w, "warning") for w in cache.warnings[shown:]]
+                result = replace(result, warnings=result.warnings + tuple(late))  # (a cache that filled the disk)
         finally:
             if early is not None:
                 early.close()
@@ -366,11 +371,31 @@ def preview_edits(site: Site, edited: Iterable[Path], cache: BuildCache | None =
     return LoneRenderer(site, cache).render(html, [jobs[source] for source in new])
 
 
+def serve_output_dir(config: SiteConfig) -> Path:
+    """Where `serve` builds its preview: private, inside the cache folder."""
+    return config.root / ".cache" / "serve" / "output"
+
+
 def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:
-    """output/ is replaced whole: never let it be the site itself or hold the sources."""
+    """output/ is replaced whole: it may not overlap anything the site is read from.
+
+    Not the site folder nor a folder holding it; not content/, templates/, static/ or the cache,
+    nor a folder inside or around one of them (a build would move its files aside, the next
+    one delete them; an output inside static/ would copy itself into itself on every build).
+    Serve's private preview folder inside .cache/ is the one exception."""
     target = target.resolve()
-    for protected in (config.root, config.content_dir, config.root / "templates", config.root / "static"):
-        protected = protected.resolve()
-        if target == protected or protected.is_relative_to(target):
-            raise BuildFailed([Problem("config.yaml", 1, "output_dir",
-                                       f"{target} would replace {protected}; choose a folder of its own such as output/")])
+    root = config.root.resolve()
+    inputs = {config.content_dir: "the site's content", config.root / "templates": "the site's templates",
+              config.root / "static": "the site's static files", config.root / ".cache": "the build cache"}
+    problem = None
+    if target == root or root.is_relative_to(target):
+        problem = f"{target} would replace {root}"
+    for folder, role in inputs.items():
+        folder = folder.resolve()
+        if problem is None and target != serve_output_dir(config).resolve() and (
+                target == folder or folder.is_relative_to(target) or target.is_relative_to(folder)):
+            problem = (f"{target} is inside {folder} ({role})" if target != folder and target.is_relative_to(folder)
+                       else f"{target} would replace {folder} ({role})")
+    if problem:
+        raise BuildFailed([Problem("config.yaml", 1, "output_dir",
+                                   f"{problem}; choose a folder of its own such as output/")])

@@ -9,6 +9,7 @@ read, is discarded with a warning and rebuilt; it is never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -23,6 +24,7 @@ from typing import Any, Iterable, Iterator
 from site_builder import __version__
 
 SCHEMA = 1
+_CANNOT_WRITE = {8, 10, 13, 14}  # SQLite's READONLY, IOERR, FULL, CANTOPEN: the disk, not the file
 NAMESPACES = ("doc", "md", "page")
 
 
@@ -133,11 +135,17 @@ class BuildCache:
         self.touched: dict[str, set[str]] = {}  # keys used by the current build, for prune_untouched
 
     def open(self) -> "BuildCache":
-        self.folder.mkdir(parents=True, exist_ok=True)
-        gitignore = self.folder / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("*\n")
+        """Open (or create) the cache.  The cache only saves time: when it cannot be read it is
+        rebuilt, and when it cannot be written at all (full disk, file-size limit, read-only
+        folder) the build goes on without one, with a warning."""
         wanted = version_key()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n")
+        except OSError as exc:
+            return self._give_up(exc)
         try:
             self.db = self._connect()
             row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -148,12 +156,23 @@ class BuildCache:
                 self._reset(wanted)
             self.db.execute("SELECT count(*) FROM entries").fetchone()
         except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _CANNOT_WRITE:
+                return self._give_up(exc)
             self.warnings.append(f"{self.path}: unreadable cache ({exc}); discarded and rebuilt")
-            if self.db is not None:
-                self.db.close()
-            self.path.unlink(missing_ok=True)
-            self.db = self._connect()
-            self._reset(wanted)
+            self.close()
+            try:
+                self.path.unlink(missing_ok=True)
+                self.db = self._connect()
+                self._reset(wanted)
+            except (sqlite3.Error, OSError) as again:
+                return self._give_up(again)
+        return self
+
+    def _give_up(self, exc: Exception) -> "BuildCache":
+        """Go on without a cache (every value is made afresh), saying why once."""
+        self.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        self.warnings.append(f"{self.path}: could not write the build cache ({reason}); building without it")
         return self
 
     def _connect(self) -> sqlite3.Connection:
@@ -178,7 +197,8 @@ class BuildCache:
         return found, ([k for k in keys if k not in found] if self.db is not None else [])
 
     def _rows(self, columns: str, ns: str, keys: list[str]) -> Iterator[tuple]:
-        assert self.db is not None
+        if self.db is None:  # (no cache: nothing is found)
+            return
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -208,9 +228,19 @@ class BuildCache:
         if self.db is None:
             return
         rows = [(ns, k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
-        self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-        self.db.execute("COMMIT")
+        self._write(lambda db: db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows))
+
+    def _write(self, change) -> None:
+        """One transaction; a cache that can no longer be written (disk full...) is let go."""
+        assert self.db is not None
+        try:
+            self.db.execute("BEGIN")
+            change(self.db)
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            self._give_up(exc)
 
     def prune_untouched(self, namespaces: Iterable[str]) -> None:
         """After a successful build: forget entries of these namespaces that it did not use,
@@ -230,13 +260,12 @@ class BuildCache:
         keep = set(keep)
         stale = [(ns, k) for (k,) in self.db.execute("SELECT key FROM entries WHERE ns = ?", (ns,)) if k not in keep]
         if stale:
-            self.db.execute("BEGIN")
-            self.db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", stale)
-            self.db.execute("COMMIT")
+            self._write(lambda db: db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", stale))
 
     def close(self) -> None:
         if self.db is not None:
-            self.db.close()
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
             self.db = None
 
 

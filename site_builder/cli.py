@@ -59,8 +59,10 @@ def cli() -> None:
 @click.option("--future", is_flag=True, help="Include posts dated after now.")
 @click.option("--base-url", default=None, help="Override base_url, e.g. https://example.org/local12/.")
 @click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
+@click.option("--force", is_flag=True,
+              help="Replace the output folder's contents even though an earlier build did not make it.")
 def build_command(config_path: Path, output_dir: Path | None, drafts: bool, future: bool, base_url: str | None,
-                  strict: bool) -> None:
+                  strict: bool, force: bool) -> None:
     """Build the site into output/ (replaced whole, only when the build succeeds)."""
     config = load_config(config_path, strict=strict, base_url=base_url)
     with _progress_bar() as progress:
@@ -71,6 +73,7 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
             output_dir=output_dir,
             on_wait=lambda: click.echo("Another build of this site is running; waiting for it to finish…", err=True),
             progress=progress,
+            force=force,
         )
     _print_problems(report.warnings)
     click.echo(

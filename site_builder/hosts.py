@@ -1,4 +1,5 @@
-"""Hints that static hosts read from the built site: a Netlify / Cloudflare Pages `_headers` file.
+"""Files for hosts and for the next build: a Netlify / Cloudflare Pages `_headers` file, and the
+writer's marker (writer.MARKER) that tells a later build the folder is its own.
 
 GitHub Pages ignores `_headers` (it already serves `.ics` as text/calendar); Netlify and Cloudflare
 Pages read it and would otherwise serve `.ics` files with a generic type.  Each file gets an exact
@@ -12,6 +13,7 @@ from typing import Iterable
 
 from site_builder.config import SiteConfig
 from site_builder.models import Output
+from site_builder.writer import MARKER, MARKER_TEXT
 
 HEADERS_FILE = "_headers"
 
@@ -40,4 +42,5 @@ def headers_file(config: SiteConfig, paths: Iterable[str]) -> str:
 
 def host_files(config: SiteConfig, outputs: Iterable[Output] = ()) -> list[Output]:
     """Extra files for the build output; `outputs` are the site's other planned files."""
-    return [Output(HEADERS_FILE, headers_file(config, (o.path for o in outputs)).encode("utf-8"), kind="host")]
+    return [Output(HEADERS_FILE, headers_file(config, (o.path for o in outputs)).encode("utf-8"), kind="host"),
+            Output(MARKER, MARKER_TEXT, kind="host")]

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from site_builder.build import BuildOptions, build, preview_edits
+from site_builder.build import BuildOptions, build, preview_edits, serve_output_dir
 from site_builder.cache import BuildCache
 from site_builder.clock import build_time
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
@@ -393,7 +393,7 @@ class Server:
         config = self._load_config(None)  # raises ConfigError: a site that cannot even load is not served
         self.root = config.root
         self.base_path = config.base_path
-        self.output_dir = Path(output_dir) if output_dir else self.root / ".cache" / "serve" / "output"
+        self.output_dir = Path(output_dir) if output_dir else serve_output_dir(config)
         self.cache = BuildCache(self.root / ".cache").open()  # kept open: rebuilds reuse what it holds in memory
         self.httpd = _HTTPServer((host, port), self)
         self.host = host

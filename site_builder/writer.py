@@ -6,6 +6,8 @@
 - The swap is one atomic renameat2(RENAME_EXCHANGE) on Linux (two renames elsewhere): a build
   that fails or is killed at any point leaves the previous output/ whole.
 - One build at a time per output folder (an flock on a lock file beside it).
+- Only a folder that site-builder made is replaced: every build writes a marker file
+  (MARKER) into it, and a non-empty folder without one is refused unless forced (claim_output).
 """
 
 from __future__ import annotations
@@ -32,6 +34,52 @@ _RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)
 
 class WriteError(SiteError):
     pass
+
+
+# Every build writes this file into output/: it is how a later build knows the folder is its own.
+MARKER = ".site-builder"
+MARKER_TEXT = (b"This folder is written by site-builder: every build replaces all of its files.\n"
+               b"Keep nothing else in it: files that are not part of the site are removed.\n")
+# Builds before the marker existed always wrote _headers starting with this line.
+_LEGACY_SIGNATURE = b"# Read by Netlify and Cloudflare Pages (ignored by GitHub Pages). Written by site-builder build."
+
+
+def _is_ours(output_dir: Path, entries: list[str]) -> bool:
+    for name, signature in ((MARKER, MARKER_TEXT[:40]), ("_headers", _LEGACY_SIGNATURE)):
+        if name in entries:
+            try:
+                with open(os.path.join(output_dir, name), "rb") as handle:
+                    if handle.read(len(signature)) == signature:
+                        return True
+            except OSError:
+                pass
+    return False
+
+
+def claim_output(output_dir: Path, force: bool = False) -> None:
+    """Refuse to replace a folder that holds files site-builder did not write.
+
+    A build replaces everything in its output folder; pointed at a folder of someone's own
+    (a home folder, docs/ with hand-written pages) it would move those files aside and delete
+    them a build later.  So the folder must be missing, empty, or carry the MARKER an earlier
+    build wrote; `force` (the --force flag) says its contents may go."""
+    output_dir = Path(output_dir)
+    try:
+        entries = os.listdir(output_dir)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise WriteError(f"{output_dir}: exists and is not a folder") from None
+    except OSError as exc:
+        raise _write_failed(exc, output_dir) from None
+    if not entries or force or _is_ours(output_dir, entries):
+        return
+    shown = ", ".join(sorted(entries)[:3]) + (", …" if len(entries) > 3 else "")
+    raise WriteError(
+        f"{output_dir} holds files that site-builder did not write ({shown}), and a build replaces "
+        f"everything in its output folder. Choose a new or empty folder (output_dir in config.yaml, "
+        f"or --output), empty this one, or build with --force to replace what it holds."
+    )
 
 
 @dataclass(frozen=True)
@@ -341,32 +389,51 @@ class EarlyWriter:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._made:
-            shutil.rmtree(self.staging, ignore_errors=True)  # (gone already once swapped in)
+            remove_tree(self.staging)  # (gone already once swapped in)
+
+
+def remove_tree(path: Path | str) -> None:
+    """Delete a folder of ours (a staging or previous-build tree) whatever it holds, read-only
+    sub-folders included (a static/ folder copied with its modes, a failed build): each folder
+    is made writable before it is emptied.  Never raises; what cannot be removed stays."""
+    def unlock(func, name, exc_info) -> None:
+        try:
+            os.chmod(os.path.dirname(name), 0o700)
+            if func is not os.unlink and os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, 0o700)
+                remove_tree(name)
+            else:
+                func(name)
+        except OSError:
+            pass
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=unlock)
 
 
 def _remove_stale_staging(output_dir: Path, keep: Path | None = None) -> None:
     """Staging folders left by builds that were killed (their process is gone: we hold the lock)."""
     for stale in output_dir.parent.glob(f".{output_dir.name}.staging-*"):
         if stale != keep:
-            shutil.rmtree(stale, ignore_errors=True)
+            remove_tree(stale)
 
 
 def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True,
-               early: EarlyWriter | None = None) -> WriteReport:
+               early: EarlyWriter | None = None, force: bool = False) -> WriteReport:
     """Write `outputs` as the complete new content of `output_dir`.
 
     `atomic=False` (serve's private preview folder only) updates changed files in place
     instead of staging and swapping the whole folder: much faster for large sites.
 
     Any OSError (full disk, read-only folder, file too large…) becomes a WriteError naming the
-    file and the reason; output/ is then exactly what it was before.
+    file and the reason; output/ is then exactly what it was before.  A folder that site-builder
+    did not make is not replaced unless `force` (claim_output).
     """
     problems = check_paths(outputs)
     if problems:
         raise WriteError("\n".join(str(p) for p in problems))
     output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise WriteError(f"{output_dir}: exists and is not a folder")
+    claim_output(output_dir, force)
     staging = staging_path(output_dir)
     try:
         return _write_site(outputs, output_dir, staging, atomic, early)
@@ -476,7 +543,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         keep = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
                 for out, is_same in zip(outputs, same)]
     else:
-        shutil.rmtree(previous, ignore_errors=True)
+        remove_tree(previous)
         if placed:  # a cold build whose pages were partly written while it rendered (EarlyWriter)
             extra = placed.keys() - desired
             for path in extra:
@@ -526,10 +593,10 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
             leftover = None
     except BaseException:
         if leftover is not None:
-            shutil.rmtree(leftover, ignore_errors=True)
+            remove_tree(leftover)
         raise
     if leftover is not None:
-        shutil.rmtree(leftover, ignore_errors=True)
+        remove_tree(leftover)
     if hint is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
         _save_quietly(live_path, hint, None)
     else:

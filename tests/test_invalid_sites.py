@@ -2,7 +2,9 @@
 
 Each case must exit 1, print exactly the lines of expected.txt (every `path:line: field: message`,
 in order) before the closing "Build failed: …" line, and leave an existing output/ byte-identical.
-`args.txt` (optional) holds extra command-line arguments such as --strict.
+`args.txt` (optional) holds extra command-line arguments such as --strict.  A case holding a file
+named `bounded` (input that once hung or ate gigabytes) is built in a child process under the
+memory, CPU and wall-clock limits of tests/bounded.py instead of in-process.
 
 Files that git should not carry (not UTF-8, NUL bytes, several MB) are written by GENERATED
 below when the case runs.  BOM and Windows line ends are not errors: VALID_VARIANTS must build.
@@ -21,11 +23,12 @@ import pytest
 from site_builder.config import load_config
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.source import MAX_BYTES, MAX_LINE
+from tests.bounded import build_bounded
 from tests.conftest import post, tree_bytes
 
 CASES_DIR = Path(__file__).parent / "invalid_sites"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
-META = {"expected.txt", "args.txt"}
+META = {"expected.txt", "args.txt", "bounded"}
 BUILD_PY = Path(__file__).resolve().parent.parent / "site_builder" / "build.py"
 
 PREVIOUS_SITE = {  # what output/ holds before the failing build: it must still hold exactly this
@@ -106,7 +109,12 @@ def test_invalid_site(name, tmp_path, build):
         printed = [str(p) for p in problems]
         assert any(p.is_error for p in problems), printed
     else:
-        run = build(root, *_args(name))
+        if (CASES_DIR / name / "bounded").exists():
+            run = build_bounded(root, *_args(name))
+            assert run.finished, f"killed by its limits (code {run.code}): {run.err[-2000:]}"
+        else:
+            run = build(root, *_args(name))
+        assert "Traceback" not in run.err, run.err
         lines = run.err.splitlines()
         assert run.code == 1, run.err + run.out
         assert lines and lines[-1].startswith("Build failed: "), run.err
