@@ -3,15 +3,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TESTS_STAMP := $(VENV)/.tests-installed-stamp
 VNU    := node_modules/vnu-jar/build/dist/vnu.jar
 
 .PHONY: build test serve bench clean system-deps
 
+# `make build` installs only what building needs (what a host installs too); `make test` adds
+# the test tools (pytest, Playwright, feedparser, ...).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+$(TESTS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(TESTS_STAMP)
 
 build: $(STAMP)
 	$(BIN)/site-builder build
@@ -23,7 +30,7 @@ $(VNU): package.json package-lock.json
 system-deps:
 	@bash scripts/install-system-deps.sh
 
-test: $(STAMP) $(VNU) system-deps
+test: $(TESTS_STAMP) $(VNU) system-deps
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)

@@ -39,9 +39,52 @@ def _progress_bar():
         yield update
 
 
+# How problems are printed: "text" (`path:line: field: message`) or "github" (workflow
+# annotations, set by `build --error-format github`).  main() resets it for every command.
+_FORMAT = {"errors": "text"}
+
+
+def _annotation(kind: str, message: str, file: str = "", line: int = 0, title: str = "") -> str:
+    """A GitHub Actions workflow command: `::error file=F,line=N,title=T::MESSAGE`."""
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    props = [f"file={prop(file)}"] if file else []
+    props += [f"line={line}"] if file and line else []
+    props += [f"title={prop(title)}"] if title else []
+    return f"::{kind} {','.join(props)}::{data(message)}" if props else f"::{kind}::{data(message)}"
+
+
 def _print_problems(problems) -> None:
     for problem in problems:
-        click.echo(str(problem), err=True)
+        if _FORMAT["errors"] == "github":
+            click.echo(_annotation("error" if problem.is_error else "warning", problem.message,
+                                   problem.path, problem.line, problem.field), err=True)
+        else:
+            click.echo(str(problem), err=True)
+
+
+def _step_summary(lines: list[str]) -> None:
+    """Markdown for the workflow run's summary page ($GITHUB_STEP_SUMMARY), when there is one."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY") if _FORMAT["errors"] == "github" else None
+    if path:
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write("\n".join(lines) + "\n")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _summarise_failure(problems) -> None:
+    errors = [p for p in problems if p.is_error]
+    rows = [f"| `{_cell(p.path)}` | {p.line} | {_cell(p.field) or ''} | {_cell(p.message)} |" for p in errors]
+    _step_summary([f"## The site was not built: {len(errors)} problem{'s' if len(errors) != 1 else ''}", "",
+                   "Nothing was published; the site stays as it was until these are fixed.", "",
+                   "| file | line | field | problem |", "|---|---|---|---|", *rows])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,9 +104,12 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
 @click.option("--force", is_flag=True,
               help="Replace the output folder's contents even though an earlier build did not make it.")
+@click.option("--error-format", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="github: print problems as GitHub Actions annotations and write $GITHUB_STEP_SUMMARY.")
 def build_command(config_path: Path, output_dir: Path | None, drafts: bool, future: bool, base_url: str | None,
-                  strict: bool, force: bool) -> None:
+                  strict: bool, force: bool, error_format: str) -> None:
     """Build the site into output/ (replaced whole, only when the build succeeds)."""
+    _FORMAT["errors"] = error_format
     config = load_config(config_path, strict=strict, base_url=base_url)
     with _progress_bar() as progress:
         report = build(
@@ -76,10 +122,28 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
             force=force,
         )
     _print_problems(report.warnings)
-    click.echo(
-        f"Built {report.pages} pages into {report.output_dir}: {report.written} files written, "
-        f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s"
-    )
+    done = (f"Built {report.pages} pages into {report.output_dir}: {report.written} files written, "
+            f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s")
+    click.echo(done)
+    warnings = [f"- `{_cell(p.path)}:{p.line}` {_cell(p.field)}: {_cell(p.message)}" for p in report.warnings]
+    _step_summary([f"## Site built: {report.pages} pages", "", done, *(["", "Warnings:", *warnings] if warnings else [])])
+
+
+@cli.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", default=None, help="The local's name, e.g. \"OPEIU Local 12\" (asked when not given).")
+@click.option("--base-url", default=None, help="Where the site will live, e.g. https://news.local12.org/ (asked).")
+@click.option("--timezone", default=None, help="The meetings' time zone, e.g. America/Chicago (asked).")
+def init_command(folder: Path, title: str | None, base_url: str | None, timezone: str | None) -> None:
+    """Make a new local's site in FOLDER (new or empty): config, examples, workflow, README."""
+    from site_builder.starter import Answers, init_site
+
+    title = title or click.prompt("The local's name (the site's title)", default="Our Local")
+    base_url = base_url or click.prompt("The site's address", default="https://example.org/")
+    timezone = timezone or click.prompt("The time zone of your meetings", default="America/Chicago")
+    written = init_site(folder, Answers(title, base_url, timezone), build_time())
+    click.echo(f"Created {len(written)} files in {folder}. Next: read {folder / 'README.md'}, then "
+               f"`site-builder serve --config {folder / 'config.yaml'}` to preview.")
 
 
 # --- authoring commands ---
@@ -202,14 +266,19 @@ def deploy_command(config_path: Path, branch: str, remote: str, message: str | N
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 input problems, 2 usage)."""
+    _FORMAT["errors"] = "text"
     try:
         cli.main(args=argv, prog_name="site-builder", standalone_mode=False)
     except BuildFailed as exc:
         _print_problems(exc.problems)
+        _summarise_failure(exc.problems)
         errors = sum(1 for p in exc.problems if p.is_error)
         click.echo(f"Build failed: {errors} problem{'s' if errors != 1 else ''}; output left as it was.", err=True)
         return 1
     except SiteError as exc:
+        if _FORMAT["errors"] == "github":
+            click.echo(_annotation("error", str(exc)), err=True)
+            _step_summary(["## The site was not built", "", _cell(str(exc))])
         click.echo(f"error: {exc}", err=True)
         return 1
     except OSError as exc:  # the writer reports its own; this is for anything else (cache, lock folder)

@@ -35,6 +35,10 @@ def test_make_build_from_a_fresh_clone(tmp_path):
     assert (output / "calendar.ics").is_file()
     feed = feedparser.parse((output / "feed.xml").read_bytes())
     assert feed.bozo == 0 and len(feed.entries) >= 12
+    # a host's build installs only what building needs: none of the test tools
+    for tool in ("pytest", "playwright", "feedparser"):
+        probe = subprocess.run([str(clone / ".venv/bin/python"), "-c", f"import {tool}"], capture_output=True)
+        assert probe.returncode != 0, f"make build installed {tool}"
     # make test's recipe sets up every tool the tests need before running them
     plan = subprocess.run(["make", "-n", "test"], cwd=clone, env=env, capture_output=True, text=True, check=True).stdout
     assert "npm ci" in plan and "install-system-deps.sh" in plan and "pytest" in plan
