@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -19,6 +20,13 @@ from site_builder.yamlutil import YMap, load_yaml
 
 CONFIG_NAME = "config.yaml"
 WEEKDAY_SHIFTS = ("none", "previous", "next")  # for observed: saturday/sunday
+# The calendar's years (docs/configuration.md): each from YEARS_ALLOWED, at most MAX_CALENDAR_YEARS
+# of them; dates in content/calendar may lie YEAR_MARGIN years either side (CalendarConfig.date_range).
+YEARS_ALLOWED = (1900, 2200)
+MAX_CALENDAR_YEARS = 20
+YEAR_MARGIN = 10
+MAX_PAST_DAYS = 3650  # ten years
+MAX_REFRESH_HOURS = 720  # thirty days
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,11 @@ class CalendarConfig:
     observe_saturday: str = "previous"  # fixed-date closure on a Saturday: observed Friday before
     observe_sunday: str = "next"  # on a Sunday: observed Monday after
     home_events: int = 3  # how many upcoming events the home page shows
+
+    @property
+    def date_range(self) -> tuple[date, date]:
+        """The first and last day a calendar entry may name: the years plus YEAR_MARGIN either side."""
+        return date(self.first_year - YEAR_MARGIN, 1, 1), date(self.last_year + YEAR_MARGIN, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -170,16 +183,31 @@ def _non_negative(value: int) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
+def _between(low: int, high: int, what: str = "") -> Callable[[int], str | None]:
+    return lambda v: None if low <= v <= high else f"must be from {low} to {high}{what}; got {v}"
+
+
 def _one_of(*choices: str) -> Callable[[str], str | None]:
     return lambda v: None if v in choices else f"must be one of {', '.join(choices)}; got {v!r}"
 
 
-def _timezone(value: str) -> str | None:
+def timezone_problem(value: str) -> str | None:
+    """Why `value` is not a timezone name (None: it is one).  Shared by config.yaml and the calendar."""
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except IsADirectoryError:  # "America": a folder of the tz database, not a zone
+        import zoneinfo
+
+        inside = sorted(z for z in zoneinfo.available_timezones() if z.startswith(value.strip("/") + "/"))
+        example = next((z for z in ("America/Chicago", "Europe/London") if z in inside), inside[0] if inside else "")
+        return (f"{value!r} is a region, not a timezone; name a city in it, such as {example}"
+                if example else f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
     return None
+
+
+_timezone = timezone_problem
 
 
 def _color(value: str) -> str | None:
@@ -271,17 +299,28 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
     calendar = CalendarConfig(
         name=cal.get("name", str, ""),
-        first_year=cal.get("first_year", int, CalendarConfig.first_year),
-        last_year=cal.get("last_year", int, CalendarConfig.last_year),
-        past_days=cal.get("past_days", int, CalendarConfig.past_days, _non_negative),
-        refresh_hours=cal.get("refresh_hours", int, CalendarConfig.refresh_hours, _positive),
+        first_year=cal.get("first_year", int, CalendarConfig.first_year, _between(*YEARS_ALLOWED)),
+        last_year=cal.get("last_year", int, CalendarConfig.last_year, _between(*YEARS_ALLOWED)),
+        past_days=cal.get("past_days", int, CalendarConfig.past_days, _between(0, MAX_PAST_DAYS, " (ten years)")),
+        refresh_hours=cal.get("refresh_hours", int, CalendarConfig.refresh_hours,
+                              _between(1, MAX_REFRESH_HOURS, " (thirty days)")),
         observe_saturday=cal.get("observe_saturday", str, CalendarConfig.observe_saturday, _one_of(*WEEKDAY_SHIFTS)),
         observe_sunday=cal.get("observe_sunday", str, CalendarConfig.observe_sunday, _one_of(*WEEKDAY_SHIFTS)),
         home_events=cal.get("home_events", int, CalendarConfig.home_events, _non_negative),
     )
-    if calendar.last_year < calendar.first_year:
+    bad_years = any(p.field in ("calendar.first_year", "calendar.last_year") for p in problems)
+    if bad_years:
+        pass  # already reported; comparing a default year with the other would only confuse
+    elif calendar.last_year < calendar.first_year:
         problems.append(
             Problem(display, cal.data.line_of("last_year"), "calendar.last_year", "must not be before calendar.first_year")
+        )
+    elif calendar.last_year - calendar.first_year >= MAX_CALENDAR_YEARS:
+        problems.append(
+            Problem(display, cal.data.line_of("last_year"), "calendar.last_year",
+                    f"the calendar covers at most {MAX_CALENDAR_YEARS} years; {calendar.first_year} to "
+                    f"{calendar.last_year} is {calendar.last_year - calendar.first_year + 1} "
+                    f"(for example last_year: {calendar.first_year + MAX_CALENDAR_YEARS - 1})")
         )
 
     config = SiteConfig(

@@ -217,6 +217,13 @@ WHEN_EXAMPLES = (
     '"1 day after thanksgiving" or "last working day before christmas-day"'
 )
 _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+MAX_OFFSET_DAYS = 366  # "N days after/before" a holiday or Easter: at most a year away
+
+
+def _offset(raw: str, days: int) -> int:
+    if abs(days) > MAX_OFFSET_DAYS:
+        raise ValueError(f"{raw!r}: a closure can be at most {MAX_OFFSET_DAYS} days before or after the day it follows")
+    return days
 
 
 def parse_when(text: str) -> dict:
@@ -246,7 +253,7 @@ def parse_when(text: str) -> dict:
         return {"kind": "working-day-before", "ref": m.group(1)}
     m = re.fullmatch(r"easter(?: ?([+-]) ?(\d+)(?: days?)?)?", s)
     if m:
-        return {"kind": "easter", "offset": int(m.group(2) or 0) * (-1 if m.group(1) == "-" else 1)}
+        return {"kind": "easter", "offset": _offset(raw, int(m.group(2) or 0) * (-1 if m.group(1) == "-" else 1))}
     m = re.fullmatch(rf"({_ID})(?: ?([+-]) ?(\d+)(?: days?)?)?", s) or re.fullmatch(
         rf"(\d+) days? (before|after) ({_ID})", s
     )
@@ -258,7 +265,7 @@ def parse_when(text: str) -> dict:
             base = m.group(1)
             offset = int(m.group(3) or 0) * (-1 if m.group(2) == "-" else 1)
         if base == "easter":
-            return {"kind": "easter", "offset": offset}
+            return {"kind": "easter", "offset": _offset(raw, offset)}
         if m.group(2) is not None or m.re.pattern.startswith("(\\d+)"):
-            return {"kind": "offset", "ref": base, "offset": offset}
+            return {"kind": "offset", "ref": base, "offset": _offset(raw, offset)}
     raise ValueError(f"cannot understand {raw!r}; write e.g. {WHEN_EXAMPLES}")

@@ -2,13 +2,21 @@
 
 Expansion runs dateutil's rrule over *naive wall-clock* datetimes and attaches the series'
 zone afterwards, so 18:00 stays 18:00 on both sides of a DST change.
+
+Bounded work: a meeting meets at most once a day (FREQ is DAILY or longer and BYHOUR, BYMINUTE
+and BYSECOND are refused), and every expansion stops at a last date.  dateutil keeps looking
+until year 9999 for a rule that gives no more dates (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 never
+happens, and dateutil would step through 2.9 million days to find out), so `_dates_between`
+runs the rule shifted forward by whole 400-year cycles, close to 9999: the Gregorian calendar
+repeats exactly every 400 years (146,097 days, 20,871 weeks), so the shifted rule gives the same
+dates, shifted, and any search ends within 400 years of its last date.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -33,7 +41,13 @@ RULE_EXAMPLES = (
     '"third Wednesday of March, June, September and December" or RRULE text like "FREQ=WEEKLY;BYDAY=TU"'
 )
 _MONTHLY_TAIL = r"(?:monthly|every month|each month|of every month|of each month|of the month|a month)"
-_FORBIDDEN_PARTS = {"DTSTART": "give the first date in `from:`", "UNTIL": "give the last date in `until:`"}
+_FORBIDDEN_PARTS = {
+    "DTSTART": "give the first date in `from:`",
+    "UNTIL": "give the last date in `until:`",
+    **{key: "give the start in `time:`; a meeting series meets at most once a day (write two series for "
+            "two meetings a day)" for key in ("BYHOUR", "BYMINUTE", "BYSECOND")},
+}
+CYCLE_YEARS = 400  # the Gregorian calendar repeats exactly every 400 years
 
 
 def _split(words: str) -> list[str]:
@@ -118,10 +132,9 @@ def _check_rrule(value: str) -> str:
     if keys[0] != "FREQ":
         parts.insert(0, parts.pop(keys.index("FREQ")))
     canonical = ";".join(parts)
-    try:
-        rule = rrulestr("RRULE:" + canonical, dtstart=datetime(2025, 1, 1))
-        next(iter(rule), None)
-    except (ValueError, TypeError, KeyError) as exc:
+    try:  # parse only: iterating a rule that never happens would search until year 9999
+        rrulestr("RRULE:" + canonical, dtstart=datetime(2025, 1, 1))
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise ValueError(f"not a valid RRULE: {value!r} ({exc})") from None
     if keys and parts[0].split("=", 1)[1] in ("HOURLY", "MINUTELY", "SECONDLY"):
         raise ValueError("meetings repeat at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)")
@@ -129,17 +142,63 @@ def _check_rrule(value: str) -> str:
 
 
 def rule_dates(rrule_text: str, first: datetime, until: date | None) -> rrule:
-    """The dateutil rule over naive wall-clock datetimes, starting at `first` (naive or aware)."""
+    """The dateutil rule over naive wall-clock datetimes, starting at `first` (naive or aware).
+
+    Iterating it is unbounded for a rule that stops giving dates: use `_dates_between`."""
     rule = rrulestr("RRULE:" + rrule_text, dtstart=first.replace(tzinfo=None))
     if until is not None:
         rule = rule.replace(until=datetime.combine(until, time(23, 59, 59)))
     return rule
 
 
-def first_occurrence(rrule_text: str, first_day: date, start_time: time, until: date | None) -> datetime | None:
-    """The first naive start the rule gives on or after `first_day` (None: no dates at all)."""
-    rule = rule_dates(rrule_text, datetime.combine(first_day, start_time), until)
-    return next(iter(rule), None)
+def _shift(value: datetime, years: int) -> datetime:
+    return value.replace(year=value.year + years)  # a whole number of 400-year cycles: 29 February stays
+
+
+def _shifted(rrule_text: str, first: datetime, until: date | None, hi: datetime) -> tuple[rrule, int]:
+    """The rule moved forward by whole 400-year cycles so that `hi` lies within 400 years of 9999."""
+    years = (9999 - hi.year) // CYCLE_YEARS * CYCLE_YEARS
+    rule = rrulestr("RRULE:" + rrule_text, dtstart=_shift(first.replace(tzinfo=None), years))
+    if until is not None:
+        rule = rule.replace(until=_shift(datetime.combine(until, time(23, 59, 59)), years))
+    return rule, years
+
+
+def _dates_between(rrule_text: str, first: datetime, until: date | None, lo: datetime, hi: datetime) -> list[datetime]:
+    """Naive starts in [lo, hi] of the rule starting at `first`, found with bounded work (see the
+    module docstring): at most the rule's periods from `first` to `hi` plus 400 years."""
+    first, lo, hi = first.replace(tzinfo=None), lo.replace(tzinfo=None), hi.replace(tzinfo=None)
+    if until is not None:
+        hi = min(hi, datetime.combine(until, time(23, 59, 59)))
+    if hi < lo or hi < first:
+        return []
+    rule, years = _shifted(rrule_text, first, until, hi)
+    return [_shift(d, -years) for d in rule.between(_shift(max(lo, first), years), _shift(hi, years), inc=True)]
+
+
+def dates_between(rrule_text: str, first_day: date, start_time: time, until: date | None,
+                  lo: date, hi: date) -> list[datetime]:
+    """The naive starts the rule gives on the days `lo` to `hi` (inclusive), starting at `first_day`."""
+    return _dates_between(rrule_text, datetime.combine(first_day, start_time), until,
+                          datetime.combine(lo, time.min), datetime.combine(hi, time.max))
+
+
+def first_after(rrule_text: str, first: datetime, until: date | None, after: datetime) -> datetime | None:
+    """The first naive start strictly after `after` (None: the rule gives no more), bounded work."""
+    first, after = first.replace(tzinfo=None), after.replace(tzinfo=None)
+    if after.year >= 9999 - CYCLE_YEARS:
+        raise ValueError("dates this late are not supported")
+    rule, years = _shifted(rrule_text, first, until, after)
+    found = rule.after(_shift(after, years))
+    return None if found is None else _shift(found, -years)
+
+
+def first_occurrence(rrule_text: str, first_day: date, start_time: time, until: date | None,
+                     last_day: date = date(9000, 12, 31)) -> datetime | None:
+    """The first naive start the rule gives from `first_day` to `last_day` (None: no dates)."""
+    first = datetime.combine(first_day, start_time)
+    found = first_after(rrule_text, first, until, first - timedelta(microseconds=1))
+    return found if found is not None and found.date() <= last_day else None
 
 
 @dataclass(frozen=True)
@@ -161,19 +220,18 @@ def _margin(series: MeetingSeries) -> timedelta:
 
 
 def _originals(series: MeetingSeries, lo: date | None, hi: date | None) -> Iterable[datetime]:
-    """Naive original starts between lo and hi (inclusive dates; None: unbounded)."""
-    rule = rule_dates(series.rrule, series.dtstart, series.until)
+    """Naive original starts between lo and hi (inclusive dates; None: unbounded).
+
+    Without `hi` a series must end (until: or COUNT); its expansion then stops at `until` or
+    where COUNT runs out, and in any case CYCLE_YEARS after its first date (the reader refuses
+    a COUNT that goes past the calendar's last date)."""
+    first = series.dtstart.replace(tzinfo=None)
     if hi is None:
         if series.until is None and not _is_finite(series.rrule):
             raise ValueError("an open-ended series needs an end date to expand")
-        items: Iterable[datetime] = rule
-    else:
-        items = rule.between(
-            datetime.combine(lo or series.dtstart.date(), time.min),
-            datetime.combine(hi, time.max),
-            inc=True,
-        )
-    return (d for d in items if lo is None or d.date() >= lo)
+        hi = series.until or date(min(first.year + CYCLE_YEARS, 9999 - CYCLE_YEARS), 12, 31)
+    lo = max(lo or first.date(), first.date())
+    return dates_between(series.rrule, first.date(), first.time(), series.until, lo, hi)
 
 
 def _is_finite(rrule_text: str) -> bool:
@@ -200,6 +258,7 @@ def _apply(series: MeetingSeries, original: datetime, change: OccurrenceChange |
         note = change.note or note
     if moved_to is not None:
         start = moved_to
+    start = _on_the_clock(start)
     return Occurrence(
         series_id=series.id,
         start=start,
@@ -214,6 +273,13 @@ def _apply(series: MeetingSeries, original: datetime, change: OccurrenceChange |
         moved=start.date() != orig.date(),
         modified=change is not None or moved_to is not None,
     )
+
+
+def _on_the_clock(value: datetime) -> datetime:
+    """A start in the hour skipped when daylight saving time begins (2:30 am) → the time the clocks
+    show then (3:30 am), as iCalendar reads it; every other time is returned as it is."""
+    real = value.astimezone(timezone.utc).astimezone(value.tzinfo)
+    return value if real.replace(tzinfo=None) == value.replace(tzinfo=None) else real
 
 
 def _closure_target(series: MeetingSeries, day: date, closed: dict[date, Closure]) -> date | None:

@@ -7,14 +7,15 @@ URLs are checked once, and the rest of the build trusts the frozen values it get
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from dataclasses import replace
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from site_builder.calendar.closures import closure_conflicts, parse_when, resolve_closures, rule_order
 from site_builder.calendar.model import (
@@ -28,7 +29,8 @@ from site_builder.calendar.model import (
     OccurrenceChange,
     Place,
 )
-from site_builder.calendar.recurrence import first_occurrence, original_dates_between, parse_rule
+from site_builder.calendar.recurrence import dates_between, first_after, parse_rule
+from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder.textutil import slugify
 from site_builder.readers.source import decode_source, list_sources, reserved_name
@@ -50,6 +52,7 @@ MEETING_KEYS = (
 CHANGE_KEYS = ("date", "time", "end", "duration", "title", "venue", "online_url", "attendance", "status", "note")
 CLOSURE_KEYS = ("id", "name", "when", "observe_saturday", "observe_sunday")
 VENUE_KEYS = ("name", "address")
+MAX_DURATION = timedelta(days=31)  # a longer event gives start and end dates
 
 
 class _Skip(Exception):
@@ -86,26 +89,37 @@ def parse_time(value: Any) -> time:
     raise ValueError(f"not a time: {value!r} (write e.g. 18:30 or 6:30 pm)")
 
 
-def parse_date(value: Any) -> date:
+def parse_date(value: Any, within: tuple[date, date] | None = None) -> date:
+    """"2025-01-07" → date; with `within` (first, last day) a date outside it is refused."""
     if not isinstance(value, str):
         raise ValueError(f"must be a date like 2025-01-07, got {_describe(value)}")
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
     try:
         if not m:
             raise ValueError
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise ValueError(f"not a date: {value!r} (write YYYY-MM-DD, e.g. 2025-01-07)") from None
+    if within is not None and not within[0] <= day <= within[1]:
+        raise ValueError(outside_message(day, within))
+    return day
 
 
-def parse_date_time(value: Any) -> tuple[date, time | None]:
+def outside_message(day: date, within: tuple[date, date]) -> str:
+    return (
+        f"{_fmt(day)} is outside the dates this calendar covers, {_fmt(within[0])} to {_fmt(within[1])} "
+        f"(calendar.first_year to last_year in config.yaml, and {YEAR_MARGIN} years either side)"
+    )
+
+
+def parse_date_time(value: Any, within: tuple[date, date] | None = None) -> tuple[date, time | None]:
     """"2025-04-08 18:30" / "2025-04-08T6:30 pm" / "2025-04-08" → (date, time or None)."""
     if not isinstance(value, str):
         raise ValueError(f"must be a date and time like 2025-04-08 18:30, got {_describe(value)}")
     m = re.fullmatch(r"(\S{10})(?:[ T]+(.+))?", value.strip())
     if not m:
         raise ValueError(f"not a date and time: {value!r} (write e.g. 2025-04-08 18:30 or 2025-04-08 6:30 pm)")
-    day = parse_date(m.group(1))
+    day = parse_date(m.group(1), within)
     return day, (parse_time(m.group(2)) if m.group(2) else None)
 
 
@@ -124,6 +138,10 @@ def parse_duration(value: Any) -> timedelta:
         pos = m.end()
     if pos != len(s) or not s or total <= 0:
         raise ValueError(f"not a duration: {value!r} (write e.g. 90 minutes, 1 hour or 1h30m)")
+    if total > MAX_DURATION.total_seconds() / 60:
+        raise ValueError(
+            f"{value.strip()!r} is longer than {MAX_DURATION.days} days; for a longer event give an end date and time"
+        )
     return timedelta(minutes=round(total))
 
 
@@ -212,14 +230,10 @@ class _Item:
 
     def timezone(self, default: str) -> str:
         def parse(value: Any) -> str:
-            try:
-                if not isinstance(value, str):
-                    raise ValueError
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
-                ) from None
+            if not isinstance(value, str):
+                raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+            if msg := timezone_problem(value):
+                raise ValueError(msg)
             return value
 
         return self.parsed("timezone", parse, default)
@@ -299,12 +313,33 @@ def _attendance(item: _Item, venue: Place | None, online_url: str) -> str:
 
 
 def _aware(day: date, at: time, tz: str) -> datetime:
+    """A local time; of a time that happens twice (the hour repeated when daylight saving time
+    ends) the first is taken (fold=0, as iCalendar does)."""
     return datetime.combine(day, at, tzinfo=ZoneInfo(tz))
 
 
-def _updated(item: _Item, tz: str) -> datetime | None:
+def _clock(value: time) -> str:
+    return f"{value.hour % 12 or 12}:{value:%M} {'am' if value.hour < 12 else 'pm'}"
+
+
+def skipped_time(day: date, at: time, tz: str) -> str | None:
+    """Why `day at` does not exist in `tz` (the hour skipped when daylight saving time starts);
+    None when it exists."""
+    local = _aware(day, at, tz)
+    real = local.astimezone(timezone.utc).astimezone(local.tzinfo)
+    if real.replace(tzinfo=None) == local.replace(tzinfo=None):
+        return None
+    jump = real.replace(tzinfo=None) - local.replace(tzinfo=None)
+    size = "an hour" if jump == timedelta(hours=1) else f"{int(jump.total_seconds() // 60)} minutes"
+    return (
+        f"{_fmt(day)} {_clock(at)} does not exist in {tz}: the clocks go forward {size} that night "
+        f"(daylight saving time); write {_clock(real.time())} or another time"
+    )
+
+
+def _updated(item: _Item, tz: str, within: tuple[date, date]) -> datetime | None:
     def parse(value: Any) -> datetime:
-        day, at = parse_date_time(value)
+        day, at = parse_date_time(value, within)
         return _aware(day, at or time(0), tz)
 
     return item.parsed("updated", parse)
@@ -318,6 +353,36 @@ class _Reader:
         self.slugs: dict[str, tuple[str, int]] = {}
         self.closure_ids: dict[str, tuple[str, int]] = {}
         self.closure_where: dict[tuple[str, int], tuple[str, int]] = {}  # (source, line) → (prefix, when line)
+        self.range = config.calendar.date_range  # the first and last day an entry may name
+        self.gap_days: dict[str, frozenset[date]] = {}  # timezone → days on which its clocks go forward
+
+    def _date(self, value: Any) -> date:
+        return parse_date(value, self.range)
+
+    def _date_time(self, value: Any) -> tuple[date, time | None]:
+        return parse_date_time(value, self.range)
+
+    def _exists(self, item: "_Item", key: str, day: date, at: time, tz: str) -> bool:
+        """False (and an error at `key`) when `day at` falls in the hour skipped for daylight saving time."""
+        if msg := skipped_time(day, at, tz):
+            item.error(key, msg)
+            return False
+        return True
+
+    def _gap_days(self, tz: str) -> frozenset[date]:
+        """The days in the calendar's range on which `tz`'s clocks go forward (found once per zone)."""
+        if tz not in self.gap_days:
+            zone, found = ZoneInfo(tz), set()
+            day, last = self.range[0], self.range[1]
+            before = datetime.combine(day, time(12), tzinfo=zone).utcoffset()
+            while day < last:
+                day += timedelta(days=1)
+                after = datetime.combine(day, time(12), tzinfo=zone).utcoffset()
+                if after is not None and before is not None and after > before:
+                    found.update((day - timedelta(days=1), day))
+                before = after
+            self.gap_days[tz] = frozenset(found)
+        return self.gap_days[tz]
 
     # -- files ---------------------------------------------------------------------------
     def read(self) -> CalendarData:
@@ -423,7 +488,7 @@ class _Reader:
             registration_url=item.url("registration_url"),
             tags=item.tags(),
             description=item.text("description"),
-            updated=_updated(item, tz),
+            updated=_updated(item, tz, self.range),
         )
 
     # -- events --------------------------------------------------------------------------
@@ -431,7 +496,7 @@ class _Reader:
         item = _Item(raw, path, prefix, self.problems, EVENT_KEYS)
         common = self._common(item)
         status = item.choice("status", EVENT_STATUS, "scheduled")
-        start = item.parsed("start", parse_date_time, required="e.g. 2025-04-08 18:30")
+        start = item.parsed("start", self._date_time, required="e.g. 2025-04-08 18:30")
         item.warn_unknown()
         if start is None or item.failed:
             return None
@@ -441,7 +506,7 @@ class _Reader:
             if item.has("duration"):
                 item.error("duration", "an all-day event takes an end date, not a duration")
                 return None
-            last = item.parsed("end", parse_date, day)
+            last = item.parsed("end", self._date, day)
             if item.failed:
                 return None
             if last < day:
@@ -450,6 +515,8 @@ class _Reader:
             begin, finish = _aware(day, time(0), tz), _aware(last + timedelta(days=1), time(0), tz)
         else:
             self._morning_warning(item, "start", at)
+            if not self._exists(item, "start", day, at, tz):
+                return None
             begin = _aware(day, at, tz)
             finish = self._end(item, day, at, tz)
             if finish is None:
@@ -484,13 +551,15 @@ class _Reader:
         raw = item.data["end"]
         try:
             if isinstance(raw, str) and re.match(r"\d{4}-", raw.strip()):
-                end_day, end_at = parse_date_time(raw)
+                end_day, end_at = self._date_time(raw)
                 if end_at is None:
                     raise ValueError(f"needs a time as well, e.g. {raw.strip()} 20:00")
             else:
                 end_day, end_at = day, parse_time(raw)
         except ValueError as exc:
             item.error("end", str(exc))
+            return None
+        if not self._exists(item, "end", end_day, end_at, tz):
             return None
         finish = _aware(end_day, end_at, tz)
         if finish <= start:
@@ -505,8 +574,10 @@ class _Reader:
         rule_text = item.text("repeat", required='e.g. "first Wednesday monthly" or "FREQ=WEEKLY;BYDAY=TU"')
         rrule = item.parsed("repeat", parse_rule) if rule_text else None
         at = item.time("time", required="the start time, e.g. 18:00 or 6 pm")
-        first = item.parsed("from", parse_date, required="the first date, e.g. 2025-01-07")
+        first = item.parsed("from", self._date, required="the first date, e.g. 2025-01-07")
         until = item.parsed("until", parse_date)
+        if until is not None and not self.range[0] <= until <= self.range[1]:
+            item.error("until", outside_message(until, self.range) + "; leave until: out for a series with no end")
         on_closure = item.choice("on_closure", ON_CLOSURE, "keep")
         item.warn_unknown()
         if until is not None and first is not None and until < first:
@@ -520,10 +591,26 @@ class _Reader:
         if end is None:
             return None
         duration = end - _aware(first, at, tz)
-        start = first_occurrence(rrule, first, at, until)
-        if start is None:
-            item.error("repeat", f"gives no dates between {_fmt(first)} and {_fmt(until) if until else 'forever'}")
+        last = min(until or self.range[1], self.range[1])
+        try:  # bounded work: the rule is looked at only up to the last date the calendar covers
+            dates = dates_between(rrule, first, at, until, first, last)
+            counted = bool(dates) and until is None and "COUNT=" in rrule.upper()
+            beyond = counted and first_after(rrule, datetime.combine(first, at), None, datetime.combine(last, time.max))
+        except (ValueError, OverflowError) as exc:
+            item.error("repeat", f"not a usable recurrence ({exc})")
             return None
+        if not dates:
+            where = "" if until is not None and until <= self.range[1] else ", the last date this calendar covers"
+            item.error("repeat", f"gives no dates between {_fmt(first)} and {_fmt(last)}{where}")
+            return None
+        if beyond:
+            item.error(
+                "repeat",
+                f"its COUNT goes on past {_fmt(self.range[1])}, the last date this calendar covers; "
+                f"give a smaller COUNT, or until: instead",
+            )
+            return None
+        start = dates[0]
         series = MeetingSeries(
             **common,
             rule=rule_text,
@@ -535,12 +622,34 @@ class _Reader:
             source=path,
             line=raw.line,
         )
-        skips, moves, overrides = self._changes(item, series)
+        days = [d.date() for d in dates]
+        skips, moves, overrides = self._changes(item, series, days)
         if item.failed:
             return None
+        self._series_gaps(item, series, days, skips, moves, overrides)
         return replace(series, skips=skips, moves=moves, overrides=overrides)
 
-    def _changes(self, item: _Item, series: MeetingSeries):
+    def _series_gaps(self, item: _Item, series: MeetingSeries, days: list[date], skips, moves, overrides) -> None:
+        """Warn about meetings whose time falls in the hour skipped when daylight saving time starts."""
+        at = series.dtstart.time()
+        handled = set(skips) | {m.date for m in moves} | {o.date for o in overrides if o.start_time is not None}
+        cal = self.config.calendar
+        gaps = [d for d in sorted(self._gap_days(series.timezone).intersection(days))
+                if cal.first_year <= d.year <= cal.last_year and d not in handled
+                and skipped_time(d, at, series.timezone)]
+        if not gaps:
+            return
+        real = _aware(gaps[0], at, series.timezone).astimezone(timezone.utc).astimezone(ZoneInfo(series.timezone))
+        more = f" (nor on {len(gaps) - 1} more up to {gaps[-1].year})" if len(gaps) > 1 else ""
+        item.error(
+            "time",
+            f"{_clock(at)} does not exist on {_fmt(gaps[0])} in {series.timezone}{more}: the clocks go forward "
+            f"that night (daylight saving time), so that meeting is at {_clock(real.time())}; give the date "
+            f"an override with another time: (or a skip) to silence this",
+            "warning",
+        )
+
+    def _changes(self, item: _Item, series: MeetingSeries, days: list[date]):
         used: dict[date, str] = {}
         skips: list[date] = []
         moves: list[OccurrenceChange] = []
@@ -556,19 +665,19 @@ class _Reader:
                 field, line = f"{item.field(key)}[{i}]", value.line_of(i)
                 if key == "skip":
                     try:
-                        day = parse_date(entry)
+                        day = self._date(entry)
                     except ValueError as exc:
                         self.problems.append(Problem(item.path, line, field, str(exc)))
                         item.failed = True
                         continue
-                    if self._is_occurrence(item, series, day, field, line, used, key):
+                    if self._is_occurrence(item, days, day, field, line, used, key):
                         skips.append(day)
                     continue
                 if not isinstance(entry, YMap):
                     self.problems.append(Problem(item.path, line, field, "must be a mapping with date: and the changes"))
                     item.failed = True
                     continue
-                change = self._change(entry, item.path, field, series, key, used)
+                change = self._change(entry, item.path, field, series, key, used, days)
                 item.failed |= change is None
                 if change is not None:
                     (moves if key == "move" else overrides).append(change)
@@ -576,15 +685,17 @@ class _Reader:
             sorted(overrides, key=lambda c: c.date)
         )
 
-    def _is_occurrence(self, item, series, day, field, line, used, key) -> bool:
+    def _is_occurrence(self, item, days: list[date], day, field, line, used, key) -> bool:
+        """Is `day` one of the series' dates (`days`, sorted)?  A lookup, so N entries cost N."""
         if day in used:
             self.problems.append(Problem(item.path, line, field, f"{_fmt(day)} is already listed under {used[day]}"))
             item.failed = True
             return False
-        near = sorted(original_dates_between(series, day - timedelta(days=62), day + timedelta(days=62)))
-        if day not in near:
-            before = [d for d in near if d < day][-1:]
-            after = [d for d in near if d > day][:1]
+        i = bisect.bisect_left(days, day)
+        if i == len(days) or days[i] != day:
+            reach = timedelta(days=62)
+            before = [days[i - 1]] if i > 0 and days[i - 1] >= day - reach else []
+            after = [days[i]] if i < len(days) and days[i] <= day + reach else []
             hint = " and ".join(_fmt(d) for d in before + after)
             self.problems.append(
                 Problem(
@@ -600,19 +711,24 @@ class _Reader:
         used[day] = key
         return True
 
-    def _change(self, raw: YMap, path: str, prefix: str, series: MeetingSeries, key: str, used) -> OccurrenceChange | None:
+    def _change(self, raw: YMap, path: str, prefix: str, series: MeetingSeries, key: str, used,
+                days: list[date]) -> OccurrenceChange | None:
         allowed = CHANGE_KEYS + (("to",) if key == "move" else ())
         sub = _Item(raw, path, prefix, self.problems, allowed)
-        day = sub.parsed("date", parse_date, required="the date the rule gives, e.g. 2025-01-01")
+        day = sub.parsed("date", self._date, required="the date the rule gives, e.g. 2025-01-01")
         at = sub.time("time")
         tz = series.timezone
         new_start = None
         if key == "move":
-            target = sub.parsed("to", parse_date_time, required="the new date, e.g. 2025-01-08 (or 2025-01-08 18:00)")
+            target = sub.parsed("to", self._date_time, required="the new date, e.g. 2025-01-08 (or 2025-01-08 18:00)")
             if target is not None:
                 if target[1] is not None and at is not None:
                     sub.error("time", "give the new time in to: or time:, not both")
-                new_start = _aware(target[0], target[1] or at or series.dtstart.time(), tz)
+                new_at = target[1] or at or series.dtstart.time()
+                if self._exists(sub, "to" if target[1] is not None or at is None else "time", target[0], new_at, tz):
+                    new_start = _aware(target[0], new_at, tz)
+        elif at is not None and day is not None:
+            self._exists(sub, "time", day, at, tz)
         venue = sub.venue()
         online_url = sub.url("online_url") if sub.has("online_url") else None
         attendance = sub.choice("attendance", ATTENDANCE, None)
@@ -629,7 +745,7 @@ class _Reader:
                 finish = self._end(sub, base.date(), base.time(), tz)
                 duration = None if finish is None else finish - base
         if day is not None and not sub.failed:
-            self._is_occurrence(sub, series, day, sub.field("date"), sub.line("date"), used, key)
+            self._is_occurrence(sub, days, day, sub.field("date"), sub.line("date"), used, key)
         if sub.failed or day is None:
             return None
         final_attendance = attendance or series.attendance
