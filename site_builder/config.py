@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from site_builder.errors import ConfigError, ContentError, Problem
 from site_builder.textutil import RAW_HTML_MODES, unsafe_url
-from site_builder.readers.source import decode_source
+from site_builder.readers.source import decode_source, read_source
+from site_builder.search import language_problem
 from site_builder.yamlutil import YMap, load_yaml
 
 CONFIG_NAME = "config.yaml"
@@ -110,9 +111,30 @@ class SiteConfig:
 
 
 def normalize_base_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL such as https://example.org/local12/")
+    """The site's address, checked and ending with "/"; ValueError says what is wrong.  It is
+    printed in every page, feed and sitemap, so it may not carry a user name or password."""
+    example = "an absolute http(s) URL such as https://example.org/local12/"
+    if re.search(r"[\x00-\x20\x7f-\x9f<>\"'\\]", value):
+        raise ValueError(f"must be {example}, without spaces, control characters, quotes, <, > or \\")
+    scheme, sep, rest = value.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if not sep or scheme.lower() not in ("http", "https") or not netloc:
+        raise ValueError(f"must be {example}")
+    if "@" in netloc:
+        raise ValueError("must not contain a user name or password (user:password@): base_url is "
+                         "printed in every page and feed; write just the address, such as https://example.org/")
+    hostport = re.fullmatch(r"(\[[^\]]*\]|[^:\[\]]*)(?::(.*))?", netloc)  # host or [v6 address], :port
+    host, port = hostport.groups() if hostport else (netloc, None)
+    if port is not None and (not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535):
+        raise ValueError(f"has a bad port {port!r} after the host: a port is a number from 1 to 65535, "
+                         "as in https://example.org:8443/ (most sites need none)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on what the checks above let through
+    except ValueError:
+        raise ValueError(f"must be {example}") from None
+    if not host or not parts.hostname:
+        raise ValueError(f"must name a host: {example}")
     if parts.query or parts.fragment:
         raise ValueError("must not carry a query or fragment")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
@@ -238,15 +260,16 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         path = path / CONFIG_NAME
     display = path.name
     try:
-        text = decode_source(path.read_bytes(), display)
+        text = decode_source(read_source(path, display), display)
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), 1, "", "config file not found")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     except ContentError as exc:
         raise ConfigError([exc.problem]) from None
+    loaded: list[Problem] = []  # the loader's warnings (control characters removed...)
     try:
-        data = load_yaml(text, display)
+        data = load_yaml(text, display, warnings=loaded)
     except ContentError as exc:
         raise ConfigError([exc.problem]) from None
     if data is None:
@@ -255,7 +278,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     if not isinstance(data, YMap):
         raise ConfigError([Problem(display, 1, "", "must be a mapping of keys to values")])
 
-    problems: list[Problem] = []
+    problems: list[Problem] = list(loaded)
     top = _Fields(data, display, "", problems)
     title = top.get("title", str, "")
     if not title.strip():
@@ -328,7 +351,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         title=title,
         base_url=normalize_base_url(url) if not _base_url(url) else "http://localhost:8000/",
         description=top.get("description", str, ""),
-        language=top.get("language", str, "en"),
+        language=top.get("language", str, "en", language_problem),
         timezone=top.get("timezone", str, "America/Chicago", _timezone),
         author=top.get("author", str, ""),
         posts_per_page=top.get("posts_per_page", int, 10, _positive),

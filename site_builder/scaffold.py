@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from site_builder.config import SiteConfig
-from site_builder.errors import SiteError
+from site_builder.errors import SiteError, shown
 from site_builder.textutil import slugify
 
 
@@ -33,9 +33,15 @@ def _quote(text: str) -> str:
 
 
 def _slug(title: str, slug: str | None) -> str:
+    from site_builder.readers.source import MAX_SLUG
+
     value = slugify(slug if slug else title)
     if not value:
-        raise ScaffoldError(f"cannot make a slug from {title!r}: give --slug with letters or digits")
+        raise ScaffoldError(f"cannot make a slug from {shown(title)}: give --slug with letters or digits")
+    if len(value) > MAX_SLUG:
+        if slug:
+            raise ScaffoldError(f"--slug is {len(value)} characters long; the limit is {MAX_SLUG}: choose a shorter one")
+        value = value[: MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in value[: MAX_SLUG + 1] else value[:MAX_SLUG]
     return value
 
 

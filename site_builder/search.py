@@ -10,15 +10,36 @@ The only module that imports `pagefind`.
 
 from __future__ import annotations
 
+import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from site_builder.config import SiteConfig
 from site_builder.models import Output
+
+if TYPE_CHECKING:  # config.py may call language_problem: no import cycle at run time
+    from site_builder.config import SiteConfig
 
 BODY_MARK = b"data-pagefind-body"
 BUNDLE_DIR = "pagefind"
+TIMEOUT_SECONDS = 300.0  # for each answer of the Pagefind process; a crash is noticed at once
+# A BCP 47 language tag, as far as a site needs one: a 2–3 letter language, then optional
+# subtags of 1–8 letters or digits (script, region, variant): en, fr-CA, zh-Hant-TW, es-419.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_LANGUAGE = 35
+
+
+def language_problem(value: str) -> str | None:
+    """Why `value` cannot be the site's `language` (None if it can).  Pagefind, the page's
+    `lang` attribute and the feeds all need a real language tag; a long made-up one once made
+    Pagefind's binary panic and the build wait for it forever."""
+    if isinstance(value, str) and len(value) <= MAX_LANGUAGE and _LANGUAGE.match(value):
+        return None
+    from site_builder.errors import shown
+
+    return (f"{shown(value)} is not a language tag: use a 2- or 3-letter language code, optionally with a "
+            "region, such as en, es, fr-CA or en-US")
 
 
 class SearchError(RuntimeError):
@@ -45,6 +66,8 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
     pages = searchable(outputs)
     if not pages:
         return []
+    if problem := language_problem(config.language or "en"):
+        raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
     try:
         files = _run(_index(pages, language))
@@ -69,26 +92,89 @@ def _run(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _index(pages: list[tuple[str, bytes]], language: str) -> dict[str, bytes]:
+async def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
     # Pagefind's Python client answers one message per 0.1 s and reads its pipe in 2 MiB lines,
     # so pages go in as one directory (one message) and the bundle comes back through files in
     # a private temporary folder, never through the pipe; nothing is written near output/.
+    # The client waits forever for an answer from a binary that has died (a panic), so every
+    # call is raced against the binary's exit and a timeout, and the binary is always stopped.
     from pagefind.index import IndexConfig
     from pagefind.service import PagefindService
 
-    with tempfile.TemporaryDirectory(prefix="site-builder-search-") as tmp:
+    timeout = TIMEOUT_SECONDS if timeout is None else timeout
+    tmp = tempfile.mkdtemp(prefix="site-builder-search-")
+    service = None
+    try:
         site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
         for rel, data in pages:
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        service = await PagefindService().launch()
-        try:
-            index = await service.create_index(IndexConfig(force_language=language, write_playground=False))
-            result = await index.add_directory(str(site))
-            if result.get("page_count", 0) != len(pages):
-                raise SearchError(f"Pagefind indexed {result.get('page_count')} of {len(pages)} pages")
-            await index.write_files(output_path=str(bundle))
-        finally:
-            await service.close()
+        service = await _call(None, PagefindService().launch(), "starting", timeout)
+        index = await _call(service, service.create_index(IndexConfig(force_language=language, write_playground=False)),
+                            "starting an index", timeout)
+        result = await _call(service, index.add_directory(str(site)), "indexing the pages", timeout)
+        if result.get("page_count", 0) != len(pages):
+            raise SearchError(f"Pagefind indexed {result.get('page_count')} of {len(pages)} pages")
+        await _call(service, index.write_files(output_path=str(bundle)), "writing the index", timeout)
         return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+    finally:
+        try:
+            if service is not None:
+                await _stop(service)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _call(service, awaitable, doing: str, timeout: float):
+    """Await one call to Pagefind, but not longer than `timeout` seconds, nor after the binary
+    has exited (its answer would never come)."""
+    import asyncio
+
+    task = asyncio.ensure_future(awaitable)
+    watch = {task}
+    process = getattr(service, "_backend", None)
+    exited = asyncio.ensure_future(process.wait()) if process is not None else None
+    if exited is not None:
+        watch.add(exited)
+    try:
+        done, _ = await asyncio.wait(watch, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if exited is not None and not exited.done():
+            exited.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    if exited is not None and exited in done:
+        raise SearchError(f"search index (Pagefind) failed: the pagefind program stopped while {doing} "
+                          f"(exit status {exited.result()})")
+    raise SearchError(f"search index (Pagefind) failed: no answer from the pagefind program after {timeout:g} s "
+                      f"while {doing}")
+
+
+async def _stop(service) -> None:
+    """Stop the binary for good, whether it answered, hung or died; never wait long for it."""
+    import asyncio
+
+    for future in list(getattr(service, "_responses", {}).values()):
+        if not future.done():
+            future.cancel()
+    poll = getattr(service, "_poll_task", None)
+    if poll is not None:
+        poll.cancel()
+        try:
+            await poll
+        except BaseException:  # noqa: BLE001 - its end (cancelled, or the pipe closed) is expected
+            pass
+    process = getattr(service, "_backend", None)
+    if process is None:
+        return
+    if process.returncode is None:
+        try:
+            process.kill()
+        except ProcessLookupError:
+            pass
+    try:
+        await asyncio.wait_for(process.wait(), timeout=5)
+    except asyncio.TimeoutError:
+        pass

@@ -113,3 +113,30 @@ def test_unknown_key_warns_and_strict_fails(scratch, build):
     run = build(root, "--strict")
     assert run.code == 1
     assert "content/posts/a.md:4: colour: unknown key" in run.err
+
+
+# --- issue 17: input the loader refuses at its line, never a traceback -----------------------
+LOADER_CASES = {
+    "explicit int tag": ("---\ntitle: A\ndate: 2026-01-05\nsummary: !!int abc\n---\nBody\n",
+                         "content/posts/a.md:4: summary: !!int needs a whole number such as 12, got 'abc'"),
+    "explicit bool tag": ("---\ntitle: A\ndate: 2026-01-05\ndraft: !!bool maybe\n---\nBody\n",
+                          "content/posts/a.md:4: draft: !!bool needs true or false, got 'maybe'"),
+    "5,000 digits": ("---\ntitle: " + "1" * 5000 + "\ndate: 2026-01-05\n---\nBody\n",
+                     "content/posts/a.md:2: title: number too long (5000 digits; at most 50): put it in quotes if it is text"),
+    "250 nested brackets": ("---\ntitle: A\ndate: 2026-01-05\ntags: " + "[" * 250 + "]" * 250 + "\n---\nBody\n",
+                            "content/posts/a.md:4: tags: lists and mappings are nested more than 50 deep here; "
+                            "flatten the structure"),
+    "long tag": ("---\ntitle: A\ndate: 2026-01-05\ntags: [" + "x" * 150 + "]\n---\nBody\n",
+                 "content/posts/a.md:4: tags[0]: '" + "x" * 60 + "…' makes a tag address of 150 characters; "
+                 "the limit is 100: choose a shorter tag"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOADER_CASES))
+def test_loader_refusals_are_messages(name, scratch, build):
+    text, expected = LOADER_CASES[name]
+    root = scratch({"content/posts/good.md": GOOD, "content/posts/a.md": text})
+    run = build(root)
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    assert expected in run.err.splitlines(), run.err

@@ -49,3 +49,34 @@ def test_base_url_override_and_missing_config(scratch, build, tmp_path):
     run = build(tmp_path / "nowhere")
     assert run.code == 1
     assert "config file not found" in run.err
+
+
+# --- issue 17: the shared loader's bounds, through config.yaml ----------------------------
+BOUNDED_CASES = {
+    "explicit int tag": ("title: T\nposts_per_page: !!int ten\n",
+                         "config.yaml:2: posts_per_page: !!int needs a whole number such as 12, got 'ten'"),
+    "python tag": ("title: !!python/object/apply:os.system [echo]\n",
+                   "config.yaml:1: title: the tag '!!python/object/apply:os.system' is not supported here: remove it "
+                   "(values are text, numbers, true/false, lists and mappings)"),
+    "5,000 digits": ("title: T\nfeed_items: " + "9" * 5000 + "\n",
+                     "config.yaml:2: feed_items: number too long (5000 digits; at most 50): put it in quotes if it is text"),
+    "deep nesting": ("title: T\nmenu: " + "[" * 300 + "]" * 300 + "\n",
+                     "config.yaml:2: menu: lists and mappings are nested more than 50 deep here; flatten the structure"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDED_CASES))
+def test_loader_bounds_in_config(name, scratch, build):
+    text, expected = BOUNDED_CASES[name]
+    run = build(scratch(config=text))
+    assert run.code == 1
+    assert expected in run.err.splitlines(), run.err
+    assert "Traceback" not in run.err
+
+
+def test_control_characters_never_reach_the_config(scratch):
+    from site_builder.config import load_config
+
+    config = load_config(scratch(config='title: "Local\\e[31m 12\\x0bnews"\nbase_url: https://example.org/\n')
+                         / "config.yaml")
+    assert config.title == "Local[31m 12 news"

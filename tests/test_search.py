@@ -121,3 +121,57 @@ def test_serve_reuses_the_last_index_but_build_reindexes(tmp_path):
     assert (root / "output/news/b/index.html").is_file()
     build(config, now)
     assert index() != first  # a real build indexes what it publishes
+
+
+# --- issue 17: a bad language or a broken binary never hangs the build ---------------------
+from site_builder import search as search_module  # noqa: E402
+from site_builder.search import SearchError, language_problem  # noqa: E402
+
+
+@pytest.mark.parametrize("tag", ["en", "EN", "fr-CA", "zh-Hant-TW", "es-419", "gsw", "en-US-x-twain"])
+def test_real_language_tags_are_accepted(tag):
+    assert language_problem(tag) is None
+
+
+@pytest.mark.parametrize("tag", ["a" * 50, "e", "english-language", "en_US", "en-", "", "1en", "en-" + "x" * 9,
+                                 "en-us-" + "-".join(["abc"] * 10)])
+def test_other_languages_are_refused_with_what_is_allowed(tag):
+    assert language_problem(tag).endswith("is not a language tag: use a 2- or 3-letter language code, "
+                                          "optionally with a region, such as en, es, fr-CA or en-US")
+
+
+def test_a_made_up_language_is_a_message_before_pagefind_runs(config):
+    with pytest.raises(SearchError, match=r"not built: language: 'aaaaaaaa.*' is not a language tag"):
+        search_outputs(replace(config, language="a" * 50), [Output("a/index.html", html("A", "words"))])
+
+
+def _leftovers(folder) -> list:
+    return [p.name for p in folder.iterdir() if p.name.startswith("site-builder-search-")]
+
+
+def test_a_panicking_pagefind_is_an_error_not_a_hang(monkeypatch, tmp_path):
+    # The real reproduction: a 50-letter language makes the binary panic (exit status 101);
+    # the client would wait for its answer forever.  Bypass the check to reach the binary.
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(search_module, "TIMEOUT_SECONDS", 60.0)
+    with pytest.raises(SearchError, match=r"the pagefind program stopped while .* \(exit status \d+\)"):
+        search_module._run(search_module._index([("a/index.html", html("A", "words"))], "a" * 50))
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("script, message", [
+    ("head -c 1 >/dev/null; exit 3", r"the pagefind program stopped while starting an index \(exit status 3\)"),
+    ("exec sleep 60", r"no answer from the pagefind program after 1 s while starting an index"),
+])
+def test_a_dead_or_silent_binary_ends_the_call(monkeypatch, tmp_path, config, script, message):
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(work))
+    monkeypatch.setattr(search_module, "TIMEOUT_SECONDS", 1.0)
+    with pytest.raises(SearchError, match=message):
+        search_outputs(config, [Output("a/index.html", html("A", "words"))])
+    assert _leftovers(work) == []

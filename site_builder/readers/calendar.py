@@ -33,7 +33,7 @@ from site_builder.calendar.recurrence import dates_between, first_after, parse_r
 from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder.textutil import slugify
-from site_builder.readers.source import decode_source, list_sources, reserved_name
+from site_builder.readers.source import decode_source, list_sources, read_source, reserved_name, slug_too_long
 from site_builder.yamlutil import YList, YMap, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
@@ -206,6 +206,8 @@ class _Item:
                 )
             if reserved_name(value):
                 raise ValueError(f"{value!r} is a reserved device name on Windows; choose another")
+            if too_long := slug_too_long(value, "an id"):
+                raise ValueError(too_long)
             return value
 
         return self.parsed(key, parse, "", required)
@@ -387,9 +389,11 @@ class _Reader:
     # -- files ---------------------------------------------------------------------------
     def read(self) -> CalendarData:
         folder = self.config.content_dir / "calendar"
+        odd: list[Path] = []  # pipes and devices named like calendar files: _load reports them
         files = [
-            p for p in list_sources(folder, self.config.root, "*.y*ml") if p.parent == folder and p.suffix in (".yaml", ".yml")
+            p for p in list_sources(folder, self.config.root, "*.y*ml", odd) if p.parent == folder and p.suffix in (".yaml", ".yml")
         ]
+        files += sorted(p for p in odd if p.parent == folder and p.suffix in (".yaml", ".yml"))
         events: list[Event] = []
         series: list[MeetingSeries] = []
         rules: list[ClosureRule] = []
@@ -443,7 +447,7 @@ class _Reader:
 
     def _load(self, file: Path, path: str) -> YMap | None:
         try:
-            data = load_yaml(decode_source(file.read_bytes(), path), path)
+            data = load_yaml(decode_source(read_source(file, path), path), path, warnings=self.problems)
         except OSError as exc:
             self.problems.append(Problem(path, 1, "", f"cannot read the file: {exc.strerror or exc}"))
             return None

@@ -12,9 +12,12 @@ from frontmatter.default_handlers import YAMLHandler
 
 from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
+from site_builder.errors import shown as quoted
 from site_builder.models import FrozenMap, Page, Post
 from site_builder.cache import digest
-from site_builder.readers.source import StatIndex, decode_source, list_sources, rel, reserved_name, signature
+from site_builder.readers.source import (
+    StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
+)
 from site_builder.textutil import SLUG_RE, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
@@ -33,6 +36,7 @@ class Document:
     path: str
     meta: YMap
     body: str
+    warnings: tuple[Problem, ...] = ()  # from the YAML loader (control characters removed)
 
 
 def split_document(text: str, shown: str) -> Document:
@@ -45,13 +49,14 @@ def split_document(text: str, shown: str) -> Document:
         fm, body = _HANDLER.split(text)
     except ValueError:
         raise ContentError(shown, 1, "", "front matter opened with --- is never closed by a second --- line") from None
-    meta = load_yaml(fm, shown)
+    warnings: list[Problem] = []
+    meta = load_yaml(fm, shown, warnings=warnings)
     if meta is None:
         meta = YMap()
         meta.line, meta.key_lines = 2, {}
     if not isinstance(meta, YMap):
         raise ContentError(shown, 2, "", "front matter must be YAML keys and values (title: ..., date: ...)")
-    return Document(shown, meta, body.lstrip("\n"))
+    return Document(shown, meta, body.lstrip("\n"), tuple(warnings))
 
 
 class _Meta:
@@ -77,6 +82,9 @@ class _Meta:
         if not isinstance(value, str):
             self.error(key, f"must be text, got {_kind(value)}")
             return ""
+        if "\x00" in value and key != "slug":  # (slug() says what a slug may hold)
+            self.error(key, "contains a NUL character (written \\0 in double quotes): remove it")
+            return ""
         return value.strip()
 
     def when(self, key: str, tz, required: bool = False):
@@ -94,7 +102,7 @@ class _Meta:
     def flag(self, key: str) -> bool:
         value = self.doc.meta.get(key, False)
         if not isinstance(value, bool):
-            self.error(key, f"must be true or false, got {value!r}")
+            self.error(key, f"must be true or false, got {quoted(value)}")
             return False
         return value
 
@@ -102,7 +110,10 @@ class _Meta:
         if "slug" in self.doc.meta:
             value = self.text("slug")
             if value and not SLUG_RE.match(value):
-                self.error("slug", f"{value!r} is not a slug: use lowercase letters, digits and single hyphens")
+                self.error("slug", f"{quoted(value)} is not a slug: use lowercase letters, digits and single hyphens")
+                return ""
+            if value and (message := slug_too_long(value, "a slug")):
+                self.error("slug", f"{message}: choose a shorter slug")
                 return ""
             if value and reserved_name(value):
                 self.error("slug", f"{value!r} is a reserved device name on Windows; choose another slug")
@@ -115,6 +126,11 @@ class _Meta:
             self.problems.append(Problem(self.doc.path, 1, "slug",
                                          f"{slug!r} (from the file name) is a reserved device name on Windows; add slug:"))
             return ""
+        elif slug_too_long(slug):
+            self.problems.append(Problem(self.doc.path, 1, "slug", f"the file name is too long for a slug ({len(slug)} "
+                                         f"characters; a slug may have at most {MAX_SLUG}): rename the file or add "
+                                         "a shorter slug:"))
+            return ""
         return slug
 
     def link(self, key: str) -> str:
@@ -123,14 +139,14 @@ class _Meta:
         if not value:
             return ""
         if unsafe_url(value):
-            self.error(key, f"{value!r} is refused: javascript:, data: and vbscript: addresses are not allowed")
+            self.error(key, f"{quoted(value)} is refused: javascript:, data: and vbscript: addresses are not allowed")
             return ""
         scheme = urlsplit(value).scheme if not re.match(r"^[A-Za-z]:[\\/]", value) else "drive"
         if scheme and scheme not in ("http", "https"):
-            self.error(key, f"{value!r} must be a site path such as /images/photo.jpg or an https:// address")
+            self.error(key, f"{quoted(value)} must be a site path such as /images/photo.jpg or an https:// address")
             return ""
         if re.search(r"[\x00-\x1f\x7f<>\"\\]", value):
-            self.error(key, f"{value!r} contains a control character, <, >, \\ or a double quote")
+            self.error(key, f"{quoted(value)} contains a control character, <, >, \\ or a double quote")
             return ""
         return value
 
@@ -150,7 +166,7 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {quoted(value)}"
 
 
 def _tags(meta: _Meta) -> tuple[str, ...]:
@@ -167,11 +183,16 @@ def _tags(meta: _Meta) -> tuple[str, ...]:
         line = value.line_of(i) if hasattr(value, "line_of") else meta.line("tags")
         if not isinstance(tag, str) or not tag.strip():
             meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"must be a non-empty word, got {_kind(tag)}"))
+        elif "\x00" in tag:
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", "contains a NUL character (written \\0): remove it"))
         elif not slugify(tag):
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{tag!r} has no letters or digits"))
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{quoted(tag)} has no letters or digits"))
         elif reserved_name(slugify(tag)):
             meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]",
                                          f"{tag!r} is a reserved device name on Windows; choose another tag"))
+        elif slug_too_long(slugify(tag)):
+            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{quoted(tag)} makes a tag address of "
+                                         f"{len(slugify(tag))} characters; the limit is {MAX_SLUG}: choose a shorter tag"))
         elif tag.strip() not in tags:
             tags.append(tag.strip())
     return tuple(tags)
@@ -208,7 +229,7 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
     before = len(problems)
     menu = doc.meta.get("menu")
     if menu is not None and (isinstance(menu, bool) or not isinstance(menu, int)):
-        meta.error("menu", f"must be a whole number (its place in the navigation), got {menu!r}")
+        meta.error("menu", f"must be a whole number (its place in the navigation), got {quoted(menu)}")
         menu = None
     page = dict(
         title=meta.text("title", required=True),
@@ -231,7 +252,9 @@ def _parse(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callabl
         doc = split_document(decode_source(data, shown), shown)
     except ContentError as exc:
         return None, [exc.problem]
-    return make(doc, stem, config, problems), problems
+    problems += doc.warnings
+    item = make(doc, stem, config, problems)
+    return item, sorted(problems)
 
 
 def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | None) -> tuple[list, list[Problem]]:
@@ -241,23 +264,37 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
     slot = digest(folder, str(config.content_dir), config.timezone)
     index = StatIndex(memo.get_many("stat", [slot]).get(slot) if memo else None)
     sources = []
-    for path in list_sources(config.content_dir / folder, config.root, "*.md"):
+    problems: list[Problem] = []
+    odd: list[Path] = []
+    for path in list_sources(config.content_dir / folder, config.root, "*.md", odd):
         shown = rel(path, config.root)
-        sig = signature(path)
-        key = index.known(shown, sig)
-        data = None
-        if key is None:
-            data = path.read_bytes()
-            key = _key(folder, shown, config, data)
+        try:
+            sig = signature(path)
+            key = index.known(shown, sig)
+            data = None
+            if key is None:
+                data = read_source(path, shown)
+                key = _key(folder, shown, config, data)
+        except (ContentError, OSError) as exc:
+            problems.append(_unreadable(exc, shown))
+            continue
         sources.append((path, shown, sig, data, key))
+    for path in sorted(odd):  # a named pipe or device called *.md: say why it is not read
+        try:
+            read_source(path, rel(path, config.root))
+        except (ContentError, OSError) as exc:
+            problems.append(_unreadable(exc, rel(path, config.root)))
     cached = memo.get_many("doc", [s[4] for s in sources]) if memo else {}
     fresh = {}
-    problems: list[Problem] = []
     items = []
     for path, shown, sig, data, key in sources:
         if key not in cached:
             if data is None:  # known by its signature, but no longer in the cache: read it after all
-                data = path.read_bytes()
+                try:
+                    data = read_source(path, shown)
+                except (ContentError, OSError) as exc:
+                    problems.append(_unreadable(exc, shown))
+                    continue
                 key = _key(folder, shown, config, data)
         if key in cached:
             item, found = cached[key]
@@ -272,6 +309,13 @@ def _read_folder(config: SiteConfig, folder: str, make: Callable, memo: Memo | N
         if index.current != index.previous:
             memo.put_many("stat", {slot: index.current})
     return items, problems
+
+
+def _unreadable(exc: Exception, shown: str) -> Problem:
+    """The problem for a source that could not be read (a pipe, a device, a permission)."""
+    if isinstance(exc, ContentError):
+        return exc.problem
+    return Problem(shown, 1, "", f"cannot read the file: {getattr(exc, 'strerror', None) or exc}")
 
 
 def _key(folder: str, shown: str, config: SiteConfig, data: bytes) -> str:
@@ -291,7 +335,10 @@ def read_one(config: SiteConfig, path: Path) -> tuple[Post | Page | None, list[P
     folder = path.relative_to(config.content_dir).parts[0]
     make = {"posts": _post, "pages": _page}[folder]
     shown = rel(path, config.root)
-    data = path.read_bytes()
+    try:
+        data = read_source(path, shown)
+    except (ContentError, OSError) as exc:
+        return None, [_unreadable(exc, shown)]
     return _item(data, shown, path.stem, config, make, _key(folder, shown, config, data))
 
 

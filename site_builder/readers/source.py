@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import time
 from pathlib import Path
 
 from site_builder.clock import settled
-from site_builder.errors import ContentError
+from site_builder.errors import ContentError, shown
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINE = 100_000  # characters; longer lines are pasted binary or base64 data, not writing
+MAX_SLUG = 100  # characters of a slug, calendar id or tag slug: each becomes a folder name
 
 # Names Windows refuses as a file or folder name (with any extension): a slug, id or tag
 # equal to one of them would make a site that cannot be checked out or copied there.
@@ -25,6 +27,45 @@ def reserved_name(name: str) -> bool:
     return name.split(".")[0].lower() in RESERVED_NAMES
 
 
+def slug_too_long(value: str, what: str = "slug") -> str | None:
+    """The message for a slug, calendar id or tag slug longer than MAX_SLUG characters, or None:
+    `'strike-…' is 299 characters long; a slug may have at most 100`.  (Each becomes a folder
+    of output/: file systems refuse names over 255 bytes, and nobody can type or share an
+    address that long.)"""
+    if len(value) <= MAX_SLUG:
+        return None
+    return f"{shown(value, 30)} is {len(value)} characters long; {what} may have at most {MAX_SLUG}"
+
+
+def read_source(path: Path, shown: str) -> bytes:
+    """The bytes of a source file, refusing anything that is not a regular file (a named pipe
+    would block the build forever, a device would never end) and anything over MAX_BYTES,
+    without reading more than MAX_BYTES + 1.  Raises ContentError(shown, 1, ...) or OSError."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe" if stat.S_ISFIFO(st.st_mode) else \
+            "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+        raise ContentError(shown, 1, "", f"not a regular file ({kind}); only ordinary files are read")
+    # O_NONBLOCK: if the file was swapped for a pipe since the stat, open() does not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ContentError(shown, 1, "", "not a regular file; only ordinary files are read")
+        if st.st_size > MAX_BYTES:
+            raise _too_big(st.st_size, shown)
+        chunks, total = [], 0
+        while total <= MAX_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def rel(path: Path, root: Path) -> str:
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
     if text.startswith(prefix):  # the common case, without pathlib's parsing (thousands of posts)
@@ -35,12 +76,14 @@ def rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
+def list_sources(folder: Path, root: Path, pattern: str, odd: list[Path] | None = None) -> list[Path]:
     """Files matching `pattern` under `folder`, sorted; hidden and editor temp files skipped.
 
     A file that is (or lies under) a symlink pointing outside the site root is not followed.
     Symlinked sub-folders are not descended into; only symlinked files are resolved, so a
-    listing of thousands of posts costs one scandir per folder.
+    listing of thousands of posts costs one scandir per folder.  Entries matching `pattern`
+    that are not regular files (named pipes, sockets, devices) are never listed; with `odd`,
+    they are appended to it so the reader can say why they were not read.
     """
     if not folder.is_dir():
         return []
@@ -61,16 +104,21 @@ def list_sources(folder: Path, root: Path, pattern: str) -> list[Path]:
                     if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
                         continue
                     found.append(entry.path)
+                elif odd is not None and fnmatch.fnmatchcase(name, pattern) and not entry.is_symlink() \
+                        and not entry.is_dir():
+                    odd.append(Path(entry.path))
 
     walk(str(folder))
     return [Path(p) for p in sorted(found)]
 
 
+def _too_big(size: int, shown: str) -> ContentError:
+    return ContentError(shown, 1, "", f"file is {size / (1024 * 1024):.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
+
+
 def decode_source(data: bytes, shown: str) -> str:
     if len(data) > MAX_BYTES:
-        raise ContentError(
-            shown, 1, "", f"file is {len(data) / (1024 * 1024):.1f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB"
-        )
+        raise _too_big(len(data), shown)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
