@@ -13,6 +13,7 @@ from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
+from site_builder.schema import FILE_KINDS, json_schema_text
 from site_builder.search import SearchError, search_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
@@ -279,6 +280,8 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if config.search:
         outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo))
     outputs.extend(host_files(config, outputs))
+    outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
+                   for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 

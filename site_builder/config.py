@@ -13,21 +13,19 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from site_builder import schema
 from site_builder.errors import ConfigError, ContentError, Problem
-from site_builder.textutil import RAW_HTML_MODES, unsafe_url
+from site_builder.textutil import unsafe_url
 from site_builder.readers.source import decode_source, read_source
 from site_builder.search import language_problem
 from site_builder.yamlutil import YMap, load_yaml
 
 CONFIG_NAME = "config.yaml"
-WEEKDAY_SHIFTS = ("none", "previous", "next")  # for observed: saturday/sunday
-# The calendar's years (docs/configuration.md): each from YEARS_ALLOWED, at most MAX_CALENDAR_YEARS
-# of them; dates in content/calendar may lie YEAR_MARGIN years either side (CalendarConfig.date_range).
-YEARS_ALLOWED = (1900, 2200)
+WEEKDAY_SHIFTS = schema.WEEKDAY_SHIFT  # for observed: saturday/sunday
+# The calendar's years (each within the schema's limits): at most MAX_CALENDAR_YEARS of them;
+# dates in content/calendar may lie YEAR_MARGIN years either side (CalendarConfig.date_range).
 MAX_CALENDAR_YEARS = 20
 YEAR_MARGIN = 10
-MAX_PAST_DAYS = 3650  # ten years
-MAX_REFRESH_HOURS = 720  # thirty days
 
 
 @dataclass(frozen=True)
@@ -167,6 +165,20 @@ class _Fields:
             return default
         return value
 
+    def read(self, kind: schema.Kind) -> dict[str, Any]:
+        """Every plain field of `kind` (not lists or sections: the caller reads those), typed and
+        checked as the schema says; a missing or invalid value is its default."""
+        out: dict[str, Any] = {}
+        for f in kind.fields:
+            if f.type in ("list", "object"):
+                self.seen.add(f.name)
+                continue
+            value = self.get(f.name, _PYTHON_TYPE[f.type], f.default if f.default is not None else "", _check_of(f))
+            if f.required and (value is None or value == "" or (isinstance(value, str) and not value.strip())):
+                self.error(f.name, f"required: {f.help}")
+            out[f.name] = value
+        return out
+
     def section_map(self, key: str) -> YMap:
         value = self.get(key, dict, None)
         if value is None:
@@ -205,8 +217,30 @@ def _non_negative(value: int) -> str | None:
     return None if value >= 0 else "must be 0 or more"
 
 
-def _between(low: int, high: int, what: str = "") -> Callable[[int], str | None]:
-    return lambda v: None if low <= v <= high else f"must be from {low} to {high}{what}; got {v}"
+def _range(f: schema.Field) -> Callable[[int], str | None]:
+    low, high = f.minimum, f.maximum
+
+    def check(v: int) -> str | None:
+        if (low is None or v >= low) and (high is None or v <= high):
+            return None
+        if low is not None and v < low and low in (0, 1):  # the words config.yaml has always used
+            return _positive(v) if low == 1 else _non_negative(v)
+        return f"must be from {low} to {high}; got {v}"
+    return check
+
+
+def _check_of(f: schema.Field) -> Callable[[Any], str | None] | None:
+    """The check a config value of this schema field must pass, by its type."""
+    if f.choices:
+        return _one_of(*f.choices)
+    if f.type == "int":
+        return _range(f)
+    return {"url": _base_url, "timezone": timezone_problem, "language": language_problem,
+            "colour": _color, "link": _link}.get(f.type)
+
+
+_PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
+                "colour": str, "int": int, "bool": bool}
 
 
 def _one_of(*choices: str) -> Callable[[str], str | None]:
@@ -280,10 +314,9 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
 
     problems: list[Problem] = list(loaded)
     top = _Fields(data, display, "", problems)
-    title = top.get("title", str, "")
-    if not title.strip():
-        problems.append(Problem(display, data.line_of("title"), "title", "required: the site's name"))
-    url = top.get("base_url", str, "http://localhost:8000/", _base_url)
+    values = top.read(schema.CONFIG)
+    title = values["title"]
+    url = values["base_url"]
     if base_url is not None:
         if msg := _base_url(base_url):
             problems.append(Problem("--base-url", 1, "base_url", msg))
@@ -300,7 +333,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         if msg := _link(item["url"]):
             problems.append(Problem(display, item.line_of("url"), f"menu[{i}].url", msg))
             continue
-        extra = set(item) - {"title", "url"}
+        extra = set(item) - set(schema.MENU_ITEM.names)
         for key in sorted(extra):
             problems.append(Problem(display, item.line_of(key), f"menu[{i}].{key}", "unknown key (ignored)", "warning"))
         menu_items.append(MenuItem(item["title"], item["url"]))
@@ -312,25 +345,10 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
             problems.append(Problem(display, css.line_of(i), f"theme.extra_css[{i}]", "must be a string path"))
         elif msg := _link(item):
             problems.append(Problem(display, css.line_of(i), f"theme.extra_css[{i}]", msg))
-    theme = ThemeConfig(
-        logo=th.get("logo", str, "", _link),
-        primary_color=th.get("primary_color", str, ThemeConfig.primary_color, _color),
-        accent_color=th.get("accent_color", str, ThemeConfig.accent_color, _color),
-        extra_css=tuple(c for c in css if isinstance(c, str) and not _link(c)),
-    )
+    theme = ThemeConfig(**th.read(schema.THEME), extra_css=tuple(c for c in css if isinstance(c, str) and not _link(c)))
 
     cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
-    calendar = CalendarConfig(
-        name=cal.get("name", str, ""),
-        first_year=cal.get("first_year", int, CalendarConfig.first_year, _between(*YEARS_ALLOWED)),
-        last_year=cal.get("last_year", int, CalendarConfig.last_year, _between(*YEARS_ALLOWED)),
-        past_days=cal.get("past_days", int, CalendarConfig.past_days, _between(0, MAX_PAST_DAYS, " (ten years)")),
-        refresh_hours=cal.get("refresh_hours", int, CalendarConfig.refresh_hours,
-                              _between(1, MAX_REFRESH_HOURS, " (thirty days)")),
-        observe_saturday=cal.get("observe_saturday", str, CalendarConfig.observe_saturday, _one_of(*WEEKDAY_SHIFTS)),
-        observe_sunday=cal.get("observe_sunday", str, CalendarConfig.observe_sunday, _one_of(*WEEKDAY_SHIFTS)),
-        home_events=cal.get("home_events", int, CalendarConfig.home_events, _non_negative),
-    )
+    calendar = CalendarConfig(**cal.read(schema.CALENDAR))
     bad_years = any(p.field in ("calendar.first_year", "calendar.last_year") for p in problems)
     if bad_years:
         pass  # already reported; comparing a default year with the other would only confuse
@@ -348,19 +366,9 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
 
     config = SiteConfig(
         root=path.parent.resolve(),
-        title=title,
-        base_url=normalize_base_url(url) if not _base_url(url) else "http://localhost:8000/",
-        description=top.get("description", str, ""),
-        language=top.get("language", str, "en", language_problem),
-        timezone=top.get("timezone", str, "America/Chicago", _timezone),
-        author=top.get("author", str, ""),
-        posts_per_page=top.get("posts_per_page", int, 10, _positive),
-        feed_items=top.get("feed_items", int, 20, _positive),
-        summary_length=top.get("summary_length", int, 280, _positive),
-        raw_html=top.get("raw_html", str, "allow", _one_of(*RAW_HTML_MODES)),
-        output_dir=top.get("output_dir", str, "output"),
+        **{**values, "title": title,
+           "base_url": normalize_base_url(url) if not _base_url(url) else "http://localhost:8000/"},
         menu=tuple(menu_items),
-        search=top.get("search", bool, True),
         theme=theme,
         calendar=calendar,
     )

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-ATTENDANCE = ("in-person", "online", "hybrid")
-EVENT_STATUS = ("scheduled", "cancelled", "postponed")
-ON_CLOSURE = ("keep", "skip", "next-working-day", "next-week")
+from site_builder.schema import ATTENDANCE, ON_CLOSURE  # noqa: F401  (the allowed values live in the schema)
+from site_builder.schema import STATUS as EVENT_STATUS
 
 
 @dataclass(frozen=True)

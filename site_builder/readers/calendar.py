@@ -32,26 +32,20 @@ from site_builder.calendar.model import (
 from site_builder.calendar.recurrence import dates_between, first_after, parse_rule
 from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
-from site_builder.textutil import slugify
-from site_builder.readers.source import decode_source, list_sources, read_source, reserved_name, slug_too_long
+from site_builder import schema
+from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long
 from site_builder.yamlutil import YList, YMap, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
 ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-SHIFTS = ("previous", "next", "none")
+SHIFTS = schema.WEEKDAY_SHIFT
 
-EVENT_KEYS = (
-    "id", "slug", "title", "start", "end", "duration", "timezone", "venue", "online_url", "attendance",
-    "registration_url", "tags", "status", "description", "updated",
-)  # fmt: skip
-MEETING_KEYS = (
-    "id", "slug", "title", "repeat", "time", "end", "duration", "from", "until", "timezone", "venue",
-    "online_url", "attendance", "registration_url", "skip", "move", "override", "on_closure", "tags",
-    "description", "updated",
-)  # fmt: skip
-CHANGE_KEYS = ("date", "time", "end", "duration", "title", "venue", "online_url", "attendance", "status", "note")
-CLOSURE_KEYS = ("id", "name", "when", "observe_saturday", "observe_sunday")
-VENUE_KEYS = ("name", "address")
+# The keys each entry may have, from the one description of every field (site_builder/schema.py)
+EVENT_KEYS = schema.EVENT.names
+MEETING_KEYS = schema.MEETING.names
+CHANGE_KEYS = schema.OVERRIDE.names  # a move: the same and `to` (schema.MOVE)
+CLOSURE_KEYS = schema.CLOSURE.names
+VENUE_KEYS = schema.VENUE.names
 MAX_DURATION = timedelta(days=31)  # a longer event gives start and end dates
 
 
@@ -190,6 +184,8 @@ class _Item:
 
     def text(self, key: str, default: str = "", required: str = "") -> str:
         def parse(value: Any) -> str:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)  # `title: 2026`: text, as in front matter (one rule for every text field)
             if not isinstance(value, str):
                 raise ValueError(f"must be text, got {_describe(value)} (put it in quotes)")
             if required and not value.strip():
@@ -253,27 +249,11 @@ class _Item:
         return value
 
     def tags(self) -> tuple[str, ...]:
-        value = self.data.get("tags")
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list):
-            self.error("tags", f"must be a list of tags, got {_describe(value)}")
-            return ()
-        out: list[str] = []
-        for i, tag in enumerate(value):
-            line = value.line_of(i) if isinstance(value, YList) else self.line("tags")
-            if not isinstance(tag, str) or not tag.strip():
-                self.problems.append(Problem(self.path, line, f"{self.field('tags')}[{i}]", "must be a tag name"))
-                self.failed = True
-            elif not slugify(tag) or reserved_name(slugify(tag)):
-                why = "has no letters or digits" if not slugify(tag) else "is a reserved device name on Windows"
-                self.problems.append(Problem(self.path, line, f"{self.field('tags')}[{i}]", f"{tag.strip()!r} {why}"))
-                self.failed = True
-            elif (t := tag.strip().lower()) not in out:
-                out.append(t)
-        return tuple(out)
+        before = len(self.problems)
+        tags = read_tags(self.data.get("tags"), self.path, self.field("tags"), self.line("tags"), self.problems)
+        if len(self.problems) > before:
+            self.failed = True
+        return tags
 
     def venue(self, key: str = "venue") -> Place | None:
         value = self.data.get(key)
@@ -717,7 +697,7 @@ class _Reader:
 
     def _change(self, raw: YMap, path: str, prefix: str, series: MeetingSeries, key: str, used,
                 days: list[date]) -> OccurrenceChange | None:
-        allowed = CHANGE_KEYS + (("to",) if key == "move" else ())
+        allowed = schema.MOVE.names if key == "move" else CHANGE_KEYS
         sub = _Item(raw, path, prefix, self.problems, allowed)
         day = sub.parsed("date", self._date, required="the date the rule gives, e.g. 2025-01-01")
         at = sub.time("time")

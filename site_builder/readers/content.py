@@ -16,6 +16,7 @@ from site_builder.errors import shown as quoted
 from site_builder.models import FrozenMap, Page, Post
 from site_builder.cache import digest
 from site_builder.readers.source import (
+    read_tags,
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
 )
 from site_builder.textutil import SLUG_RE, parse_datetime, slugify, unsafe_url
@@ -170,32 +171,7 @@ def _kind(value: Any) -> str:
 
 
 def _tags(meta: _Meta) -> tuple[str, ...]:
-    value = meta.doc.meta.get("tags")
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        meta.error("tags", f"must be a list of words, got {_kind(value)}")
-        return ()
-    tags: list[str] = []
-    for i, tag in enumerate(value):
-        line = value.line_of(i) if hasattr(value, "line_of") else meta.line("tags")
-        if not isinstance(tag, str) or not tag.strip():
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"must be a non-empty word, got {_kind(tag)}"))
-        elif "\x00" in tag:
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", "contains a NUL character (written \\0): remove it"))
-        elif not slugify(tag):
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{quoted(tag)} has no letters or digits"))
-        elif reserved_name(slugify(tag)):
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]",
-                                         f"{tag!r} is a reserved device name on Windows; choose another tag"))
-        elif slug_too_long(slugify(tag)):
-            meta.problems.append(Problem(meta.doc.path, line, f"tags[{i}]", f"{quoted(tag)} makes a tag address of "
-                                         f"{len(slugify(tag))} characters; the limit is {MAX_SLUG}: choose a shorter tag"))
-        elif tag.strip() not in tags:
-            tags.append(tag.strip())
-    return tuple(tags)
+    return read_tags(meta.doc.meta.get("tags"), meta.doc.path, "tags", meta.line("tags"), meta.problems)
 
 
 def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Post | None:

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from site_builder.clock import settled
-from site_builder.errors import ContentError, shown
+from site_builder.errors import ContentError, Problem, shown
+from site_builder.textutil import slugify
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINE = 100_000  # characters; longer lines are pasted binary or base64 data, not writing
@@ -35,6 +36,38 @@ def slug_too_long(value: str, what: str = "slug") -> str | None:
     if len(value) <= MAX_SLUG:
         return None
     return f"{shown(value, 30)} is {len(value)} characters long; {what} may have at most {MAX_SLUG}"
+
+
+def read_tags(value: object, path: str, field: str, line: int, problems: list) -> tuple[str, ...]:
+    """`tags:` of a post, page or calendar entry (one rule for all): a word or a list of words,
+    each kept as written and counted once per tag address (`Kaiser` and `kaiser` are one tag)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        what = "a mapping" if isinstance(value, dict) else f"{type(value).__name__} {value!r}"
+        problems.append(Problem(path, line, field, f"must be a list of words, got {what}"))
+        return ()
+    tags: dict[str, str] = {}
+    for i, tag in enumerate(value):
+        at = value.line_of(i) if hasattr(value, "line_of") else line
+        where = f"{field}[{i}]"
+        if not isinstance(tag, str) or not tag.strip():
+            what = "a mapping" if isinstance(tag, dict) else "a list" if isinstance(tag, list) else f"{type(tag).__name__} {tag!r}"
+            problems.append(Problem(path, at, where, f"must be a non-empty word, got {what}"))
+        elif "\x00" in tag:
+            problems.append(Problem(path, at, where, "contains a NUL character (written \\0): remove it"))
+        elif not slugify(tag):
+            problems.append(Problem(path, at, where, f"{shown(tag)} has no letters or digits"))
+        elif reserved_name(slugify(tag)):
+            problems.append(Problem(path, at, where, f"{tag.strip()!r} is a reserved device name on Windows; choose another tag"))
+        elif slug_too_long(slugify(tag)):
+            problems.append(Problem(path, at, where, f"{shown(tag)} makes a tag address of {len(slugify(tag))} "
+                                    f"characters; the limit is {MAX_SLUG}: choose a shorter tag"))
+        else:
+            tags.setdefault(slugify(tag), tag.strip())
+    return tuple(tags.values())
 
 
 def read_source(path: Path, shown: str) -> bytes:
