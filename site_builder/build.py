@@ -17,7 +17,7 @@ from site_builder.schema import FILE_KINDS, json_schema_text
 from site_builder.search import SearchError, search_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
-from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url
+from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url, next_change
 from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_pages, read_posts
@@ -57,6 +57,7 @@ class BuildReport:
     seconds: float
     changed: tuple[str, ...] | None = None  # output paths written or removed (in-place builds: serve)
     site: Site | None = None  # what was built (serve previews the next edit from it)
+    stale_at: datetime | None = None  # when the built upcoming lists first change (calendar.site.next_change)
 
 
 def _static_outputs(config: SiteConfig) -> list[Output]:
@@ -336,6 +337,7 @@ def build(
         seconds=time.perf_counter() - started,
         changed=report.changed,
         site=result.site,
+        stale_at=next_change(result.site.calendar, config.tz) if result.site.calendar else None,
     )
 
 

@@ -125,6 +125,8 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
     done = (f"Built {report.pages} pages into {report.output_dir}: {report.written} files written, "
             f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s")
     click.echo(done)
+    if report.stale_at is not None:
+        click.echo(f"Coming up changes on {report.stale_at:%Y-%m-%d %H:%M} (rebuild by then, or let the daily build do it)")
     warnings = [f"- `{_cell(p.path)}:{p.line}` {_cell(p.field)}: {_cell(p.message)}" for p in report.warnings]
     _step_summary([f"## Site built: {report.pages} pages", "", done, *(["", "Warnings:", *warnings] if warnings else [])])
 

@@ -353,6 +353,7 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     cal = site.calendar
     out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page],
                       coming_up=cal.coming_up if cal else (), next_closure=cal.next_closure if cal else None,
+                      coming_up_later=cal.coming_up_later if cal else (), closures_ahead=cal.closures_ahead if cal else (),
                       feeds=subscribe_links(config, "/calendar.ics") if cal else None))
     for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
         out.append(r.page(path, "news.html", posts=chunk, pager=pager))
@@ -391,6 +392,7 @@ def render_calendar_pages(r: Renderer, cal: CalendarSite) -> list[Output]:
         r.page(to_file("/meetings/"), "meetings.html", series=cal.series,
                feeds=subscribe_links(config, "/calendar/meetings.ics")),
         r.page(to_file("/closures/"), "closures.html", years=cal.closures_by_year, next_closure=cal.next_closure,
+               closures_ahead=cal.closures_ahead,
                feeds=subscribe_links(config, "/calendar/closures.ics")),
         r.page(to_file("/calendar/"), "calendar_index.html", months=tuple((m.year, m.month, m.url) for m in cal.months),
                current=current_month_url(cal), feeds=subscribe_links(config, "/calendar.ics")),

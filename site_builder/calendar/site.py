@@ -19,6 +19,10 @@ from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 
 UPCOMING_PER_SERIES = 6
+# The upcoming lists a build makes stay right this long without a rebuild: each list also
+# carries (marked `hidden`) the items that move up into it as earlier ones end within these
+# days, and theme/static/js/live.js shows them when their turn comes (docs/theme.md).
+LIVE_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,17 @@ class Item:
     url: str
     status: str = "scheduled"
     note: str = ""
+    starts: datetime | None = None  # the instant it starts and ends, all-day entries included
+    ends: datetime | None = None  # (local midnights): the pages' data-starts / data-ends
+
+
+@dataclass(frozen=True)
+class ClosureNotice:
+    """A closure as the "Office closed" notice shows it: from now until its day has passed."""
+
+    closure: Closure
+    starts: datetime  # local midnight at the start of the observed day
+    ends: datetime  # local midnight after it
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class SeriesView:
     series: MeetingSeries
     upcoming: tuple[Occurrence, ...]  # the next few, changes and cancellations included
     changes: tuple[Occurrence, ...]  # upcoming occurrences that differ from the plain rule
+    later: tuple[Occurrence, ...] = ()  # the ones that join `upcoming` within LIVE_DAYS (built hidden)
 
     @property
     def url(self) -> str:
@@ -77,6 +93,8 @@ class CalendarSite:
     coming_up: tuple[Item, ...]  # next events and meetings for the home page
     months: tuple[Month, ...]
     today: date
+    coming_up_later: tuple[Item, ...] = ()  # the items that join `coming_up` within LIVE_DAYS (built hidden)
+    closures_ahead: tuple[ClosureNotice, ...] = ()  # next_closure, then each that is next within LIVE_DAYS
 
 
 def event_url(event: Event) -> str:
@@ -89,7 +107,27 @@ def month_url(year: int, month: int) -> str:
 
 def _occurrence_item(series: MeetingSeries, occ: Occurrence) -> Item:
     return Item("meeting", occ.title, occ.start, occ.end, occ.start.date(), f"/meetings/#{series.slug}",
-                occ.status, occ.note)
+                occ.status, occ.note, occ.start, occ.end)
+
+
+def _day_bounds(day: date, tz) -> tuple[datetime, datetime]:
+    """Local midnight at the start of `day` and after it."""
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def _ahead(items: list, end_of, now: datetime, until: datetime, limit: int) -> tuple[tuple, tuple]:
+    """The first `limit` of `items` (in their order) that have not ended at `now`, and, in the same
+    order, the others that are among the first `limit` at some moment up to `until` as earlier
+    ones end.  Such a list only changes when one of its items ends, so those are the moments tried."""
+    def first_at(moment: datetime) -> list[int]:
+        return [i for i, item in enumerate(items) if end_of(item) > moment][:limit]
+
+    shown = first_at(now)
+    later: set[int] = set()
+    for moment in sorted({end for end in map(end_of, items) if now < end <= until}):
+        later.update(first_at(moment))
+    later.difference_update(shown)
+    return tuple(items[i] for i in shown), tuple(items[i] for i in sorted(later))
 
 
 def _event_items(event: Event) -> list[Item]:
@@ -99,7 +137,8 @@ def _event_items(event: Event) -> list[Item]:
     day = event.start.date()
     while day <= last:
         items.append(Item("event", event.title, None if event.all_day else event.start,
-                          None if event.all_day else event.end, day, event_url(event), event.status))
+                          None if event.all_day else event.end, day, event_url(event), event.status,
+                          starts=event.start, ends=event.end))
         day += timedelta(days=1)
     return items
 
@@ -108,6 +147,7 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
     tz = config.tz
     local_now = now.astimezone(tz)
     today = local_now.date()
+    until = now + timedelta(days=LIVE_DAYS)
     cal = config.calendar
     problems: list[Problem] = []
     closures = tuple(sorted(resolve_closures(data.closure_rules, cal), key=lambda c: (c.observed, c.id)))
@@ -132,8 +172,8 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         occurrences = expand_series(series, closures, start=first, end=window_end)
         all_occurrences += [(series, o) for o in occurrences]
         coming = tuple(o for o in occurrences if o.end > now)
-        views.append(SeriesView(series, coming[:UPCOMING_PER_SERIES],
-                                tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES]))
+        shown, later = _ahead(list(coming), lambda o: o.end, now, until, UPCOMING_PER_SERIES)
+        views.append(SeriesView(series, shown, tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES], later))
 
     by_day: dict[date, list[Item]] = {}
     for e in events:
@@ -143,8 +183,9 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         item = _occurrence_item(series, occ)
         by_day.setdefault(item.day, []).append(item)
     for c in closures:
+        starts, ends = _day_bounds(c.observed, tz)
         by_day.setdefault(c.observed, []).append(
-            Item("closure", f"Office closed: {c.name}", None, None, c.observed, "/closures/"))
+            Item("closure", f"Office closed: {c.name}", None, None, c.observed, "/closures/", starts=starts, ends=ends))
 
     def order(item: Item) -> tuple:
         return (item.kind != "closure", item.start or datetime.min.replace(tzinfo=tz), item.title)
@@ -166,10 +207,13 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
 
     coming_up = sorted(
         [Item("event", e.title, None if e.all_day else e.start, None if e.all_day else e.end, e.start.date(),
-              event_url(e), e.status) for e in upcoming]
+              event_url(e), e.status, starts=e.start, ends=e.end) for e in upcoming]
         + [_occurrence_item(s, o) for s, o in all_occurrences if o.end > now],
         key=lambda i: (i.day, i.start or datetime.combine(i.day, time.min, tzinfo=tz), i.title),
     )
+    coming_up, coming_up_later = _ahead(coming_up, lambda i: i.ends, now, until, cal.home_events)
+    notices = [ClosureNotice(c, *_day_bounds(c.observed, tz)) for c in closures]
+    next_notice, later_notices = _ahead(notices, lambda n: n.ends, now, until, 1)
     years: dict[int, list[Closure]] = {}
     for c in closures:
         years.setdefault(c.observed.year, []).append(c)
@@ -181,11 +225,23 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         closures=closures,
         closures_by_year=tuple((year, tuple(items)) for year, items in sorted(years.items())),
         next_closure=next((c for c in closures if c.observed >= today), None),
-        coming_up=tuple(coming_up[: cal.home_events]),
+        coming_up=coming_up,
         months=tuple(months),
         today=today,
+        coming_up_later=coming_up_later,
+        closures_ahead=next_notice + later_notices,
     )
     return site, problems
+
+
+def next_change(site: CalendarSite, tz) -> datetime | None:
+    """When the built pages' upcoming lists first go out of date, in `tz`: the earliest end of
+    anything an upcoming list shows (home, /events/, tag pages, /meetings/) or the end of the next
+    closure's day.  None when nothing is upcoming."""
+    ends = [i.ends for i in site.coming_up if i.ends is not None] + [e.end for e in site.upcoming]
+    ends += [o.end for view in site.series for o in view.upcoming]
+    ends += [n.ends for n in site.closures_ahead[:1]]
+    return min(ends).astimezone(tz) if ends else None
 
 
 def current_month_url(site: CalendarSite) -> str | None:

@@ -1,0 +1,102 @@
+/* Keeps a built page's "coming up" lists right as time passes (docs/theme.md, "Lists that stay right").
+   Progressive enhancement: without JavaScript the page shows the list as it was built.
+
+   [data-live-list]    a list; its element children with data-ends are its items, in order.
+                       An item is live until data-ends.  Of the live items, those at positions
+                       data-live-offset (default 0) to offset + data-live-limit (default all) are
+                       shown, the others hidden.  Ended items are hidden, or moved into the element
+                       whose id is data-live-past (newest data-starts first) and shown there.
+   [data-live-window]  shown from data-starts until data-ends (either may be left out), hidden
+                       outside them: notices, "nothing coming up" texts, action alerts.
+   [data-live-count]   its text becomes the number of shown children of the element with that id.
+
+   Times are ISO 8601 with an offset ("2026-11-24T18:30:00-06:00").  The page is checked again
+   when the next start or end comes (at least every 10 minutes) and when it becomes visible. */
+(function () {
+  "use strict";
+  var MAX_WAIT = 10 * 60 * 1000;
+  var timer = null;
+
+  function at(el, name) {
+    var value = el.getAttribute(name);
+    return value ? Date.parse(value) : NaN;
+  }
+
+  function show(el, on) {
+    if (el.hidden === on) el.hidden = !on;
+  }
+
+  function moveToPast(item, past) {
+    var starts = at(item, "data-starts");
+    var kids = past.children;
+    for (var i = 0; i < kids.length; i++) {
+      if (kids[i] !== item && at(kids[i], "data-starts") < starts) {
+        past.insertBefore(item, kids[i]);
+        return;
+      }
+    }
+    past.appendChild(item);
+  }
+
+  function check() {
+    var now = Date.now();
+    var next = Infinity;
+    function note(t) {
+      if (t > now && t < next) next = t;
+    }
+    var lists = document.querySelectorAll("[data-live-list]");
+    for (var l = 0; l < lists.length; l++) {
+      var list = lists[l];
+      var limit = parseInt(list.getAttribute("data-live-limit"), 10);
+      var offset = parseInt(list.getAttribute("data-live-offset"), 10) || 0;
+      var pastId = list.getAttribute("data-live-past");
+      var past = pastId ? document.getElementById(pastId) : null;
+      if (isNaN(limit)) limit = Infinity;
+      var items = [];
+      for (var c = 0; c < list.children.length; c++) {
+        if (list.children[c].hasAttribute("data-ends")) items.push(list.children[c]);
+      }
+      var live = 0;
+      for (var i = 0; i < items.length; i++) {
+        var ends = at(items[i], "data-ends");
+        if (!(ends <= now)) {
+          note(ends);
+          show(items[i], live >= offset && live < offset + limit);
+          live++;
+        } else if (past) {
+          moveToPast(items[i], past);
+          show(items[i], true);
+        } else {
+          show(items[i], false);
+        }
+      }
+    }
+    var windows = document.querySelectorAll("[data-live-window]");
+    for (var w = 0; w < windows.length; w++) {
+      var starts = at(windows[w], "data-starts"), until = at(windows[w], "data-ends");
+      note(starts);
+      note(until);
+      show(windows[w], !(starts > now) && !(until <= now));
+    }
+    var counts = document.querySelectorAll("[data-live-count]");
+    for (var n = 0; n < counts.length; n++) {
+      var target = document.getElementById(counts[n].getAttribute("data-live-count"));
+      if (!target) continue;
+      var shown = 0;
+      for (var k = 0; k < target.children.length; k++) {
+        if (!target.children[k].hidden) shown++;
+      }
+      if (counts[n].textContent !== String(shown)) counts[n].textContent = String(shown);
+    }
+    clearTimeout(timer);
+    timer = setTimeout(check, Math.max(1, Math.min(next - now, MAX_WAIT)));
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") check();
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) check();
+  });
+  check();
+})();
