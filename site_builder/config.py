@@ -60,6 +60,22 @@ class CalendarConfig:
 
 
 @dataclass(frozen=True)
+class CmsConfig:
+    """The browser editor (`cms:`); see site_builder/cms.py and docs/editor.md."""
+    backend: str = "github"
+    repo: str = ""
+    branch: str = "main"
+    auth_url: str = ""
+    media_folder: str = "static/images"
+    editor: str = "decap"
+
+    @property
+    def public_folder(self) -> str:
+        """The site path of media_folder: static/images → /images."""
+        return "/" + self.media_folder.strip("/").split("/", 1)[1] if "/" in self.media_folder.strip("/") else "/"
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path  # the folder holding config.yaml
     title: str
@@ -71,12 +87,13 @@ class SiteConfig:
     posts_per_page: int = 10
     feed_items: int = 20
     summary_length: int = 280
-    raw_html: str = "allow"  # allow | sanitize | escape
+    raw_html: str = "sanitize"  # sanitize (default: safe whoever writes) | allow (explicit: authors trusted) | escape
     output_dir: str = "output"
     menu: tuple[MenuItem, ...] = ()
     search: bool = True  # a Pagefind index and a /search/ page
     theme: ThemeConfig = field(default_factory=ThemeConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    cms: CmsConfig | None = None  # None: no browser editor
     warnings: tuple[Problem, ...] = ()
 
     @property
@@ -364,6 +381,22 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
                     f"(for example last_year: {calendar.first_year + MAX_CALENDAR_YEARS - 1})")
         )
 
+    cms = None
+    cms_fields = _Fields(top.section_map("cms"), display, "cms", problems)
+    if data.get("cms") is not None:
+        cms = CmsConfig(**cms_fields.read(schema.CMS))
+        cms_line = cms_fields.data.line_of
+        if cms.backend == "github" and not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", cms.repo):
+            problems.append(Problem(display, cms_line("repo") if "repo" in cms_fields.data else cms_fields.data.line,
+                                    "cms.repo", "the github backend needs the repository, `owner/name` "
+                                    f"(such as local12/website); got {cms.repo!r}"))
+        folder = cms.media_folder.strip("/")
+        if not re.fullmatch(r"static(/[A-Za-z0-9_.-]+)+", folder) or ".." in folder.split("/"):
+            problems.append(Problem(display, cms_line("media_folder"), "cms.media_folder",
+                                    f"must be a folder inside static/, such as static/images; got {cms.media_folder!r}"))
+        elif folder != cms.media_folder:
+            cms = replace(cms, media_folder=folder)
+
     config = SiteConfig(
         root=path.parent.resolve(),
         **{**values, "title": title,
@@ -371,8 +404,9 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         menu=tuple(menu_items),
         theme=theme,
         calendar=calendar,
+        cms=cms,
     )
-    for fields in (top, th, cal):
+    for fields in (top, th, cal, cms_fields):
         fields.warn_unknown()
     if strict:
         problems = [replace(p, severity="error") for p in problems]

@@ -31,10 +31,17 @@ from markdown import inlinepatterns, util
 from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from site_builder.textutil import RAW_HTML_MODES, unsafe_url  # noqa: F401  (RAW_HTML_MODES re-exported)
+from site_builder.textutil import (RAW_HTML_MODES, markdown_problem, strip_controls,  # noqa: F401  (re-exported)
+                                   unsafe_url)
 
 EXTENSIONS = ["extra", "toc", "sane_lists"]
-URL_ATTRS = ("href", "src")
+URL_ATTRS = ("href", "src")  # what the base path is added to
+# Every attribute a browser reads as an address (a script URL in any of them is dropped).
+SCRIPT_URL_ATTRS = frozenset({
+    "href", "src", "action", "formaction", "cite", "poster", "background", "data", "longdesc",
+    "usemap", "lowsrc", "dynsrc", "codebase", "classid", "archive", "profile", "manifest", "icon",
+    "ping", "srcdoc", "xlink:href", "srcset", "itemtype", "itemid",
+})
 
 
 # The sanitize allow-list: nh3's defaults (formatting, lists, tables, images, links) plus the
@@ -48,9 +55,24 @@ _SANITIZE_ATTRIBUTES["ol"] = _SANITIZE_ATTRIBUTES.get("ol", set()) | {"start", "
 _SANITIZE_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
+_TABLE_ALIGN = re.compile(r"text-align: (?:left|right|center);?")
+
+
 def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
     # nh3 lets "java\tscript:" through as a relative URL; browsers drop the tab and run it.
-    return None if attr in ("href", "src", "cite", "action", "formaction") and unsafe_url(value) else value
+    return None if attr in SCRIPT_URL_ATTRS and unsafe_url(value) else value
+
+
+def markdown_attribute_allowed(tag: str, attr: str, value: str) -> bool:
+    """Whether an attribute on an element Markdown built (attr_list's `{: ... }` included) may
+    stay when raw HTML is not trusted (`escape`, `sanitize`): the sanitize allow-list (no `on*`
+    handlers, no `style` but a table cell's alignment), and no script address."""
+    attr = attr.lower()
+    if attr not in _SANITIZE_ATTRIBUTES["*"] and attr not in _SANITIZE_ATTRIBUTES.get(tag, ()):
+        return False
+    if attr == "style":
+        return bool(_TABLE_ALIGN.fullmatch(value.strip()))
+    return not (attr in SCRIPT_URL_ATTRS and unsafe_url(value))
 
 
 def sanitize(fragment: str) -> str:
@@ -67,14 +89,44 @@ def sanitize(fragment: str) -> str:
     )
 
 
+_HTML_PLACEHOLDER = re.compile(re.escape(util.HTML_PLACEHOLDER).replace("%s", r"(\d+)"))
+
+
 class _DropUnsafeUrls(Treeprocessor):
-    """Remove javascript:/vbscript:/data: addresses from links and images written in Markdown."""
+    """Remove javascript:/vbscript:/data: addresses (however entity-encoded) from every element
+    Markdown built: links, images, reference definitions and attr_list's `{: href=... }`.
+    With `trusted=False` (raw_html escape or sanitize) also every attribute outside the
+    sanitize allow-list: attr_list cannot add `onmouseover=` or `style=` either."""
+
+    def __init__(self, md: markdown.Markdown, trusted: bool):
+        super().__init__(md)
+        self.trusted = trusted
+
+    def _resolved(self, value: str) -> str:
+        # An entity written in attr_list's `{: href="&#106;..." }` is in the HTML stash until the
+        # last step: check the value as it will be written.
+        if util.STX not in value:
+            return value
+        blocks = self.md.htmlStash.rawHtmlBlocks
+
+        def raw(match: re.Match) -> str:
+            index = int(match.group(1))
+            return str(blocks[index]) if index < len(blocks) else ""
+
+        return _HTML_PLACEHOLDER.sub(raw, value)
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
-            for attr in URL_ATTRS:
-                value = element.get(attr)
-                if value is not None and unsafe_url(value):
+            if not element.attrib:
+                continue
+            tag = element.tag if isinstance(element.tag, str) else ""
+            for attr, value in list(element.attrib.items()):
+                value = self._resolved(value)
+                if self.trusted:
+                    drop = attr.lower() in SCRIPT_URL_ATTRS and unsafe_url(value)
+                else:
+                    drop = not markdown_attribute_allowed(tag, attr, value)
+                if drop:
                     del element.attrib[attr]
 
 
@@ -94,13 +146,38 @@ class _BasePathRewriter(Treeprocessor):
 
 
 class _BasePath(Extension):
-    def __init__(self, base_path: str):
+    def __init__(self, base_path: str, trusted: bool = True):
         super().__init__()
-        self.base_path = base_path
+        self.base_path, self.trusted = base_path, trusted
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_BasePathRewriter(md, self.base_path), "base_path", 1)
-        md.treeprocessors.register(_DropUnsafeUrls(md), "drop_unsafe_urls", 0)
+        # After "unescape" (0): attribute values hold their final characters by then.
+        md.treeprocessors.register(_DropUnsafeUrls(md, self.trusted), "drop_unsafe_urls", -10)
+
+
+def _untrusted_fence_attributes(fenced: object) -> None:
+    """A fenced code block's `{ key=value }` pairs become attributes in HTML that fenced_code
+    writes itself (past the tree): when raw HTML is not trusted keep only id, classes, title,
+    lang and dir."""
+    handle = getattr(fenced, "handle_attrs", None)
+    if handle is None:
+        return
+
+    def handle_attrs(attrs):
+        ident, classes, configs = handle(attrs)
+        return ident, classes, {k: v for k, v in configs.items()
+                                if isinstance(v, str) and markdown_attribute_allowed("code", k, v)}
+
+    fenced.handle_attrs = handle_attrs
+
+
+# --- bounds: see textutil.markdown_problem ------------------------------------------------
+def _too_complex(text: str, reason: str) -> str:
+    """What a text beyond the bounds renders to: itself, escaped, in a preformatted block."""
+    import html
+
+    return f'<pre class="markdown-too-complex" title="{html.escape(reason)}">{html.escape(text, quote=False)}</pre>'
 
 
 # --- fast inline stage ------------------------------------------------------------------------
@@ -262,22 +339,29 @@ class MarkdownRenderer:
             raise ValueError(f"raw_html must be one of {', '.join(RAW_HTML_MODES)}, got {raw_html!r}")
         self.sanitize = raw_html == "sanitize"
         self.md = markdown.Markdown(
-            extensions=[*EXTENSIONS, _BasePath(base_path)],
+            extensions=[*EXTENSIONS, _BasePath(base_path, trusted=raw_html == "allow")],
             extension_configs={"toc": {"permalink": False}},
             output_format="html",
         )
         if raw_html == "escape":
             self.md.preprocessors.deregister("html_block")
             self.md.inlinePatterns.deregister("html")
+        if raw_html != "allow" and "fenced_code_block" in self.md.preprocessors:
+            _untrusted_fence_attributes(self.md.preprocessors["fenced_code_block"])
         if fast_inline and _fast_inline_supported():
             self.md.treeprocessors.register(_FastInlineProcessor(self.md), "inline", 20)
 
     def render(self, text: str) -> str:
+        text = strip_controls(text)
+        if problem := markdown_problem(text):
+            return _too_complex(text, f"line {problem[0]}: {problem[1]}")
         try:
             html = self.md.reset().convert(text)
-            return sanitize(html) if self.sanitize else html
+        except RecursionError:  # nesting the check above does not measure (emphasis inside emphasis…)
+            return _too_complex(text, "nested too deeply")
         finally:
             self.md.reset()
+        return sanitize(html) if self.sanitize else html
 
 
 # --- many documents at once, spread over a process pool -------------------------------------

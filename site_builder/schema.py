@@ -127,6 +127,24 @@ CALENDAR = Kind("config.calendar", "Calendar settings", "config.yaml calendar:",
           maximum=50),
 ))
 
+CMS_BACKENDS = ("github", "git-gateway")
+CMS_EDITORS = ("decap", "sveltia")
+
+CMS = Kind("config.cms", "Browser editor", "config.yaml cms:", (
+    Field("backend", "choice", "where the editor saves: `github` (commits to `repo`, each volunteer signs in with "
+          "GitHub) or `git-gateway` (Netlify Identity); `site-builder serve --cms` always edits content/ on this "
+          "computer instead (see [editor.md](editor.md))", default="github", choices=CMS_BACKENDS),
+    Field("repo", "text", "the GitHub repository holding the site, `owner/name` (backend `github`)", default="",
+          example="local12/website"),
+    Field("branch", "text", "the branch edits are saved to", default="main"),
+    Field("auth_url", "url", "`github`: the address of the OAuth helper that signs volunteers in (default: "
+          "Netlify's, `https://api.netlify.com`)", default=""),
+    Field("media_folder", "path", "where uploaded images are saved: a folder inside `static/`; they are published "
+          "at the same path without `static/`", default="static/images"),
+    Field("editor", "choice", "the editor app `/admin/` loads: `decap` (Decap CMS) or `sveltia` (Sveltia CMS, "
+          "the same config.yml)", default="decap", choices=CMS_EDITORS),
+))
+
 RAW_HTML = RAW_HTML_MODES
 
 CONFIG = Kind("config", "Site settings", "config.yaml", (
@@ -142,11 +160,12 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
           "(`/tags/<slug>/`…) and on the home page", default=10, minimum=1, maximum=1000),
     Field("feed_items", "int", "items in each RSS feed", default=20, minimum=1, maximum=10000),
     Field("summary_length", "int", "length of a summary made from the text", default=280, minimum=1, maximum=100000),
-    Field("raw_html", "choice", "raw HTML in Markdown: `allow` keeps it (every author trusted); `sanitize` keeps only an "
-          "allow-list of tags and attributes (no script, iframe, svg, style, `on*` attributes or `javascript:` links; "
-          "ids, classes, footnotes and tables stay); `escape` shows it as text. In every mode a Markdown link to a "
+    Field("raw_html", "choice", "raw HTML in Markdown: `sanitize` (the default) keeps only an allow-list of tags and "
+          "attributes (no script, iframe, svg, style, `on*` attributes or `javascript:` links; ids, classes, "
+          "footnotes and tables stay); `allow`, written out, keeps it as written (every author trusted); `escape` "
+          "shows it as text. In every mode a Markdown link to a "
           "`javascript:`, `data:` or `vbscript:` address loses that address. See [hardening](hardening.md)",
-          default="allow", choices=RAW_HTML),
+          default="sanitize", choices=RAW_HTML),
     Field("search", "bool", "a Pagefind search index and a `/search/` page (see [theme.md](theme.md#search))",
           default=True),
     Field("output_dir", "path", "the output folder, replaced whole by each build: never the site folder, `content/`, "
@@ -155,6 +174,8 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("menu", "list", "extra navigation links", default=(), of=MENU_ITEM),
     Field("theme", "object", "colours, logo and extra stylesheets (docs/theme.md)", of=THEME),
     Field("calendar", "object", "calendar settings (docs/calendar.md)", of=CALENDAR),
+    Field("cms", "object", "a browser editor at `/admin/` (docs/editor.md); without this section there is none",
+          of=CMS),
 ))
 
 # --- posts and pages ----------------------------------------------------------------------
@@ -267,7 +288,7 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 ))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    CONFIG, THEME, CALENDAR, MENU_ITEM, POST, PAGE, EVENT, MEETING, MOVE, OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE)}
+    CONFIG, THEME, CALENDAR, CMS, MENU_ITEM, POST, PAGE, EVENT, MEETING, MOVE, OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE}
 
 
@@ -312,6 +333,7 @@ DOC_TABLES = (
     ("configuration.md", "config.theme", THEME, "theme."),
     ("configuration.md", "config.calendar", CALENDAR, "calendar."),
     ("configuration.md", "config.menu", MENU_ITEM, "menu[]."),
+    ("configuration.md", "config.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
     ("content.md", "page", PAGE, ""),
     ("calendar.md", "event", EVENT, ""),

@@ -11,12 +11,32 @@ from zoneinfo import ZoneInfo
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RAW_HTML_MODES = ("allow", "sanitize", "escape")
 _UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data):", re.IGNORECASE)
-_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")  # browsers skip these inside a scheme
+# A browser's URL parser strips leading C0 controls and spaces and removes tabs and newlines
+# anywhere; we drop every C0 control, space and DEL (and the C1 controls) wherever they are.
+_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f-\x9f]+")
+# C0 controls except tab, line feed and carriage return; DEL; C1 controls (NEL U+0085 included).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def unsafe_url(value: str) -> bool:
-    """True for javascript:, vbscript: and data: addresses, however they are spaced or cased."""
-    return bool(_UNSAFE_SCHEME.match(_IGNORED_IN_SCHEME.sub("", value)))
+    """True for javascript:, vbscript: and data: addresses, however they are spaced, cased or
+    entity-encoded: `&#106;avascript:`, `javascript&colon;`, `jav&#x09;ascript:` are decoded
+    as a browser decodes an attribute value (html.unescape, repeated so double encoding is
+    caught too), then controls and spaces are dropped before the scheme is read.  The one
+    function that decides what a script address is (front matter, config, calendar, Markdown)."""
+    text = value
+    for _ in range(4):  # each round can only shorten the text; real URLs settle in one
+        decoded = html.unescape(text) if "&" in text else text
+        if decoded == text:
+            break
+        text = decoded
+    return bool(_UNSAFE_SCHEME.match(_IGNORED_IN_SCHEME.sub("", text)))
+
+
+def strip_controls(text: str) -> str:
+    """`text` without the control characters no HTML, XML or iCalendar text may carry (C0
+    controls other than tab, line feed and carriage return, DEL, C1 controls)."""
+    return CONTROL_CHARS.sub("", text)
 
 
 def slugify(text: str) -> str:
@@ -60,3 +80,82 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
     return cut + "…"
+
+
+# --- bounds: what Python-Markdown cannot render in linear time ---------------------------------
+# Python-Markdown scans from every `[` to its `]` (three times: link, reference, footnote), from
+# every `](` to its `)` and, for raw HTML, from every `<tag` to its `>`; unclosed ones scan to the
+# end of the paragraph, so 40,000 `[` take minutes.  Its block parser recurses once per level of
+# nesting.  `markdown_problem` measures both in one linear pass over the source, before rendering.
+MAX_NESTING = 50  # levels of lists, block quotes and indentation on one line
+MAX_SCAN = 2_000_000  # characters those scans may cover in one text (about half a second)
+_LEAD = re.compile(r"(?m)^[ \t>*+\-.)0-9]{%d,}" % MAX_NESTING)  # candidates: a long run of them
+_MARKERS = re.compile(r"[>*+\-.)]")
+_RULE = re.compile(r"[ \t]*([*_-])(?:[ \t]*\1)*[ \t]*")  # --- or * * *: a rule, not nesting
+
+
+def _nesting_line(text: str) -> int | None:
+    """The first line (1-based) whose leading indentation and list/quote markers could nest more
+    than MAX_NESTING levels (a marker and its space count as a level, so do four more columns)."""
+    for match in _LEAD.finditer(text):
+        lead = match.group()
+        line_end = text.find("\n", match.start())
+        if _RULE.fullmatch(text, match.start(), line_end if line_end >= 0 else len(text)):
+            continue
+        markers = len(_MARKERS.findall(lead))  # each followed by a space, as in "> " or "- "
+        if markers + max(0, len(lead.expandtabs(4)) - 2 * markers) // 4 > MAX_NESTING:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+_SCANNED = re.compile(r"\n[ \t]*\n|[\[\]()>]|<[A-Za-z/!?]")
+
+
+def markdown_problem(text: str) -> tuple[int, str] | None:
+    """(line, message) when `text` is beyond what can be rendered quickly (line 1 = the text's
+    first line), else None.  Linear in the length of the text."""
+    nested = _nesting_line(text)
+    if nested:
+        return (nested,
+                f"lists, block quotes or indentation are nested more than {MAX_NESTING} levels deep here; "
+                "flatten the structure")
+    cost = 0
+    block_start = 0
+    brackets: list[int] = []  # open `[` of this paragraph
+    parens: list[int] = []  # open `(`, negative when it does not follow `]`
+    tags = 0  # open `<tag` since the last `>`, and the sum of their positions
+    tag_sum = 0
+    previous, previous_end = "", -1
+    for match in _SCANNED.finditer(text):
+        token, at = match.group(), match.start()
+        if token[0] == "\n" or token == ">":
+            if tags:
+                cost += tags * at - tag_sum
+                tags = tag_sum = 0
+            if token[0] == "\n":
+                cost += len(brackets) * at - sum(brackets) + sum(at - p for p in parens if p >= 0)
+                brackets.clear()
+                parens.clear()
+                block_start = match.end()
+        elif token == "[":
+            brackets.append(at)
+        elif token == "]":
+            if brackets:
+                cost += at - brackets.pop()
+        elif token == "(":
+            parens.append(at if previous == "]" and match.start() == previous_end else -1)
+        elif token == ")":
+            if parens and (p := parens.pop()) >= 0:
+                cost += at - p
+        else:  # <tag
+            tags += 1
+            tag_sum += at
+        previous, previous_end = token, match.end()
+        if cost > MAX_SCAN:
+            break
+    end = len(text)
+    cost += len(brackets) * end - sum(brackets) + sum(end - p for p in parens if p >= 0) + tags * end - tag_sum
+    if cost > MAX_SCAN:
+        return (text.count("\n", 0, block_start) + 1,
+                "this paragraph has too many [ ( or < that Markdown must search far to close (unclosed or nested "
+                "ones) to be rendered in reasonable time; close them, write them as \\[ \\( \\<, or put the text "
+                "in a code block")
+    return None

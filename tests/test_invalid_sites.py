@@ -62,6 +62,11 @@ GENERATED = {
                                            b"title: Local 12 \xabunion\xbb\nbase_url: https://example.org/\n"),
     "cal-not-utf8": lambda root: _write(root, "content/calendar/events.yaml",
                                         EVENT.replace(b"title: Rally", b"title: Rally \x96 Capitol")),
+    "post-markdown-brackets": lambda root: _write(root, "content/posts/brackets.md",
+                                                  GOOD_HEAD + b"Intro.\n\n" + b"[" * 40_000 + b"\n"),
+    "cal-markdown-nesting": lambda root: _write(root, "content/calendar/events.yaml",
+                                                EVENT + b"    description: |\n" +
+                                                b"".join(b"      " + b"> " * i + b"x\n" for i in range(1, 80))),
     "cal-enormous-line": lambda root: _write(root, "content/calendar/events.yaml",
                                              EVENT + b"    description: " + b"x" * (MAX_LINE + 1) + b"\n"),
 }
@@ -102,6 +107,7 @@ def test_invalid_site(name, tmp_path, build):
     for rel, data in PREVIOUS_SITE.items():
         _write(root / "output", rel, data)
     is_calendar = (root / "content" / "calendar").is_dir()
+    before = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
 
     if is_calendar and not _calendar_in_build():
         # The calendar stage is not wired into build.py yet: check the reader's own report.
@@ -122,6 +128,9 @@ def test_invalid_site(name, tmp_path, build):
         printed = lines[:-1]
         assert tree_bytes(root / "output") == PREVIOUS_SITE
         assert not [p for p in root.iterdir() if p.name.startswith(".output.staging")]
+        # nothing written outside the output folder but the lock file and the build cache
+        after = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
+        assert {p for p in after - before if not p.startswith("site/.cache")} <= {"site/.output.lock"}, after - before
 
     if os.environ.get("INVALID_SITES_UPDATE"):
         (CASES_DIR / name / "expected.txt").write_text("\n".join(printed) + "\n", encoding="utf-8")

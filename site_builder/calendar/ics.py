@@ -124,7 +124,7 @@ def calendar_ics(
     for _, components in sorted(groups, key=lambda g: (g[0][0], str(g[0][1]))):
         for component in components:
             cal.add_component(component)
-    return cal.to_ical(sorted=False)
+    return _serialize(cal)
 
 
 def event_ics(
@@ -136,10 +136,25 @@ def event_ics(
         years = (event.start.year, event.end.year)
         cal.add_component(vtimezone(event.timezone, min(years) - 1, max(years) + 1))
     cal.add_component(_event_component(event, config, _utc(now), event_url))
-    return cal.to_ical(sorted=False)
+    return _serialize(cal)
 
 
 # -- components ----------------------------------------------------------------------------
+# What RFC 5545 forbids in a content line (TEXT values included): C0 controls but HTAB, and DEL;
+# the C1 controls (U+0080-U+009F, NEL U+0085 among them) are dropped too, as in the RSS feeds.
+# icalendar escapes line breaks in TEXT but passes the other controls through.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)|(?<!\r)\n")
+
+
+def _serialize(cal: Calendar) -> bytes:
+    """The calendar as .ics bytes, whatever characters its sources held: every forbidden
+    control character is dropped from the written lines (CRLF line ends are kept)."""
+    data = cal.to_ical(sorted=False)
+    text = data.decode("utf-8")
+    cleaned = _FORBIDDEN.sub("", text)
+    return data if cleaned == text else cleaned.encode("utf-8")
+
+
 def _calendar(config: "SiteConfig") -> Calendar:
     cal = Calendar()
     cal.add("VERSION", "2.0")

@@ -33,6 +33,7 @@ from site_builder.calendar.recurrence import dates_between, first_after, parse_r
 from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
+from site_builder.textutil import markdown_problem
 from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long
 from site_builder.yamlutil import YList, YMap, load_yaml
 
@@ -150,6 +151,15 @@ def _fmt(day: date, at: time | None = None) -> str:
     return day.isoformat() + (f" {at:%H:%M}" if at is not None else "")
 
 
+def _description(item: "_Item") -> str:
+    """The Markdown description; one that would take minutes to render is refused at its line."""
+    text = item.text("description")
+    if found := markdown_problem(text):
+        item.problems.append(Problem(item.path, item.line("description") + found[0], item.field("description"), found[1]))
+        item.failed = True
+    return text
+
+
 class _Item:
     """Typed access to one YAML mapping; every problem is recorded with path, line and field."""
 
@@ -169,7 +179,7 @@ class _Item:
             self.failed = True
 
     def has(self, key: str) -> bool:
-        return self.data.get(key) is not None
+        return not _empty(self.data.get(key))
 
     def parsed(self, key: str, parse: Callable[[Any], Any], default: Any = None, required: str = "") -> Any:
         if not self.has(key):
@@ -250,14 +260,17 @@ class _Item:
 
     def tags(self) -> tuple[str, ...]:
         before = len(self.problems)
-        tags = read_tags(self.data.get("tags"), self.path, self.field("tags"), self.line("tags"), self.problems)
+        value = self.data.get("tags")
+        if isinstance(value, list) and all(isinstance(t, str) and not t.strip() for t in value):
+            value = None  # `tags: []`, or the empty item an editor's list leaves
+        tags = read_tags(None if _empty(value) else value, self.path, self.field("tags"), self.line("tags"), self.problems)
         if len(self.problems) > before:
             self.failed = True
         return tags
 
     def venue(self, key: str = "venue") -> Place | None:
         value = self.data.get(key)
-        if value is None:
+        if _empty(value):
             return None
         if isinstance(value, str) and value.strip():
             return Place(value.strip())
@@ -279,6 +292,18 @@ class _Item:
                 self.problems.append(
                     Problem(self.path, self.line(key), self.field(key), f"unknown key (ignored{hint})", "warning")
                 )
+
+
+def _empty(value: Any) -> bool:
+    """Not given: None, and what the browser editor saves for an optional field left empty:
+    `""`, `[]`, `{}` and a mapping of empty values (`venue: {name: "", address: ""}`)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    if isinstance(value, list):
+        return not value
+    if isinstance(value, dict):
+        return all(_empty(v) for v in value.values())
+    return False
 
 
 def _attendance(item: _Item, venue: Place | None, online_url: str) -> str:
@@ -471,7 +496,7 @@ class _Reader:
             attendance=_attendance(item, venue, online_url),
             registration_url=item.url("registration_url"),
             tags=item.tags(),
-            description=item.text("description"),
+            description=_description(item),
             updated=_updated(item, tz, self.range),
         )
 

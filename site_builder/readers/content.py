@@ -19,7 +19,7 @@ from site_builder.readers.source import (
     read_tags,
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
 )
-from site_builder.textutil import SLUG_RE, parse_datetime, slugify, unsafe_url
+from site_builder.textutil import SLUG_RE, markdown_problem, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
 class Memo(Protocol):
@@ -38,6 +38,7 @@ class Document:
     meta: YMap
     body: str
     warnings: tuple[Problem, ...] = ()  # from the YAML loader (control characters removed)
+    body_line: int = 1  # the file's line number of the body's first line
 
 
 def split_document(text: str, shown: str) -> Document:
@@ -57,7 +58,9 @@ def split_document(text: str, shown: str) -> Document:
         meta.line, meta.key_lines = 2, {}
     if not isinstance(meta, YMap):
         raise ContentError(shown, 2, "", "front matter must be YAML keys and values (title: ..., date: ...)")
-    return Document(shown, meta, body.lstrip("\n"), tuple(warnings))
+    body = body.lstrip("\n")
+    body_line = text.count("\n", 0, len(text) - len(body)) + 1 if body else 1
+    return Document(shown, meta, body, tuple(warnings), body_line)
 
 
 class _Meta:
@@ -90,7 +93,7 @@ class _Meta:
 
     def when(self, key: str, tz, required: bool = False):
         value = self.doc.meta.get(key)
-        if value is None:
+        if _empty(value):  # (the browser editor saves a cleared date as "")
             if required:
                 self.error(key, "required (a date like 2026-03-14)")
             return None
@@ -102,13 +105,15 @@ class _Meta:
 
     def flag(self, key: str) -> bool:
         value = self.doc.meta.get(key, False)
+        if _empty(value):
+            return False
         if not isinstance(value, bool):
             self.error(key, f"must be true or false, got {quoted(value)}")
             return False
         return value
 
     def slug(self, default_from: str) -> str:
-        if "slug" in self.doc.meta:
+        if "slug" in self.doc.meta and not _empty(self.doc.meta["slug"]):
             value = self.text("slug")
             if value and not SLUG_RE.match(value):
                 self.error("slug", f"{quoted(value)} is not a slug: use lowercase letters, digits and single hyphens")
@@ -162,6 +167,12 @@ class _Meta:
         return FrozenMap(extra)
 
 
+def _empty(value: Any) -> bool:
+    """An optional field the browser editor left empty (`""`, `[]`, `{}`) is not given."""
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, (list, dict)) and not value)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -171,12 +182,22 @@ def _kind(value: Any) -> str:
 
 
 def _tags(meta: _Meta) -> tuple[str, ...]:
-    return read_tags(meta.doc.meta.get("tags"), meta.doc.path, "tags", meta.line("tags"), meta.problems)
+    value = meta.doc.meta.get("tags")
+    if isinstance(value, list) and all(isinstance(t, str) and not t.strip() for t in value):
+        value = None  # `tags: []`, or the empty item an editor's list leaves
+    return read_tags(None if _empty(value) else value, meta.doc.path, "tags", meta.line("tags"), meta.problems)
+
+
+def _check_body(doc: Document, problems: list[Problem]) -> None:
+    """Markdown that would take minutes to render (40,000 `[`, lists 2,000 deep) is refused at its line."""
+    if found := markdown_problem(doc.body):
+        problems.append(Problem(doc.path, doc.body_line + found[0] - 1, "body", found[1]))
 
 
 def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Post | None:
     meta = _Meta(doc, problems)
     before = len(problems)
+    _check_body(doc, problems)
     title = meta.text("title", required=True)
     date = meta.when("date", config.tz, required=True)
     updated = meta.when("updated", config.tz)
@@ -203,7 +224,10 @@ def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
 def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Page | None:
     meta = _Meta(doc, problems)
     before = len(problems)
+    _check_body(doc, problems)
     menu = doc.meta.get("menu")
+    if _empty(menu):
+        menu = None
     if menu is not None and (isinstance(menu, bool) or not isinstance(menu, int)):
         meta.error("menu", f"must be a whole number (its place in the navigation), got {quoted(menu)}")
         menu = None
