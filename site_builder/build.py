@@ -15,6 +15,7 @@ from site_builder.feeds import robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.schema import FILE_KINDS, json_schema_text
 from site_builder.search import SearchError, search_outputs
+from site_builder.cms import admin_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url, next_change
@@ -283,6 +284,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     outputs.extend(host_files(config, outputs))
     outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
                    for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
+    outputs.extend(admin_outputs(config))  # the browser editor at /admin/, when config.yaml has `cms:`
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 

@@ -159,16 +159,22 @@ _CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(path_ty
               help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
-def serve_command(config_path: Path, port: int, host: str, strict: bool) -> None:
+@click.option("--cms", is_flag=True,
+              help="Also run the browser editor's local backend (decap-server, on 127.0.0.1 only): edits at "
+                   "/admin/ are saved into content/ and shown at once.")
+def serve_command(config_path: Path, port: int, host: str, strict: bool, cms: bool) -> None:
     """Preview the site (drafts and future posts shown) and reload open tabs on every change."""
     from site_builder import serve
 
     try:
         server = serve.start(config_path, host=host, port=port, echo=lambda text: click.echo(text, err=True),
-                             strict=strict)
+                             strict=strict, cms=cms)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"Serving {server.root} at {server.url} (drafts and future posts shown); press Ctrl-C to stop.")
+    if server.cms_backend is not None:
+        click.echo(f"Edit in your browser at {server.url}admin/ (saved into {server.root / 'content'} by "
+                   f"decap-server on {server.cms_backend.url}).")
     server.serve_forever()
     click.echo("Stopped.", err=True)
 

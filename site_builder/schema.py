@@ -18,6 +18,7 @@ type names (plain ones here; the calendar's times, durations and rules in reader
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -402,6 +403,7 @@ def json_schema(file_kind: str) -> dict:
     return schema
 
 
+@functools.lru_cache(maxsize=None)  # the same for every build of a process
 def json_schema_text(file_kind: str) -> str:
     return json.dumps(json_schema(file_kind), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 

@@ -18,7 +18,11 @@ import mimetypes
 import posixpath
 import queue
 import re
+import os
 import secrets
+import shutil
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -319,7 +323,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return self._not_found(app, head)
         ctype = content_type(target.name)
-        if ctype.startswith("text/html"):
+        editor = norm == "admin" or norm.startswith("admin/")
+        if editor and norm == "admin/config.yml" and app.cms_backend is not None:
+            from site_builder.cms import local_config_yml
+
+            body = local_config_yml(body.decode("utf-8"), app.cms_backend.url).encode("utf-8")
+            ctype = "text/yaml; charset=utf-8"
+        if ctype.startswith("text/html") and not editor:  # (a reload would lose the editor's unsaved work)
             body = inject(body, script)
         self._send(HTTPStatus.OK, body, ctype, head)
 
@@ -376,6 +386,82 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+# -- the editor's local backend ----------------------------------------------------------------------
+
+DECAP_SERVER_VERSION = "3.11.3"  # pinned, as in package.json
+
+
+class CmsBackendError(SiteError):
+    """decap-server could not be started."""
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def decap_server_command(root: Path) -> list[str]:
+    """How to run decap-server: the site's own node_modules, site_builder's (a checkout with
+    `npm ci`), else npx with the pinned version."""
+    node = shutil.which("node")
+    for base in (root, Path(__file__).resolve().parent.parent):
+        script = base / "node_modules" / "decap-server" / "dist" / "index.js"
+        if node and script.is_file():
+            return [node, str(script)]
+    npx = shutil.which("npx")
+    if npx:
+        return [npx, "--yes", f"decap-server@{DECAP_SERVER_VERSION}"]
+    raise CmsBackendError("serve --cms needs Node.js (node and npx) to run decap-server: install it from "
+                          "https://nodejs.org/ or your package manager, then try again")
+
+
+class CmsBackend:
+    """decap-server, the editor's local backend: saves into the site folder (MODE=fs).  It has no
+    sign-in, so it listens on the loopback address only (decap-server's BIND_HOST)."""
+
+    HOST = "127.0.0.1"
+
+    def __init__(self, root: Path, port: int = 0, command: list[str] | None = None) -> None:
+        self.root = root
+        self.port = port or _free_port(self.HOST)
+        env = {**os.environ, "PORT": str(self.port), "BIND_HOST": self.HOST, "MODE": "fs",
+               "GIT_REPO_DIRECTORY": str(root), "LOG_LEVEL": "warn"}
+        env.pop("ORIGIN", None)  # (its default allows only http://localhost and http://127.0.0.1 pages)
+        self.process = subprocess.Popen(command or decap_server_command(root), cwd=str(root), env=env,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.HOST}:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
+                raise CmsBackendError(f"decap-server stopped at once (exit {self.process.returncode}): "
+                                      f"{err.strip()[-500:]}")
+            try:
+                with socket.create_connection((self.HOST, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise CmsBackendError(f"decap-server did not start listening on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
 # -- the server -------------------------------------------------------------------------------------
 
 def _default_echo(text: str) -> None:
@@ -386,13 +472,18 @@ class Server:
     """A running preview server.  Create with `start()`; `stop()` ends it (idempotent)."""
 
     def __init__(self, config_path: Path, host: str, port: int, output_dir: Path | None,
-                 echo: Callable[[str], None], strict: bool = False) -> None:
+                 echo: Callable[[str], None], strict: bool = False, cms: bool = False) -> None:
         self.config_path = Path(config_path)
+        self.cms_backend: CmsBackend | None = None
         self.echo = echo
         self.strict = strict
         config = self._load_config(None)  # raises ConfigError: a site that cannot even load is not served
         self.root = config.root
         self.base_path = config.base_path
+        if cms and config.cms is None:
+            raise CmsBackendError("serve --cms: config.yaml has no cms: section, so there is no editor at /admin/ "
+                                  "(add `cms:` with backend: github and repo: owner/name; docs/editor.md)")
+        self.want_cms = cms
         self.output_dir = Path(output_dir) if output_dir else serve_output_dir(config)
         self.cache = BuildCache(self.root / ".cache").open()  # kept open: rebuilds reuse what it holds in memory
         self.httpd = _HTTPServer((host, port), self)
@@ -496,6 +587,8 @@ class Server:
         self.httpd.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self.cms_backend is not None:
+            self.cms_backend.stop()
         self.cache.close()
 
     # internals -----------------------------------------------------------------------------------
@@ -512,6 +605,9 @@ class Server:
                            base_url=f"http://{self._url_host()}:{port}{config.base_path}")
 
     def _start(self) -> "Server":
+        if self.want_cms:
+            self.cms_backend = CmsBackend(self.root)
+            self.cms_backend.wait_ready()
         self.rebuild(initial=True)
         self._watch()
         loops = ((lambda: self.httpd.serve_forever(poll_interval=0.1), "site-builder-http"),
@@ -656,13 +752,13 @@ class Server:
 
 def start(config_path: Path | str = CONFIG_NAME, host: str = "127.0.0.1", port: int = 8000,
           output_dir: Path | None = None, echo: Callable[[str], None] = _default_echo,
-          strict: bool = False) -> Server:
+          strict: bool = False, cms: bool = False) -> Server:
     """Bind, build once, start watching and serving in background threads; return the Server.
 
     `port=0` picks a free port (see `.port`).  Raises ConfigError when config.yaml cannot be loaded
     and OSError when the port is taken.  A failing first build still serves (a page with the overlay).
     """
-    server = Server(Path(config_path), host, port, output_dir, echo, strict)
+    server = Server(Path(config_path), host, port, output_dir, echo, strict, cms)
     try:
         return server._start()
     except BaseException:

@@ -7,20 +7,13 @@ Screenshots of every checked page land in test-artifacts/screenshots/ (git-ignor
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from pathlib import Path
-
 import pytest
 
+from tests.browser import chromium, served
 from tests.conftest import REPO, require_tool
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / "test-artifacts" / "screenshots"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 PHONE, DESKTOP = 390, 1280
 PAGES = {
     "home": "/",
@@ -33,39 +26,17 @@ PAGES = {
 }
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
-        pass
-
-    def handle(self):
-        try:
-            super().handle()
-        except (BrokenPipeError, ConnectionResetError):  # the browser moved on mid-download
-            pass
-
-
 @pytest.fixture(scope="module")
 def site_url(sample_output):
     """The sample site served over http on 127.0.0.1 at a free port (links are root-relative)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(sample_output)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(sample_output) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """One Chromium for this module; stopped at its end, since a running sync Playwright
-    would keep an event loop that other modules' Playwright sessions refuse to share."""
-    require_tool(CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ under test.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,8 +17,8 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from tests.conftest import EPOCH, MINIMAL_CONFIG, REPO, post, require_tool
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS, _QuietHandler
+from tests.conftest import EPOCH, REPO, post
+from tests.browser import chromium, served
 
 CHI = ZoneInfo("America/Chicago")
 BUILT = datetime.fromtimestamp(int(EPOCH), timezone.utc)  # Wed 2026-11-18 05:06:40 in Saint Paul
@@ -70,23 +67,14 @@ def _day_text(day: date) -> str:
 # -- the browser ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def site_url(sample_output):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(sample_output)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(sample_output) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    require_tool(CHROMIUM)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture

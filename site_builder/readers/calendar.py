@@ -377,17 +377,28 @@ class _Reader:
         return True
 
     def _gap_days(self, tz: str) -> frozenset[date]:
-        """The days in the calendar's range on which `tz`'s clocks go forward (found once per zone)."""
+        """The days in the calendar's range on which `tz`'s clocks go forward (found once per zone).
+        The offset is compared a week apart and only a week in which it grew is looked at day by
+        day (no zone changes its clocks twice within a week)."""
         if tz not in self.gap_days:
             zone, found = ZoneInfo(tz), set()
             day, last = self.range[0], self.range[1]
-            before = datetime.combine(day, time(12), tzinfo=zone).utcoffset()
+
+            def offset(d: date):
+                return datetime.combine(d, time(12), tzinfo=zone).utcoffset()
+
+            before = offset(day)
             while day < last:
-                day += timedelta(days=1)
-                after = datetime.combine(day, time(12), tzinfo=zone).utcoffset()
+                week_end = min(day + timedelta(days=7), last)
+                after = offset(week_end)
                 if after is not None and before is not None and after > before:
-                    found.update((day - timedelta(days=1), day))
-                before = after
+                    prev = before
+                    for i in range(1, (week_end - day).days + 1):
+                        now = offset(day + timedelta(days=i))
+                        if now is not None and prev is not None and now > prev:
+                            found.update((day + timedelta(days=i - 1), day + timedelta(days=i)))
+                        prev = now
+                before, day = after, week_end
             self.gap_days[tz] = frozenset(found)
         return self.gap_days[tz]
 

@@ -1,0 +1,218 @@
+"""The browser editor: `/admin/` (Decap CMS, or Sveltia CMS) and its `admin/config.yml`,
+generated from site_builder/schema.py so that the editor can never drift from what the readers
+accept.  Each schema `Field` maps to one editor widget (`widget`); tests/test_cms.py checks the
+mapping both ways.
+
+Dates and times are stored exactly as the readers accept them, without an offset, as wall-clock
+time in the site's zone: the datetime widget is given storage formats (`YYYY-MM-DD HH:mm`,
+`YYYY-MM-DD`, `HH:mm`), so what a volunteer types is what is saved, whatever the zone of the
+browser they type it in.
+
+The editor app is loaded from a pinned URL with Subresource Integrity (the sha384 of the exact
+file in the npm package; tests/test_cms.py recomputes it from node_modules).
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from site_builder import schema
+from site_builder.config import SiteConfig
+from site_builder.models import Output
+from site_builder.schema import Field, Kind
+
+# Pinned editor apps: (npm package, version, file in the package, its SRI hash).
+EDITORS = {
+    "decap": ("decap-cms", "3.16.3", "dist/decap-cms.js",
+              "sha384-A/Gdn928CNLufmnGWGs9RM4Q9o8bSNLeJERqBFrBjwzL7FRpoLT3MPF8Tl0+Wd2p"),
+    "sveltia": ("@sveltia/cms", "0.221.1", "dist/sveltia-cms.js",
+                "sha384-JQ+XsKx/UzwdTiNnFStza3XtqqQoVtyNPApkfvwlzZDfhe7giE9CnfQrpHqgv3k6"),
+}
+CDN = "https://unpkg.com"
+NETLIFY_IDENTITY = "https://identity.netlify.com/v1/netlify-identity-widget.js"
+TEMPLATE = Path(__file__).parent / "theme" / "templates" / "admin" / "index.html"
+
+# The files the editor writes (the readers read every content/calendar/*.yaml; the editor keeps to these).
+CALENDAR_FILES = {"events": "content/calendar/events.yaml", "meetings": "content/calendar/meetings.yaml",
+                  "closures": "content/calendar/closures.yaml"}
+
+DATETIME = {"widget": "datetime", "format": "YYYY-MM-DD HH:mm", "date_format": "YYYY-MM-DD", "time_format": "HH:mm",
+            "picker_utc": False}
+DATE = {"widget": "datetime", "format": "YYYY-MM-DD", "date_format": "YYYY-MM-DD", "time_format": False,
+        "picker_utc": False}
+TIME = {"widget": "datetime", "format": "HH:mm", "date_format": False, "time_format": "HH:mm", "picker_utc": False}
+
+# Patterns for string widgets; each also accepts an empty value (an optional field left empty).
+PATTERNS = {
+    "url": (r"^(https?://\S+)?$", "an address starting with https://"),
+    "link": (r"^(/\S*|https?://\S+)?$", "a site path such as /images/photo.jpg or an https:// address"),
+    "id": (r"^([a-z0-9]+(-[a-z0-9]+)*)?$", "lowercase letters, digits and single dashes, like strike-vote-2026"),
+    "slug": (r"^([a-z0-9]+(-[a-z0-9]+)*)?$", "lowercase letters, digits and single dashes"),
+    "end": (r"^((\d{4}-\d{2}-\d{2} )?\d{1,2}(:\d{2})? ?([aApP][mM])?)?$",
+            "a time such as 20:00 or 8 pm, or a date and time such as 2026-05-02 20:00"),
+    "timezone": (r"^([A-Za-z_]+(/[A-Za-z0-9_+-]+)+|UTC)?$", "a time zone such as America/Chicago"),
+    "colour": (r"^(#[0-9a-fA-F]{6})?$", "a colour such as #6b1d7a"),
+    "language": (r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$", "a language code such as en"),
+}
+# type → the widget's settings (beyond name, label, required, hint, default)
+WIDGETS: dict[str, dict[str, Any]] = {
+    "text": {"widget": "string"},
+    "markdown": {"widget": "markdown"},
+    "bool": {"widget": "boolean"},
+    "int": {"widget": "number", "value_type": "int"},
+    "choice": {"widget": "select"},
+    "date": DATE,
+    "datetime": DATETIME,
+    "time": TIME,
+    "end": {"widget": "string"},
+    "duration": {"widget": "string"},
+    "timezone": {"widget": "string"},
+    "url": {"widget": "string"},
+    "link": {"widget": "string"},
+    "colour": {"widget": "string"},
+    "slug": {"widget": "string"},
+    "id": {"widget": "string"},
+    "tags": {"widget": "list"},
+    "recurrence": {"widget": "string"},
+    "rule": {"widget": "string"},
+    "place": {"widget": "object"},
+    "dates": {"widget": "list"},
+    "path": {"widget": "string"},
+    "language": {"widget": "string"},
+    "list": {"widget": "list"},
+    "object": {"widget": "object"},
+}
+assert set(WIDGETS) == set(schema.TYPES), "every schema type needs a widget"
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def widget(f: Field) -> dict[str, Any]:
+    """The editor field (a Decap/Sveltia widget) for one schema field."""
+    out: dict[str, Any] = {"name": f.name, "label": _label(f.name), **WIDGETS[f.type], "required": f.required}
+    hint = f.help + (f" (e.g. {f.example})" if f.example else "")
+    out["hint"] = hint.replace("`", "")
+    if f.type in PATTERNS:
+        out["pattern"] = list(PATTERNS[f.type])
+    if f.type == "int":
+        if f.minimum is not None:
+            out["min"] = f.minimum
+        if f.maximum is not None:
+            out["max"] = f.maximum
+    if f.choices:
+        out["options"] = list(f.choices)
+    if f.type == "tags":
+        out["allow_add"] = True
+    if f.type == "place" and isinstance(f.of, Kind):
+        out["fields"] = [widget(sub) for sub in f.of.fields]
+        out["collapsed"] = False
+    if f.type == "dates":
+        out["field"] = {"name": "date", "label": "Date", **DATE}
+    if f.type in ("list", "object") and isinstance(f.of, Kind):
+        out["fields"] = [widget(sub) for sub in f.of.fields]
+        title = next((n for n in ("title", "name", "date") if n in f.of.names), None)
+        if f.type == "list" and title:
+            out["summary"] = "{{fields.%s}}" % title
+    elif f.type == "list" and isinstance(f.of, str):
+        out["field"] = {"name": "item", "label": _label(f.name), **WIDGETS[f.of]}
+    if f.type == "bool":
+        out["default"] = bool(f.default)
+    elif f.default not in (None, ""):
+        out["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
+    return out
+
+
+def _body(kind: Kind) -> dict[str, Any]:
+    return {"name": "body", "label": "Text", "widget": "markdown", "required": False, "hint": kind.body}
+
+
+def collections() -> list[dict[str, Any]]:
+    """Posts and pages (one Markdown file each), events, meetings and closures (one YAML file each)."""
+    posts = {"name": "posts", "label": "News posts", "label_singular": "News post", "folder": "content/posts",
+             "create": True, "extension": "md", "format": "frontmatter", "slug": "{{slug}}",
+             "summary": "{{title}} ({{date}})", "sortable_fields": ["date", "title"],
+             "fields": [widget(f) for f in schema.POST.fields] + [_body(schema.POST)]}
+    pages = {"name": "pages", "label": "Pages", "label_singular": "Page", "folder": "content/pages", "create": True,
+             "extension": "md", "format": "frontmatter", "slug": "{{slug}}",
+             "fields": [widget(f) for f in schema.PAGE.fields] + [_body(schema.PAGE)]}
+    files = []
+    for name, kind in (("events", schema.EVENT), ("meetings", schema.MEETING), ("closures", schema.CLOSURE)):
+        field = widget(schema.CALENDAR_FILE[name])
+        field["label"] = kind.many.capitalize()
+        field["label_singular"] = kind.title
+        files.append({"name": name, "label": kind.many.capitalize(), "file": CALENDAR_FILES[name],
+                      "format": "yaml", "fields": [field]})
+    calendar = {"name": "calendar", "label": "Calendar", "editor": {"preview": False}, "files": files}
+    return [posts, pages, calendar]
+
+
+def cms_config(config: SiteConfig) -> dict[str, Any]:
+    """admin/config.yml as a value (the same for Decap CMS and Sveltia CMS)."""
+    cms = config.cms
+    assert cms is not None
+    backend: dict[str, Any] = {"name": cms.backend, "branch": cms.branch}
+    if cms.backend == "github":
+        backend["repo"] = cms.repo
+        if cms.auth_url:
+            backend["base_url"] = cms.auth_url
+    return {
+        "backend": backend,
+        "site_url": config.base_url,
+        "display_url": config.base_url,
+        "locale": config.language.split("-")[0].lower(),
+        "media_folder": cms.media_folder,
+        "public_folder": config.url(cms.public_folder),
+        "publish_mode": "simple",
+        "collections": collections(),
+    }
+
+
+def config_yml(config: SiteConfig) -> str:
+    """admin/config.yml: JSON, which is YAML too (and needs no YAML writer)."""
+    head = "# Generated by site_builder from site_builder/schema.py and config.yaml `cms:`; do not edit.\n"
+    return head + json.dumps(cms_config(config), indent=2, ensure_ascii=False) + "\n"
+
+
+def local_config_yml(text: str, server_url: str) -> str:
+    """The served config.yml of `site-builder serve --cms`: the same, plus `local_backend`
+    pointing at the decap-server that serve started (never in a build's output)."""
+    body = text.split("\n", 1)[1] if text.startswith("#") else text
+    value = json.loads(body)
+    value["local_backend"] = {"url": server_url.rstrip("/") + "/api/v1", "allowed_hosts": ["127.0.0.1", "localhost"]}
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def script_url(editor: str) -> str:
+    package, version, file, _ = EDITORS[editor]
+    return f"{CDN}/{package}@{version}/{file}"
+
+
+def admin_html(config: SiteConfig) -> str:
+    cms = config.cms
+    assert cms is not None
+    package, version, file, integrity = EDITORS[cms.editor]
+    identity = (f'<script src="{NETLIFY_IDENTITY}"></script>\n  ' if cms.backend == "git-gateway" else "")
+    values = {
+        "title": escape(f"Edit {config.title}"),
+        "language": escape(config.language),
+        "identity": identity,
+        "script": escape(script_url(cms.editor)),
+        "integrity": escape(integrity),
+        "stylesheet": json.dumps(config.url("/css/site.css")).replace("<", "\\u003c"),
+        "config": escape(config.url("/admin/config.yml")),
+    }
+    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
+
+
+def admin_outputs(config: SiteConfig) -> list[Output]:
+    """admin/index.html and admin/config.yml, when config.yaml has a `cms:` section."""
+    if config.cms is None:
+        return []
+    return [Output("admin/index.html", admin_html(config).encode("utf-8"), kind="host"),
+            Output("admin/config.yml", config_yml(config).encode("utf-8"), kind="host")]
