@@ -253,7 +253,13 @@ def _check_of(f: schema.Field) -> Callable[[Any], str | None] | None:
     if f.type == "int":
         return _range(f)
     return {"url": _base_url, "timezone": timezone_problem, "language": language_problem,
-            "colour": _color, "link": _link}.get(f.type)
+            "colour": _color, "link": _link, "path": _folder}.get(f.type)
+
+
+def _folder(value: str) -> str | None:
+    if not value.strip() or re.search(r"[\x00-\x1f\x7f]", value):
+        return "must be a folder name such as output, without control characters"
+    return None
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
@@ -264,8 +270,15 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
     return lambda v: None if v in choices else f"must be one of {', '.join(choices)}; got {v!r}"
 
 
+_NOT_ZONES = {"localtime", "factory", "posixrules"}  # files of the tz database that are no place's time
+
+
 def timezone_problem(value: str) -> str | None:
     """Why `value` is not a timezone name (None: it is one).  Shared by config.yaml and the calendar."""
+    if value.lower() in _NOT_ZONES or value.startswith(("posix/", "right/")):
+        # localtime is the build machine's own zone (two machines would build two sites); right/
+        # zones count leap seconds; posix/ duplicates the plain names
+        return f"{value!r} is not a time zone name for a place (use an IANA name such as America/Chicago)"
     try:
         ZoneInfo(value)
     except IsADirectoryError:  # "America": a folder of the tz database, not a zone

@@ -69,7 +69,9 @@ def _yaml_text(value: str) -> str:
 def init_site(dest: Path, answers: Answers, now: datetime, package: str | None = None) -> list[str]:
     """Write the starter site into `dest` (missing or empty); returns the files written."""
     dest = Path(dest)
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+    if dest.exists() and not dest.is_dir():
+        raise InitError(f"{dest} is a file, not a folder; init makes a new folder (or fills an empty one)")
+    if dest.exists() and any(dest.iterdir()):
         raise InitError(f"{dest} already exists and is not empty; init only fills a new or empty folder")
     _check(answers)
     today = now.astimezone(ZoneInfo(answers.timezone)).date()

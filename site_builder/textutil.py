@@ -66,6 +66,8 @@ def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
         raise ValueError(f"must be a date like 2026-03-14, got {type(value).__name__} {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
+    if not 1900 <= parsed.year <= 2200:  # (near year 1 or 9999 a time zone change overflows)
+        raise ValueError(f"{value!r} is not a date this site can publish: the year must be from 1900 to 2200")
     return parsed
 
 
@@ -109,9 +111,19 @@ def _nesting_line(text: str) -> int | None:
 _SCANNED = re.compile(r"\n[ \t]*\n|[\[\]()>]|<[A-Za-z/!?]")
 
 
+MAX_FOOTNOTE_REFS = 500  # Python-Markdown's footnotes cost grows with the square of their number
+
+
 def markdown_problem(text: str) -> tuple[int, str] | None:
     """(line, message) when `text` is beyond what can be rendered quickly (line 1 = the text's
     first line), else None.  Linear in the length of the text."""
+    if text.count("[^") > MAX_FOOTNOTE_REFS:
+        at = 0
+        for _ in range(MAX_FOOTNOTE_REFS + 1):
+            at = text.index("[^", at) + 2
+        return (text.count("\n", 0, at) + 1,
+                f"more than {MAX_FOOTNOTE_REFS} footnote references ([^…]); a text this long needs fewer "
+                "(or write the brackets as \\[^)")
     nested = _nesting_line(text)
     if nested:
         return (nested,

@@ -19,6 +19,7 @@ import fcntl
 import marshal
 import os
 import shutil
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -317,6 +318,11 @@ def load_record(path: Path) -> TreeRecord | None:
             return None
         if not all(isinstance(v, tuple) and len(v) == 5 for v in folders.values()):
             return None
+        for folder, (_, _, files, subs, _) in folders.items():  # a damaged or forged record is no hint
+            if folder and not is_plain_path(folder):
+                return None
+            if not all(isinstance(n, str) and n and "/" not in n and n not in (".", "..") for n in (*files, *subs)):
+                return None
         return TreeRecord(tree, folders)
     except (OSError, ValueError, EOFError, TypeError):
         return None
@@ -392,11 +398,30 @@ class EarlyWriter:
             remove_tree(self.staging)  # (gone already once swapped in)
 
 
+def _real_dir(path: Path | str) -> bool:
+    """A folder itself, not a symlink to one (a link named like our staging or previous-build
+    folder must never be renamed, descended into or emptied: it points at someone's files)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def remove_tree(path: Path | str) -> None:
     """Delete a folder of ours (a staging or previous-build tree) whatever it holds, read-only
     sub-folders included (a static/ folder copied with its modes, a failed build): each folder
-    is made writable before it is emptied.  Never raises; what cannot be removed stays."""
+    is made writable before it is emptied.  A symlink or file in its place is unlinked, never
+    followed.  Never raises; what cannot be removed stays."""
+    root = os.path.abspath(path)
+    if not _real_dir(root):
+        with contextlib.suppress(OSError):
+            if os.path.lexists(root):
+                os.unlink(root)
+        return
+
     def unlock(func, name, exc_info) -> None:
+        if not os.path.abspath(name).startswith(root + os.sep):
+            return  # the tree's own root: its parent is not ours to change
         try:
             os.chmod(os.path.dirname(name), 0o700)
             if func is not os.unlink and os.path.isdir(name) and not os.path.islink(name):
@@ -407,8 +432,7 @@ def remove_tree(path: Path | str) -> None:
         except OSError:
             pass
 
-    if os.path.lexists(path):
-        shutil.rmtree(path, onerror=unlock)
+    shutil.rmtree(root, onerror=unlock)
 
 
 def _remove_stale_staging(output_dir: Path, keep: Path | None = None) -> None:
@@ -526,7 +550,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
     previous = parent / f".{output_dir.name}.prev"
     previous_path = parent / f".{output_dir.name}.prev.files"  # what `previous` holds
     hint: TreeRecord | None = None
-    if previous.is_dir() and output_dir.is_dir():
+    if _real_dir(previous) and output_dir.is_dir():
         # Double buffering: bring the build-before-last's tree up to date instead of making a
         # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
         hint = load_record(previous_path)

@@ -243,3 +243,51 @@ def test_a_full_disk_under_the_cache_gives_the_documented_message(tmp_path):
         assert last.startswith("error: could not write output/"), done.stderr
         assert last.endswith("No space left on device; the previous site is unchanged"), last
         assert tree_bytes(root / "output") == before
+
+
+# --- the writer's own folders, replaced by links (break-it pass) ---------------------------
+@pytest.mark.parametrize("name", [".output.prev", ".output.staging-999999", ".output.old-999999"])
+def test_a_link_in_place_of_the_writers_folders_is_never_followed(sample_copy, name):
+    root = sample_copy
+    assert run(root).returncode == 0
+    (root / name).symlink_to("content")
+    mode = (root).stat().st_mode
+    before = sources(root)
+    edit_a_post(root)
+    before = sources(root)
+    done = run(root)
+    assert done.returncode == 0, done.stderr
+    assert sources(root) == before  # not one post deleted or overwritten through the link
+    assert root.stat().st_mode == mode  # and the site folder's mode untouched
+    assert (root / "output").is_dir() and not (root / "output").is_symlink()
+    assert (root / "output/index.html").is_file()
+    edit_a_post(root)
+    assert run(root).returncode == 0 and sources(root)["content/pages/about.md"]
+
+
+def test_a_file_in_place_of_the_previous_build_is_no_false_failure(sample_copy):
+    assert run(sample_copy).returncode == 0
+    (sample_copy / "notes.txt").write_text("mine\n")
+    (sample_copy / ".output.prev").symlink_to("notes.txt")
+    edit_a_post(sample_copy)
+    done = run(sample_copy)
+    assert done.returncode == 0 and "error" not in done.stderr, done.stderr
+    assert (sample_copy / "notes.txt").read_text() == "mine\n"
+
+
+def test_a_forged_tree_record_is_no_hint(sample_copy):
+    import marshal
+
+    assert run(sample_copy).returncode == 0
+    edit_a_post(sample_copy)
+    assert run(sample_copy).returncode == 0  # now .output.prev and its record exist
+    record = sample_copy / ".output.prev.files"
+    tree, folders = marshal.loads(record.read_bytes()) if record.exists() else ((0, 0), {})
+    st = (sample_copy / ".output.prev").stat()
+    folders = {"": (st.st_mtime_ns, st.st_mtime_ns + 10**10, ("../content/pages/about.md",), (), (1,))}
+    record.write_bytes(marshal.dumps(((st.st_dev, st.st_ino), folders)))
+    before = sources(sample_copy)
+    edit_a_post(sample_copy)
+    before = sources(sample_copy)
+    assert run(sample_copy).returncode == 0
+    assert sources(sample_copy) == before

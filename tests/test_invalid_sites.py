@@ -62,6 +62,8 @@ GENERATED = {
                                            b"title: Local 12 \xabunion\xbb\nbase_url: https://example.org/\n"),
     "cal-not-utf8": lambda root: _write(root, "content/calendar/events.yaml",
                                         EVENT.replace(b"title: Rally", b"title: Rally \x96 Capitol")),
+    "post-markdown-footnotes": lambda root: _write(root, "content/posts/notes.md",
+                                                   GOOD_HEAD + b"[^1]" * 20_000 + b"\n\n[^1]: A note.\n"),
     "post-markdown-brackets": lambda root: _write(root, "content/posts/brackets.md",
                                                   GOOD_HEAD + b"Intro.\n\n" + b"[" * 40_000 + b"\n"),
     "cal-markdown-nesting": lambda root: _write(root, "content/calendar/events.yaml",

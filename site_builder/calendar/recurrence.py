@@ -131,6 +131,10 @@ def _check_rrule(value: str) -> str:
         raise ValueError(f"not a valid RRULE: {value!r} (it needs FREQ=, e.g. FREQ=WEEKLY;BYDAY=TU)")
     if keys[0] != "FREQ":
         parts.insert(0, parts.pop(keys.index("FREQ")))
+    values = dict(p.split("=", 1) for p in parts)
+    if "INTERVAL" in values and not (values["INTERVAL"].isdigit() and 1 <= int(values["INTERVAL"]) <= 1000):
+        # INTERVAL=0 never moves on: dateutil would loop or fill the memory
+        raise ValueError(f"INTERVAL must be a whole number from 1 to 1000, got {values['INTERVAL']!r}")
     canonical = ";".join(parts)
     try:  # parse only: iterating a rule that never happens would search until year 9999
         rrulestr("RRULE:" + canonical, dtstart=datetime(2025, 1, 1))

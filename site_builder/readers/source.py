@@ -14,6 +14,7 @@ from site_builder.textutil import slugify
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINE = 100_000  # characters; longer lines are pasted binary or base64 data, not writing
+MAX_TAGS = 50  # on one post, page or calendar entry
 MAX_SLUG = 100  # characters of a slug, calendar id or tag slug: each becomes a folder name
 
 # Names Windows refuses as a file or folder name (with any extension): a slug, id or tag
@@ -65,6 +66,10 @@ def read_tags(value: object, path: str, field: str, line: int, problems: list) -
         elif slug_too_long(slugify(tag)):
             problems.append(Problem(path, at, where, f"{shown(tag)} makes a tag address of {len(slugify(tag))} "
                                     f"characters; the limit is {MAX_SLUG}: choose a shorter tag"))
+        elif len(tags) == MAX_TAGS and slugify(tag) not in tags:
+            problems.append(Problem(path, at, where, f"more than {MAX_TAGS} tags: each makes pages and a feed of "
+                                    "its own; keep the few that readers look for"))
+            break
         else:
             tags.setdefault(slugify(tag), tag.strip())
     return tuple(tags.values())
