@@ -136,14 +136,19 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
 @click.option("--title", default=None, help="The local's name, e.g. \"OPEIU Local 12\" (asked when not given).")
 @click.option("--base-url", default=None, help="Where the site will live, e.g. https://news.local12.org/ (asked).")
 @click.option("--timezone", default=None, help="The meetings' time zone, e.g. America/Chicago (asked).")
-def init_command(folder: Path, title: str | None, base_url: str | None, timezone: str | None) -> None:
+@click.option("--repo", default=None,
+              help="The site's GitHub repository, owner/name, where the browser editor saves (asked).")
+def init_command(folder: Path, title: str | None, base_url: str | None, timezone: str | None,
+                 repo: str | None) -> None:
     """Make a new local's site in FOLDER (new or empty): config, examples, workflow, README."""
     from site_builder.starter import Answers, init_site
 
     title = title or click.prompt("The local's name (the site's title)", default="Our Local")
     base_url = base_url or click.prompt("The site's address", default="https://example.org/")
     timezone = timezone or click.prompt("The time zone of your meetings", default="America/Chicago")
-    written = init_site(folder, Answers(title, base_url, timezone), build_time())
+    repo = repo or click.prompt("The site's GitHub repository (owner/name), for the browser editor",
+                                default="YOUR-ACCOUNT/YOUR-REPOSITORY")
+    written = init_site(folder, Answers(title, base_url, timezone, repo), build_time())
     click.echo(f"Created {len(written)} files in {folder}. Next: read {folder / 'README.md'}, then "
                f"`site-builder serve --config {folder / 'config.yaml'}` to preview.")
 

@@ -335,6 +335,7 @@ DOC_TABLES = (
     ("configuration.md", "config.calendar", CALENDAR, "calendar."),
     ("configuration.md", "config.menu", MENU_ITEM, "menu[]."),
     ("configuration.md", "config.cms", CMS, "cms."),
+    ("editor.md", "editor.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
     ("content.md", "page", PAGE, ""),
     ("calendar.md", "event", EVENT, ""),

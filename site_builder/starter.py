@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ class Answers:
     title: str
     base_url: str
     timezone: str
+    repo: str = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # the GitHub repository the browser editor saves to
 
 
 def package_spec() -> str:
@@ -56,6 +58,8 @@ def _check(answers: Answers) -> None:
     if not answers.base_url.startswith(("https://", "http://")):
         raise InitError(f"base_url {answers.base_url!r} must start with https:// (or http://)")
     normalize_base_url(answers.base_url)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", answers.repo):
+        raise InitError(f"the repository {answers.repo!r} must be written owner/name, such as local12/website")
     try:
         ZoneInfo(answers.timezone)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
@@ -83,6 +87,7 @@ def init_site(dest: Path, answers: Answers, now: datetime, package: str | None =
         "timezone": answers.timezone, "year": str(today.year), "last_year": str(today.year + 2),
         "today": today.isoformat(), "event_day": event_day.isoformat(),
         "package": package or package_spec(), "install": "pip install -r requirements.txt",
+        "repo": answers.repo,
     }
     plain = {**values, "title": answers.title}  # README text: the name as written
     written = []

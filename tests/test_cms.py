@@ -370,6 +370,8 @@ def test_a_post_and_an_event_made_in_the_browser_are_built(tmp_path, browser):
         _field(page, "summary").fill("")  # touched and cleared: saved as ""
         page.locator("[contenteditable=true]").first.click()
         page.keyboard.type("Join us on the line at Kaiser.")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "cms-post.png"))  # (docs/screenshots/editor-post.png comes from here)
         page.get_by_role("button", name="Publish").first.click()
         page.get_by_text("Publish now").click()
         post_file = site / "content" / "posts" / "picket-at-kaiser.md"

@@ -30,7 +30,8 @@ def init(tmp_path, capsys, monkeypatch):
     """init a site at tmp_path/local7, at the tests' fixed "now" (SOURCE_DATE_EPOCH)."""
     def do(*args: str):
         return run_cli(["init", str(tmp_path / "local7"), "--title", "Teamsters Local 7",
-                        "--base-url", "https://news.local7.example/", "--timezone", "America/New_York", *args],
+                        "--base-url", "https://news.local7.example/", "--timezone", "America/New_York",
+                        "--repo", "teamsters7/website", *args],
                        capsys, monkeypatch=monkeypatch)
     return do
 
@@ -56,14 +57,18 @@ def test_init_makes_a_site_that_builds_strictly(tmp_path, init, build):
     assert feed.bozo == 0 and [e.title for e in feed.entries] == ["Welcome to our new website"]
     assert (site / "output/news/welcome/index.html").is_file()
     assert (site / "output/calendar.ics").is_file()
+    admin = yaml.safe_load((site / "output/admin/config.yml").read_text())  # the browser editor, on
+    assert admin["backend"]["name"] == "github" and admin["backend"]["repo"] == "teamsters7/website"
 
 
 def test_init_asks_its_three_questions(tmp_path):
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")],
-                                input="SEIU Local 26\nhttps://seiu26.example/\nAmerica/Chicago\n")
+                                input="SEIU Local 26\nhttps://seiu26.example/\nAmerica/Chicago\nseiu26/website\n")
     assert result.exit_code == 0, result.output
     assert "The local's name" in result.output and "time zone" in result.output
-    assert 'title: "SEIU Local 26"' in (tmp_path / "s/config.yaml").read_text()
+    config = (tmp_path / "s/config.yaml").read_text()
+    assert 'title: "SEIU Local 26"' in config and "  repo: seiu26/website\n" in config
+    assert "GitHub repository" in result.output
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
@@ -79,6 +84,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
     ("--base-url", "news.local7.example", "error: base_url 'news.local7.example' must start with https:// (or http://)"),
     ("--timezone", "America", "error: unknown time zone 'America' (use an IANA name such as America/Chicago)"),
     ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (use an IANA name such as America/Chicago)"),
+    ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website"),
 ])
 def test_init_refuses_bad_answers_and_writes_nothing(tmp_path, init, option, value, message):
     done = init(option, value)

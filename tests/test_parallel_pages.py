@@ -14,6 +14,7 @@ from site_builder.markup import POOL_THRESHOLD, render_many
 from site_builder.readers.content import read_pages, read_posts
 from site_builder.render import PagesInWorkers, render_pages
 from site_builder.textutil import plain_text, truncate
+from site_builder.writer import MARKER, MARKER_TEXT
 from tests.conftest import REPO, tree_bytes, write_site
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
@@ -97,6 +98,7 @@ def test_a_cold_build_writing_pages_early_equals_a_build_that_did_not(tmp_path):
     assert cold.written == len(tree_bytes(tmp_path / "cold")) and cold.unchanged == 0
     (tmp_path / "warm").mkdir()
     (tmp_path / "warm" / "stale.html").write_text("from an older site")
+    (tmp_path / "warm" / MARKER).write_bytes(MARKER_TEXT)  # (an older site of site-builder's own)
     warm = build(config, NOW, output_dir=tmp_path / "warm", use_cache=False)
     assert warm.removed == 1
     assert tree_bytes(tmp_path / "cold") == tree_bytes(tmp_path / "warm")
@@ -145,8 +147,8 @@ def test_early_files_are_dropped_when_output_appears_meanwhile(tmp_path):
         early.put({"news/a/index.html": b"early a", "news/b/index.html": b"early b"})
         target.mkdir()
         (target / "old.html").write_text("made by hand")
-        report = write_site([Output("news/a/index.html", b"a")], target, early=early)
+        report = write_site([Output("news/a/index.html", b"a")], target, early=early, force=True)
     finally:
         early.close()
-    assert tree_bytes(target) == {"news/a/index.html": b"a"} and report.removed == 1
+    assert tree_bytes(target) == {"news/a/index.html": b"a"} and report.removed == 1  # (--force: not ours)
     assert not list(tmp_path.glob(".*.staging-*"))
