@@ -199,3 +199,28 @@ def test_an_event_in_the_skipped_hour_is_an_error_and_the_repeated_hour_takes_th
     event = data.events[0]
     assert event.start.utcoffset() == timedelta(hours=-5)  # 1:30 am CDT, the first 1:30 of that night
     assert event.start.astimezone(timezone.utc).hour == 6
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Europe/London", "Africa/Casablanca", "Australia/Lord_Howe",
+                                  "America/Santiago", "Asia/Tehran", "Pacific/Apia", "UTC", "America/Havana",
+                                  "Asia/Gaza"])
+def test_the_daylight_saving_gap_days_are_those_of_a_day_by_day_scan(zone):
+    """_gap_days steps a week at a time (docs/performance.md); it must find exactly the days a
+    walk over every day finds, in zones that change their clocks often or by half an hour."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from site_builder.readers.calendar import _Reader
+
+    lo, hi = date(2015, 1, 1), date(2037, 12, 31)
+    tz, expected, day = ZoneInfo(zone), set(), lo
+    before = datetime.combine(day, time(12), tzinfo=tz).utcoffset()
+    while day < hi:
+        day += timedelta(days=1)
+        after = datetime.combine(day, time(12), tzinfo=tz).utcoffset()
+        if after > before:
+            expected.update((day - timedelta(days=1), day))
+        before = after
+    reader = _Reader.__new__(_Reader)
+    reader.gap_days, reader.range = {}, (lo, hi)
+    assert reader._gap_days(zone) == frozenset(expected)
