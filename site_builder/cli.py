@@ -71,12 +71,15 @@ def _step_summary(lines: list[str]) -> None:
     """Markdown for the workflow run's summary page ($GITHUB_STEP_SUMMARY), when there is one."""
     path = os.environ.get("GITHUB_STEP_SUMMARY") if _FORMAT["errors"] == "github" else None
     if path:
-        with open(path, "a", encoding="utf-8") as summary:
-            summary.write("\n".join(lines) + "\n")
+        try:
+            with open(path, "a", encoding="utf-8") as summary:
+                summary.write("\n".join(lines) + "\n")
+        except OSError as exc:  # the summary is a courtesy: it never changes what the build did
+            click.echo(f"warning: could not write the step summary {path}: {exc.strerror or exc}", err=True)
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 def _summarise_failure(problems) -> None:
@@ -126,7 +129,8 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
             f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s")
     click.echo(done)
     if report.stale_at is not None:
-        click.echo(f"Coming up changes on {report.stale_at:%Y-%m-%d %H:%M} (rebuild by then, or let the daily build do it)")
+        click.echo(f"Coming up changes on {report.stale_at:%Y-%m-%d %H:%M} {config.timezone} "
+                   "(rebuild by then, or let the daily build do it)")
     warnings = [f"- `{_cell(p.path)}:{p.line}` {_cell(p.field)}: {_cell(p.message)}" for p in report.warnings]
     _step_summary([f"## Site built: {report.pages} pages", "", done, *(["", "Warnings:", *warnings] if warnings else [])])
 
@@ -141,16 +145,31 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
 def init_command(folder: Path, title: str | None, base_url: str | None, timezone: str | None,
                  repo: str | None) -> None:
     """Make a new local's site in FOLDER (new or empty): config, examples, workflow, README."""
-    from site_builder.starter import Answers, init_site
+    from site_builder.starter import Answers, answer_problem, init_site
 
-    title = title or click.prompt("The local's name (the site's title)", default="Our Local")
-    base_url = base_url or click.prompt("The site's address", default="https://example.org/")
-    timezone = timezone or click.prompt("The time zone of your meetings", default="America/Chicago")
-    repo = repo or click.prompt("The site's GitHub repository (owner/name), for the browser editor",
-                                default="YOUR-ACCOUNT/YOUR-REPOSITORY")
+    def ask(question: str, text: str, default: str) -> str:
+        """One of init's questions, asked again until the answer would build."""
+        def check(value: str) -> str:
+            value = value.strip()
+            if msg := answer_problem(question, value):
+                raise click.BadParameter(msg)
+            return value
+        return click.prompt(text, default=default, value_proc=check)
+
+    asking = sys.stdin.isatty() or None in (title, base_url, timezone)  # (answers piped in: the fourth too)
+    title = title if title is not None else ask("title", "The local's name (the site's title)", "Our Local")
+    base_url = base_url if base_url is not None else ask("base_url", "The site's address", "https://example.org/")
+    timezone = timezone if timezone is not None else ask("timezone", "The time zone of your meetings", "America/Chicago")
+    if repo is None:
+        repo = (ask("repo", "The site's GitHub repository (owner/name), for the browser editor",
+                    "YOUR-ACCOUNT/YOUR-REPOSITORY") if asking else "YOUR-ACCOUNT/YOUR-REPOSITORY")
     written = init_site(folder, Answers(title, base_url, timezone, repo), build_time())
     click.echo(f"Created {len(written)} files in {folder}. Next: read {folder / 'README.md'}, then "
                f"`site-builder serve --config {folder / 'config.yaml'}` to preview.")
+    if "# Write here" in (folder / "requirements.txt").read_text(encoding="utf-8"):
+        click.echo(f"Before you push: write in {folder / 'requirements.txt'} where site_builder comes from "
+                   "(this copy was not installed from a git address); the hosted build installs it from there.",
+                   err=True)
 
 
 # --- authoring commands ---

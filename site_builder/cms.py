@@ -167,7 +167,7 @@ def cms_config(config: SiteConfig) -> dict[str, Any]:
         "display_url": config.base_url,
         "locale": config.language.split("-")[0].lower(),
         "media_folder": cms.media_folder,
-        "public_folder": config.url(cms.public_folder),
+        "public_folder": cms.public_folder,  # a site path: the build adds base_url's subpath, as to every root-relative link
         "publish_mode": "simple",
         "collections": collections(),
     }

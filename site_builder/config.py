@@ -190,8 +190,11 @@ class _Fields:
             if f.type in ("list", "object"):
                 self.seen.add(f.name)
                 continue
+            before = len(self.problems)
             value = self.get(f.name, _PYTHON_TYPE[f.type], f.default if f.default is not None else "", _check_of(f))
-            if f.required and (value is None or value == "" or (isinstance(value, str) and not value.strip())):
+            if f.type == "text" and isinstance(value, str):
+                value = value.strip() or (f.default or "")  # empty: not given (what an editor saves)
+            if f.required and len(self.problems) == before and (value is None or value == "" or (isinstance(value, str) and not value.strip())):
                 self.error(f.name, f"required: {f.help}")
             out[f.name] = value
         return out
@@ -252,14 +255,22 @@ def _check_of(f: schema.Field) -> Callable[[Any], str | None] | None:
         return _one_of(*f.choices)
     if f.type == "int":
         return _range(f)
+    if f.type == "text":  # a name or a sentence: in page titles, feeds and calendar names, one line
+        return lambda v: "must be one line of text (no line breaks)" if "\n" in v.strip() or "\r" in v.strip() else None
     return {"url": _base_url, "timezone": timezone_problem, "language": language_problem,
             "colour": _color, "link": _link, "path": _folder}.get(f.type)
 
 
 def _folder(value: str) -> str | None:
     if not value.strip() or re.search(r"[\x00-\x1f\x7f]", value):
-        return "must be a folder name such as output, without control characters"
+        return "must be a folder name, without control characters"
     return None
+
+
+REPO_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitHub owner/name
+# Folders every build makes itself (an upload folder there would clash with them)
+_SITE_FOLDERS = {"admin", "schemas", "pagefind", "news", "tags", "events", "meetings", "closures", "calendar",
+                 "search", "css", "js"}
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
@@ -399,14 +410,25 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     if data.get("cms") is not None:
         cms = CmsConfig(**cms_fields.read(schema.CMS))
         cms_line = cms_fields.data.line_of
-        if cms.backend == "github" and not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", cms.repo):
+        if cms.backend == "github" and (not REPO_RE.fullmatch(cms.repo) or ".." in cms.repo):
             problems.append(Problem(display, cms_line("repo") if "repo" in cms_fields.data else cms_fields.data.line,
                                     "cms.repo", "the github backend needs the repository, `owner/name` "
                                     f"(such as local12/website); got {cms.repo!r}"))
+        if not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", cms.branch) or ".." in cms.branch \
+                or cms.branch.startswith(("-", ".")) or cms.branch.endswith((".lock", ".")):
+            problems.append(Problem(display, cms_line("branch"), "cms.branch",
+                                    f"must be a git branch name such as main; got {cms.branch!r}"))
+        if cms.auth_url and not cms.auth_url.startswith("https://"):
+            problems.append(Problem(display, cms_line("auth_url"), "cms.auth_url",
+                                    f"must be an https:// address (volunteers sign in through it); got {cms.auth_url!r}"))
         folder = cms.media_folder.strip("/")
         if not re.fullmatch(r"static(/[A-Za-z0-9_.-]+)+", folder) or ".." in folder.split("/"):
             problems.append(Problem(display, cms_line("media_folder"), "cms.media_folder",
                                     f"must be a folder inside static/, such as static/images; got {cms.media_folder!r}"))
+        elif folder.split("/")[1].lower() in _SITE_FOLDERS:
+            problems.append(Problem(display, cms_line("media_folder"), "cms.media_folder",
+                                    f"{folder!r} would publish uploads at /{folder.split('/')[1]}/, which the site "
+                                    "makes itself; choose another, such as static/images"))
         elif folder != cms.media_folder:
             cms = replace(cms, media_folder=folder)
 

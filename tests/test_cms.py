@@ -463,3 +463,55 @@ def test_the_same_config_loads_in_sveltia_cms(tmp_path, browser):
     assert "Sign In with \u2068GitHub\u2069" in text or "Sign In with GitHub" in text
     assert "configuration" not in text.lower() or "error" not in text.lower(), text
     assert errors == []
+
+
+def test_an_image_saved_by_the_editor_works_under_a_subpath(tmp_path):
+    """The editor inserts `public_folder` paths; the build adds base_url's subpath to every
+    root-relative link once, so public_folder is a site path (`/images`), never `/local12/images`."""
+    site = make_site(tmp_path, CONFIG.replace("https://example.org/", "https://example.org/local12/"))
+    assert cms.cms_config(load_config(site))["public_folder"] == "/images"
+    (site / "static" / "images").mkdir(parents=True, exist_ok=True)
+    (site / "static" / "images" / "picket.jpg").write_bytes(b"\xff\xd8\xff")
+    (site / "content" / "posts").mkdir(parents=True, exist_ok=True)
+    (site / "content" / "posts" / "picket.md").write_text(
+        "---\ntitle: Picket\ndate: 2026-05-01 18:00\nimage: /images/picket.jpg\n---\n\n![On the line](/images/picket.jpg)\n")
+    out = build(load_config(site), build_time()).output_dir
+    page = (out / "news" / "picket" / "index.html").read_text()
+    assert page.count('src="/local12/images/picket.jpg"') >= 2 and "/local12/local12/" not in page
+    assert (out / "images" / "picket.jpg").is_file()
+
+
+def test_an_entry_that_only_adds_a_note_is_no_stricter_than_its_series(tmp_path):
+    """Adding a note or a time to one date (the editor's most common change) builds whenever
+    the series builds, venue or none."""
+    site = make_site(tmp_path)
+    (site / "content" / "calendar").mkdir(parents=True, exist_ok=True)
+    (site / "content" / "calendar" / "meetings.yaml").write_text(
+        "meetings:\n  - id: m\n    title: M\n    repeat: first Monday monthly\n    time: '18:00'\n"
+        "    duration: 90 minutes\n    from: 2026-05-01\n    override:\n      - date: 2026-12-07\n"
+        "        note: Bring snacks\n      - date: 2027-01-04\n        time: '17:30'\n")
+    data, problems = read_calendar(load_config(site))
+    assert problems == [] and len(data.series[0].overrides) == 2
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("repo: ../x", "cms.repo: the github backend needs the repository, `owner/name` (such as local12/website); got '../x'"),
+    ("repo: -o/n", "cms.repo: the github backend needs the repository"),
+    ("branch: main branch", "cms.branch: must be a git branch name such as main; got 'main branch'"),
+    ("branch: ../x", "cms.branch: must be a git branch name such as main; got '../x'"),
+    ("auth_url: http://auth.example.org/", "cms.auth_url: must be an https:// address"),
+    ("media_folder: static/admin", "cms.media_folder: 'static/admin' would publish uploads at /admin/"),
+    ("media_folder: ''", "cms.media_folder: must be a folder name, without control characters"),
+])
+def test_bad_cms_settings_are_refused_at_their_line(tmp_path, setting, message):
+    key = setting.split(":")[0]
+    text = "\n".join(line for line in CONFIG.splitlines() if not line.startswith(f"  {key}:")) + f"\n  {setting}\n"
+    with pytest.raises(ConfigError) as exc:
+        load_config(make_site(tmp_path, text))
+    problems = [str(p) for p in exc.value.problems]
+    assert len(problems) == 1 and problems[0].startswith("config.yaml:") and message in problems[0], problems
+
+
+def test_an_empty_branch_is_not_given(tmp_path):
+    config = load_config(make_site(tmp_path, CONFIG.replace("branch: main", 'branch: ""')))
+    assert config.cms.branch == "main"

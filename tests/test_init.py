@@ -82,7 +82,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
 
 @pytest.mark.parametrize("option, value, message", [
     ("--base-url", "news.local7.example", "error: base_url 'news.local7.example' must start with https:// (or http://)"),
-    ("--timezone", "America", "error: unknown time zone 'America' (use an IANA name such as America/Chicago)"),
+    ("--timezone", "America", "error: 'America' is a region, not a timezone; name a city in it, such as America/Chicago"),
     ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (use an IANA name such as America/Chicago)"),
     ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website"),
 ])
@@ -107,10 +107,13 @@ def test_actionlint_finds_nothing_in_the_workflows(tmp_path, init):
 
 def test_actionlint_really_lints(tmp_path):
     broken = tmp_path / "broken.yml"
-    broken.write_text(STARTER_WORKFLOW.read_text().replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    timeout-minutes: soon", 1))
+    text = STARTER_WORKFLOW.read_text()
+    assert "timeout-minutes: 20" in text
+    broken.write_text(text.replace("timeout-minutes: 20", "timeout-minutes: soon", 1))
+    line = text[:text.index("timeout-minutes: 20")].count("\n") + 1
     done = actionlint(broken)
     assert done.returncode == 1
-    assert done.stdout.startswith(f"{broken}:24:22: expecting a single") and "[syntax-check]" in done.stdout
+    assert done.stdout.startswith(f"{broken}:{line}:22: expecting a single") and "[syntax-check]" in done.stdout
 
 
 def test_workflow_builds_daily_keeps_the_cache_and_deploys_only_after_a_build():
@@ -125,12 +128,18 @@ def test_workflow_builds_daily_keeps_the_cache_and_deploys_only_after_a_build():
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
     assert deploy["needs"] == "build"  # a failed build job deploys nothing
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
-    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert flow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     runs = [s["run"] for s in build["steps"] if "run" in s]
-    assert runs == ["pip install .", "site-builder build --error-format github"]
+    build_cmd = 'site-builder build --error-format github ${BASE_URL:+--base-url "$BASE_URL/"}'
+    assert runs == ["pip install .", build_cmd]
+    # the site is built for the address Pages serves it at (configure-pages tells it)
+    steps = {s.get("id"): s for s in build["steps"]}
+    assert steps["pages"]["uses"].startswith("actions/configure-pages@")
+    assert next(s for s in build["steps"] if s.get("run") == build_cmd)["env"] == {
+        "BASE_URL": "${{ steps.pages.outputs.base_url }}"}
     starter = yaml.safe_load(STARTER_WORKFLOW.read_text())
     assert [s.get("run") for s in starter["jobs"]["build"]["steps"]] == [
-        None, None, None, "$install", "site-builder build --error-format github", None, None]
+        None, None, None, "$install", None, build_cmd, None]
 
 
 def test_the_workflow_commands_build_the_sample_in_a_fresh_clone(tmp_path):
@@ -194,3 +203,51 @@ def test_annotation_escapes_what_github_would_misread():
     assert _annotation("error", "50% done\nnext line", "a,b:c.md", 4, "x:y") == \
         "::error file=a%2Cb%3Ac.md,line=4,title=x%3Ay::50%25 done%0Anext line"
     assert _annotation("error", "no file") == "::error::no file"
+
+
+def test_requirements_name_where_site_builder_comes_from(tmp_path, init):
+    """Never a bare `site_builder==0.1.0`: no package index publishes site_builder, and a pin to a
+    name anyone could register would run their code on the host."""
+    from site_builder.starter import Answers, _https_remote, init_site
+    from site_builder.clock import build_time
+
+    done = init()  # this checkout: installed with `pip install -e .`, no https remote
+    assert done.code == 0
+    text = (tmp_path / "local7/requirements.txt").read_text()
+    assert "==" not in text and "\nsite_builder" not in text and "# Write here where site_builder comes from" in text
+    assert "Before you push: write in" in done.err
+    spec = "site_builder @ git+https://github.com/unionlocals/site_builder@0123456789abcdef0123456789abcdef01234567"
+    init_site(tmp_path / "other", Answers("L", "https://e.org/", "America/Chicago", "a/b"), build_time(), package=spec)
+    assert (tmp_path / "other/requirements.txt").read_text().splitlines()[-1] == spec
+    assert _https_remote("git@github.com:unionlocals/site_builder.git") == "https://github.com/unionlocals/site_builder"
+    assert _https_remote("https://github.com/unionlocals/site_builder.git") == "https://github.com/unionlocals/site_builder"
+    assert _https_remote("/srv/git/site_builder") is None
+
+
+@pytest.mark.parametrize("where", ["folder", "missing-parent"])
+def test_a_step_summary_that_cannot_be_written_changes_nothing(scratch, build, tmp_path, where):
+    root = scratch({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-05\n---\n\nText.\n"})
+    summary = tmp_path / "summary-folder" if where == "folder" else tmp_path / "no/such/summary.md"
+    if where == "folder":
+        summary.mkdir()
+    done = build(root, "--error-format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert done.code == 0 and "Traceback" not in done.err
+    assert done.err.startswith(f"warning: could not write the step summary {summary}: ")
+    assert (root / "output/index.html").is_file()
+    (root / "content/posts/b.md").write_text("---\ndate: 2026-01-05\n---\n\nNo title.\n")
+    failed = build(root, "--error-format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert failed.code == 1 and "::error file=content/posts/b.md,line=2,title=title::required" in failed.err
+    assert failed.err.strip().endswith("Build failed: 1 problem; output left as it was.")
+
+
+def test_the_workflow_build_line_uses_the_pages_address_when_given(tmp_path, scratch):
+    """`${BASE_URL:+--base-url "$BASE_URL/"}` as bash runs it in the workflow: the flag appears
+    only when configure-pages gave an address."""
+    import subprocess
+
+    line = 'printf "%s|" site-builder build ${BASE_URL:+--base-url "$BASE_URL/"}'
+    with_url = subprocess.run(["bash", "-c", line], env={"BASE_URL": "https://local7.github.io/site"},
+                              capture_output=True, text=True).stdout
+    without = subprocess.run(["bash", "-c", line], env={}, capture_output=True, text=True).stdout
+    assert with_url == "site-builder|build|--base-url|https://local7.github.io/site/|"
+    assert without == "site-builder|build|"

@@ -285,7 +285,7 @@ def test_build_says_when_coming_up_changes(tmp_path, build):
     lines = run.out.splitlines()
     built = next(i for i, line in enumerate(lines) if line.startswith("Built "))
     # The first thing an upcoming list shows to end: Tuesday's CAT meeting, 6:30-7:30 pm, Saint Paul time
-    assert lines[built + 1] == "Coming up changes on 2026-11-24 19:30 (rebuild by then, or let the daily build do it)"
+    assert lines[built + 1] == "Coming up changes on 2026-11-24 19:30 America/Chicago (rebuild by then, or let the daily build do it)"
 
 
 def test_build_without_a_calendar_prints_no_such_line(scratch, build):
@@ -304,4 +304,4 @@ def test_with_only_closures_the_line_names_the_end_of_the_next_closure_day(scrat
     run = build(root)
     assert run.code == 0, run.err
     # Built on Wed 2026-11-18: the next closure is Fri 2026-12-25; the notice changes when that day ends
-    assert "Coming up changes on 2026-12-26 00:00 (rebuild by then, or let the daily build do it)" in run.out
+    assert "Coming up changes on 2026-12-26 00:00 America/Chicago (rebuild by then, or let the daily build do it)" in run.out

@@ -771,8 +771,10 @@ class _Reader:
         final_attendance = attendance or series.attendance
         final_venue = venue or series.venue
         final_url = online_url if online_url is not None else series.online_url
-        if final_attendance in ("in-person", "hybrid") and final_venue is None:
-            sub.error("attendance" if attendance else "date", f"is {final_attendance} but neither this entry nor the series gives a venue")
+        # An entry is no stricter than its series: what the series may leave out (an in-person
+        # meeting with no venue given), an entry that only changes the time or adds a note may too.
+        if attendance in ("in-person", "hybrid") and final_venue is None:
+            sub.error("attendance", f"is {final_attendance} but neither this entry nor the series gives a venue")
             return None
         if final_attendance in ("online", "hybrid") and not final_url:
             sub.error("attendance" if attendance else "date", f"is {final_attendance} but neither this entry nor the series gives an online_url")
