@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Iterable
+import bisect
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable, Mapping
 
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
-from site_builder.models import Page, Post, Tag
+from site_builder.calendar.site import LIVE_DAYS
+from site_builder.models import EMPTY, Alert, FrozenMap, Page, Post, Series, Tag
 from site_builder.textutil import slugify
 
 # First path segments the site itself uses; a page may not take them.
 RESERVED = {"news", "tags", "events", "meetings", "closures", "calendar", "feed.xml", "sitemap.xml",
-            "robots.txt", "404.html", "css", "js", "static", "search", "pagefind", "index.html"}
+            "robots.txt", "404.html", "css", "js", "static", "search", "pagefind", "index.html", "act", "series"}
+
+RELATED = 4  # related posts listed under a post
+RELATED_WINDOW = 20  # of each shared topic, the posts this near in date are candidates (bounds the work)
+BANNER = 2  # active alerts in the banner of every page
+# The sample site's employers.  A topic naming an employer weighs most when related news is chosen;
+# `is_employer_tag` is the one place that decides it (issue 16's `tags:` config with kinds replaces the set).
+EMPLOYER_TAGS = frozenset({"kaiser", "healthpartners", "allina", "trustone", "fairview", "essentia"})
+EMPLOYER_WEIGHT, TOPIC_WEIGHT = 3, 1
+
+
+def is_employer_tag(config: SiteConfig, slug: str) -> bool:
+    """Whether the topic `slug` names an employer."""
+    return slug in EMPLOYER_TAGS
+
+
+@dataclass(frozen=True)
+class SeriesPosts:
+    """An update series with its published posts, oldest first."""
+
+    series: Series
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class SeriesPlace:
+    """Where a post stands in its series: "Update 2 of 5", the previous and the next."""
+
+    series: Series
+    number: int
+    total: int
+    previous: Post | None = None
+    next: Post | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +60,25 @@ class Site:
     tags: tuple[Tag, ...]  # sorted by slug
     drafts_shown: bool = False
     calendar: object = None  # calendar.assemble.CalendarSite, when the calendar stage ran
+    ended: tuple[Post, ...] = ()  # published posts past their `expires`: own page only
+    alerts: tuple[Alert, ...] = ()  # every alert not a draft, most recent start first
+    series: tuple[SeriesPosts, ...] = ()  # sorted by id
+    related: Mapping = field(default_factory=lambda: EMPTY)  # post slug → its related posts
+    series_of: Mapping = field(default_factory=lambda: EMPTY)  # post slug → SeriesPlace
+
+    @property
+    def banner(self) -> tuple[Alert, ...]:
+        """The alerts the banner of every page is built with: the active ones, and those starting
+        within LIVE_DAYS (built hidden: static/js/live.js shows them when they start)."""
+        until = self.now + timedelta(days=LIVE_DAYS)
+        return tuple(a for a in self.alerts if (a.expires is None or a.expires > self.now)
+                     and (a.starts is None or a.starts <= until))
+
+    @property
+    def banner_hidden(self) -> frozenset[str]:
+        """Slugs of the banner's alerts built hidden: not started yet, or beyond the first BANNER active."""
+        active = [a.slug for a in self.banner if a.active(self.now)]
+        return frozenset(a.slug for a in self.banner if a.slug not in active[:BANNER])
 
     @property
     def menu_pages(self) -> tuple[Page, ...]:
@@ -35,6 +89,69 @@ def _is_published(post: Post, now: datetime, drafts: bool, future: bool) -> bool
     if post.draft and not drafts:
         return False
     return future or post.date <= now
+
+
+def alert_order(alert: Alert) -> tuple:
+    """Most recent start first (an alert without `starts` is the oldest), then by slug."""
+    return (alert.starts is not None, alert.starts or datetime.min, alert.slug)
+
+
+def related_posts(config: SiteConfig, post: Post, by_tag: Mapping[str, list[Post]],
+                  position: Mapping[tuple[str, str], int], topics: Mapping[str, frozenset[str]] | None = None,
+                  weights: Mapping[str, int] | None = None) -> tuple[Post, ...]:
+    """Up to RELATED posts sharing a topic with `post`: the most shared weight first (an employer's
+    topic weighs EMPLOYER_WEIGHT, any other TOPIC_WEIGHT), then the nearest in date, then by slug.
+    Candidates are each shared topic's RELATED_WINDOW posts nearest in date on either side.
+    (`topics`: post slug → its topic slugs, `weights`: topic slug → weight, worked out once a build.)"""
+    def topics_of(p: Post) -> frozenset[str]:
+        return topics[p.slug] if topics is not None and p.slug in topics else frozenset(slugify(t) for t in p.tags)
+
+    def weight_of(tag: str) -> int:
+        if weights is not None and tag in weights:
+            return weights[tag]
+        return EMPLOYER_WEIGHT if is_employer_tag(config, tag) else TOPIC_WEIGHT
+
+    mine = topics_of(post)
+    found: dict[str, Post] = {}
+    for tag in sorted(mine):
+        posts = by_tag.get(tag, [])
+        at = position.get((tag, post.slug))
+        if at is None:  # `post` itself is not a candidate (an ended post): find where its date falls
+            at = bisect.bisect_left([(p.date, p.slug) for p in posts], (post.date, post.slug))
+        for other in posts[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]:
+            if other.slug != post.slug:
+                found[other.slug] = other
+
+    def rank(other: Post) -> tuple:
+        weight = sum(weight_of(t) for t in mine & topics_of(other))
+        return (-weight, abs((other.date - post.date).total_seconds()), other.slug)
+
+    return tuple(heapq.nsmallest(RELATED, found.values(), key=rank))
+
+
+def _series(config: SiteConfig, files: list[Series], posts: tuple[Post, ...],
+            problems: list[Problem]) -> tuple[tuple[SeriesPosts, ...], dict]:
+    """Each series named by a post (a file describing it is optional), its posts oldest first."""
+    described: dict[str, Series] = {}
+    for item in sorted(files, key=lambda f: f.source):
+        if item.id in described:
+            problems.append(Problem(item.source, item.slug_line, "id",
+                                    f"the series id {item.id!r} is already used by {described[item.id].source}"))
+        else:
+            described[item.id] = item
+    members: dict[str, list[Post]] = {}
+    for post in posts:
+        if post.series:
+            members.setdefault(post.series, []).append(post)
+    out, place = [], {}
+    for ident in sorted(members):
+        series = described.get(ident) or Series(id=ident, title=ident.replace("-", " ").capitalize())
+        items = tuple(sorted(members[ident], key=lambda p: (p.date, p.slug)))
+        out.append(SeriesPosts(series, items))
+        for i, post in enumerate(items):
+            place[post.slug] = SeriesPlace(series, i + 1, len(items), items[i - 1] if i else None,
+                                           items[i + 1] if i + 1 < len(items) else None)
+    return tuple(out), place
 
 
 def _duplicates(items: Iterable, key, what: str) -> list[Problem]:
@@ -58,6 +175,8 @@ def assemble(
     drafts: bool = False,
     future: bool = False,
     calendar=None,
+    alerts: Iterable[Alert] = (),
+    series: Iterable[Series] = (),
 ) -> tuple[Site, list[Problem]]:
     """Choose what is published, order it, build tags; report URL clashes."""
     problems: list[Problem] = []
@@ -71,6 +190,8 @@ def assemble(
 
     published = [p for p in by_source if _is_published(p, now, drafts, future)]
     published.sort(key=lambda p: (p.date, p.slug), reverse=True)
+    ended = tuple(p for p in published if p.expires is not None and p.expires <= now)
+    published = [p for p in published if p.expires is None or p.expires > now]
     visible_pages = tuple(sorted((p for p in pages_sorted if drafts or not p.draft), key=lambda p: p.slug))
 
     tag_names: dict[str, str] = {}
@@ -94,6 +215,22 @@ def assemble(
             series=tuple(tag_series.get(s, ())))
         for s in sorted(tag_names)
     )
+    alerts = sorted(alerts, key=lambda a: a.source)
+    problems += _duplicates(alerts, lambda a: a.slug, "the alert slug")
+    shown_alerts = tuple(sorted((a for a in alerts if drafts or not a.draft), key=alert_order, reverse=True))
+    series_list, series_of = _series(config, list(series), tuple(published), problems)
+
+    # Related news: never a draft, a future or an ended post (even in a preview that shows them).
+    candidates = sorted((p for p in published if not p.draft and p.date <= now), key=lambda p: (p.date, p.slug))
+    by_tag: dict[str, list[Post]] = {}
+    for post in candidates:
+        for name in {slugify(t) for t in post.tags}:
+            by_tag.setdefault(name, []).append(post)
+    position = {(tag, p.slug): i for tag, items in by_tag.items() for i, p in enumerate(items)}
+    topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*published, *ended)}
+    weights = {t: EMPLOYER_WEIGHT if is_employer_tag(config, t) else TOPIC_WEIGHT for t in by_tag}
+    related = {p.slug: related_posts(config, p, by_tag, position, topics, weights) for p in (*published, *ended)}
     site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
-                calendar=calendar)
+                calendar=calendar, ended=ended, alerts=shown_alerts, series=series_list,
+                related=FrozenMap(related), series_of=FrozenMap(series_of))
     return site, problems

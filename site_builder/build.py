@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Mapping
 from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
-from site_builder.feeds import robots, rss, sitemap
+from site_builder.feeds import alerts_rss, robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.schema import FILE_KINDS, json_schema_text
 from site_builder.search import SearchError, search_outputs
@@ -21,7 +21,7 @@ from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url, next_change
 from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
-from site_builder.readers.content import read_pages, read_posts
+from site_builder.readers.content import read_alerts, read_pages, read_posts, read_series
 from site_builder.readers.source import list_sources
 from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
 from site_builder.writer import EarlyWriter, build_lock, write_site
@@ -74,7 +74,8 @@ def markdown_sources(site: Site) -> dict[str, tuple[str, str]]:
     """Every Markdown text of the site by its name, with what identifies the text: posts and
     pages by source path (identified by their source's content hash, so the text itself need not
     be hashed), calendar descriptions by `event:<id>` / `meeting:<id>` (see render.Renderer.body)."""
-    texts = {item.source: (item.fingerprint, item.body) for item in (*site.posts, *site.pages)}
+    texts = {item.source: (item.fingerprint, item.body) for item in (*site.posts, *site.ended, *site.pages)}
+    texts.update({s.series.source: (s.series.fingerprint, s.series.body) for s in site.series if s.series.source})
     if site.calendar is not None:
         texts.update({f"event:{e.id}": ("", e.description) for e in site.calendar.events})
         texts.update({f"meeting:{v.series.id}": ("", v.series.description) for v in site.calendar.series})
@@ -137,6 +138,28 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
 
 
+def with_alert_html(site: Site, cache: BuildCache | None) -> Site:
+    """The site with each alert's text rendered.  Alerts are in the banner of every page (render.Nav),
+    so their HTML is needed before any page, also in the Markdown workers: rendered here, in this
+    process (a few short texts), and cached like every other Markdown text."""
+    if not site.alerts:
+        return site
+    config = site.config
+    settings = f"{config.base_path}|{config.raw_html}"
+    keys = {a.source: digest(settings, "source", a.fingerprint) if a.fingerprint else digest(settings, a.body)
+            for a in site.alerts}
+    known = cache.get_many("md", list(keys.values())) if cache else {}
+    missing = {keys[a.source]: a.body for a in site.alerts if keys[a.source] not in known}
+    if missing:
+        from site_builder.markup import render_many
+
+        fresh = render_many(missing, config.base_path, config.raw_html, workers=1)
+        if cache:
+            cache.put_many("md", fresh)
+        known = {**known, **fresh}
+    return replace(site, alerts=tuple(replace(a, html=known[keys[a.source]]) for a in site.alerts))
+
+
 def _made(cache: BuildCache | None, ns: str, jobs: dict[str, tuple[str, Callable[[], bytes]]]) -> list[Output]:
     """jobs: output path → (hash of everything the file is made from, how to make it).
     Files whose hash is in the cache are taken from it; the others are made and stored."""
@@ -167,6 +190,13 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
         if tag.posts:
             feed(f"{tag.url}feed.xml", f"{config.title}: {tag.name}", tag.url,
                  f"News about {tag.name} from {config.title}", tag.posts)
+    for item in site.series:
+        feed(f"{item.series.url}feed.xml", f"{config.title}: {item.series.title}", item.series.url,
+             item.series.summary or f"Every update of {item.series.title}", tuple(reversed(item.posts)))
+    if site.alerts:  # the alerts that have started, most recent first (the ended ones too: a feed is a record)
+        started = tuple(a for a in site.alerts if a.starts is None or a.starts <= site.now)[: config.feed_items]
+        key = digest(base, "/act/feed.xml", *(f"{a.fingerprint}:{a.html}" for a in started))
+        jobs["act/feed.xml"] = (key, lambda: alerts_rss(config, started).data or b"")
     out = _made(cache, "feed", jobs)
     if site.calendar is not None:
         out += calendar_feeds(site, site.calendar, r, cache)
@@ -258,24 +288,30 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     problems += found
     pages, found = read_pages(config, cache)
     problems += found
+    alerts, found = read_alerts(config, cache)
+    problems += found
+    series_files, found = read_series(config, cache)
+    problems += found
     calendar_data, found = read_calendar(config)
     problems += found
     calendar = None
     if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
         calendar, found = assemble_calendar(config, calendar_data, now)
         problems += found
-    site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar)
+    site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar,
+                           alerts=alerts, series=series_files)
     problems += found
     if options.strict:
         problems = [replace(p, severity="error") for p in problems]
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
+    site = with_alert_html(site, cache)
     html_of, prerendered = _render_markdown(site, cache, progress, early)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
-    lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in site.posts}
+    lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in (*site.posts, *site.ended)}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))

@@ -254,12 +254,16 @@ def new_event_command(title: str, start: str, duration: str | None, end: str | N
 @click.option("--drafts", is_flag=True, help="Include posts marked draft: true.")
 @click.option("--future", is_flag=True, help="Include posts dated after now.")
 @click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
-def check_command(config_path: Path, drafts: bool, future: bool, strict: bool) -> None:
+@click.option("--base-url", default=None, help="Check the site as published at this address instead of base_url.")
+def check_command(config_path: Path, drafts: bool, future: bool, strict: bool, base_url: str | None) -> None:
     """Validate everything and check every internal link and anchor; output/ is not touched."""
     from site_builder.build import plan
     from site_builder.check import check_links, plan_sources
+    from site_builder.config import placeholder_base_url
 
-    config = load_config(config_path, strict=strict)
+    config = load_config(config_path, strict=strict, base_url=base_url)
+    if reason := placeholder_base_url(config.base_url):
+        raise click.ClickException(reason)
     result = plan(config, build_time(), BuildOptions(drafts=drafts, future=future, strict=strict))
     _print_problems(result.warnings)
     sources = plan_sources(result)

@@ -116,6 +116,11 @@ def widget(f: Field) -> dict[str, Any]:
         out["field"] = {"name": "date", "label": "Date", **DATE}
     if f.type in ("list", "object") and isinstance(f.of, Kind):
         out["fields"] = [widget(sub) for sub in f.of.fields]
+        if f.type == "object" and not f.required:
+            # An optional section (a post's `source:`): the editor would refuse to save a post without
+            # one while a field inside is required, so there the reader alone says what is missing.
+            for sub in out["fields"]:
+                sub["required"] = False
         title = next((n for n in ("title", "name", "date") if n in f.of.names), None)
         if f.type == "list" and title:
             out["summary"] = "{{fields.%s}}" % title
@@ -149,7 +154,14 @@ def collections() -> list[dict[str, Any]]:
         files.append({"name": name, "label": kind.many.capitalize(), "file": CALENDAR_FILES[name],
                       "format": "yaml", "fields": [field]})
     calendar = {"name": "calendar", "label": "Calendar", "editor": {"preview": False}, "files": files}
-    return [posts, pages, calendar]
+    alerts = {"name": "alerts", "label": "Action alerts", "label_singular": "Action alert",
+              "folder": "content/alerts", "create": True, "extension": "md", "format": "frontmatter",
+              "slug": "{{slug}}", "summary": "{{title}}",
+              "fields": [widget(f) for f in schema.ALERT.fields] + [_body(schema.ALERT)]}
+    series = {"name": "series", "label": "Update series", "label_singular": "Update series",
+              "folder": "content/series", "create": True, "extension": "md", "format": "frontmatter",
+              "slug": "{{slug}}", "fields": [widget(f) for f in schema.SERIES.fields] + [_body(schema.SERIES)]}
+    return [posts, pages, calendar, alerts, series]
 
 
 def cms_config(config: SiteConfig) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from site_builder import schema
@@ -76,6 +76,40 @@ class CmsConfig:
 
 
 @dataclass(frozen=True)
+class ContactConfig:
+    """`contact:`: the footer and the contact page (schema.CONTACT)."""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    hours: str = ""
+
+    @property
+    def tel(self) -> str:
+        """"651-555-0112" → "tel:+16515550112" (ten digits: a North American number)."""
+        digits = "".join(ch for ch in self.phone if ch.isdigit())
+        if self.phone.strip().startswith("+"):
+            return "tel:+" + digits
+        return "tel:+1" + digits if len(digits) == 10 else "tel:" + digits
+
+    @property
+    def map_url(self) -> str:
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": self.address})
+
+    @property
+    def any(self) -> bool:
+        return bool(self.phone or self.email or self.address or self.hours)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """One `tags:` entry (schema.TAG)."""
+    slug: str
+    name: str = ""
+    kind: str = "topic"  # employer | unit | topic
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path  # the folder holding config.yaml
     title: str
@@ -94,7 +128,20 @@ class SiteConfig:
     theme: ThemeConfig = field(default_factory=ThemeConfig)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     cms: CmsConfig | None = None  # None: no browser editor
+    contact: ContactConfig = field(default_factory=ContactConfig)
+    tags: tuple[TagInfo, ...] = ()
     warnings: tuple[Problem, ...] = ()
+
+    def tag_info(self, slug: str) -> TagInfo:
+        """The `tags:` entry of a tag (by its slug), or a plain topic named as written."""
+        for info in self.tags:
+            if info.slug == slug:
+                return info
+        return TagInfo(slug)
+
+    def is_employer(self, slug: str) -> bool:
+        """Whether config.yaml's `tags:` says this tag is an employer (the related-news code asks)."""
+        return self.tag_info(slug).kind == "employer"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -123,6 +170,20 @@ class SiteConfig:
 
     def with_overrides(self, **changes: Any) -> "SiteConfig":
         return replace(self, **changes)
+
+
+PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net")
+
+
+def placeholder_base_url(base_url: str) -> str | None:
+    """Why a site at `base_url` must not be published (None if it may): a placeholder host such
+    as example.org, left from the starter or the docs, would make every feed and calendar
+    subscription link point at a site that is not the local's."""
+    host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
+    if any(host == p or host.endswith("." + p) for p in PLACEHOLDER_HOSTS):
+        return (f"base_url {base_url} is a placeholder: every feed and calendar subscription link would point "
+                "at it; set base_url in config.yaml to the site's real address (or pass --base-url)")
+    return None
 
 
 def normalize_base_url(value: str) -> str:
@@ -258,7 +319,9 @@ def _check_of(f: schema.Field) -> Callable[[Any], str | None] | None:
     if f.type == "text":  # a name or a sentence: in page titles, feeds and calendar names, one line
         return lambda v: "must be one line of text (no line breaks)" if "\n" in v.strip() or "\r" in v.strip() else None
     return {"url": _base_url, "timezone": timezone_problem, "language": language_problem,
-            "colour": _color, "link": _link, "path": _folder}.get(f.type)
+            "colour": _color, "link": _link, "path": _folder,
+            "slug": lambda v: None if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) else
+            f"must be a tag as posts write it, lowercase letters, digits and dashes (healthpartners); got {v!r}"}.get(f.type)
 
 
 def _folder(value: str) -> str | None:
@@ -274,7 +337,7 @@ _SITE_FOLDERS = {"admin", "schemas", "pagefind", "news", "tags", "events", "meet
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
-                "colour": str, "int": int, "bool": bool}
+                "colour": str, "int": int, "bool": bool, "slug": str}
 
 
 def _one_of(*choices: str) -> Callable[[str], str | None]:
@@ -405,6 +468,35 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
                     f"(for example last_year: {calendar.first_year + MAX_CALENDAR_YEARS - 1})")
         )
 
+    co = _Fields(top.section_map("contact"), display, "contact", problems)
+    contact = ContactConfig(**co.read(schema.CONTACT))
+    if contact.email and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}", contact.email):
+        co.error("email", f"must be an email address such as office@local12.org; got {contact.email!r}")
+        contact = replace(contact, email="")
+    if contact.phone and sum(ch.isdigit() for ch in contact.phone) < 7:
+        co.error("phone", f"must be a phone number with its area code, such as 651-555-0112; got {contact.phone!r}")
+        contact = replace(contact, phone="")
+
+    tag_infos: list[TagInfo] = []
+    seen_tags: dict[str, int] = {}
+    tag_list = top.get("tags", list, [])
+    for i, entry in enumerate(tag_list):
+        if not isinstance(entry, YMap):
+            problems.append(Problem(display, tag_list.line_of(i), f"tags[{i}]",
+                                    "each entry is a mapping such as {slug: healthpartners, name: HealthPartners, "
+                                    "kind: employer}"))
+            continue
+        entry_fields = _Fields(entry, display, f"tags[{i}]", problems)
+        info = TagInfo(**entry_fields.read(schema.TAG))
+        entry_fields.warn_unknown()
+        if not info.slug:
+            continue
+        if info.slug in seen_tags:
+            entry_fields.error("slug", f"{info.slug!r} is already described at line {seen_tags[info.slug]}")
+            continue
+        seen_tags[info.slug] = entry.line_of("slug")
+        tag_infos.append(info)
+
     cms = None
     cms_fields = _Fields(top.section_map("cms"), display, "cms", problems)
     if data.get("cms") is not None:
@@ -440,8 +532,10 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         theme=theme,
         calendar=calendar,
         cms=cms,
+        contact=contact,
+        tags=tuple(tag_infos),
     )
-    for fields in (top, th, cal, cms_fields):
+    for fields in (top, th, cal, co, cms_fields):
         fields.warn_unknown()
     if strict:
         problems = [replace(p, severity="error") for p in problems]

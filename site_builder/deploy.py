@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from site_builder.config import CONFIG_NAME, SiteConfig
+from site_builder.config import CONFIG_NAME, SiteConfig, placeholder_base_url
 from site_builder.errors import SiteError
 from site_builder.readers.source import list_sources
 
@@ -76,6 +76,8 @@ def newest_source(config: SiteConfig) -> tuple[float, str] | None:
 def check_publishable(config: SiteConfig, output: Path) -> int:
     """Raise DeployError unless `output` holds a current, complete, production build; return its file count."""
     shown = os.path.relpath(output, config.root) if output.is_relative_to(config.root) else str(output)
+    if reason := placeholder_base_url(config.base_url):
+        raise DeployError(reason)
     if not output.is_dir():
         raise DeployError(f"{shown}/ does not exist: run `site-builder build` first")
     files = [p for p in output.rglob("*") if p.is_file()]

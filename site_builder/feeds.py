@@ -8,7 +8,8 @@ from typing import Callable, Iterable
 from urllib.parse import urljoin
 
 from site_builder.config import SiteConfig
-from site_builder.models import Output, Post
+from site_builder.models import Alert, Output, Post
+from site_builder.textutil import plain_text as plain
 
 # Characters XML 1.0 cannot carry, and the C1 controls it discourages (feed readers such as
 # feedparser turn them into Windows-1252 letters: \x80 becomes €): all dropped from feeds.
@@ -94,9 +95,46 @@ def rss(
             out.append(f"<dc:creator>{xml_text(post.author)}</dc:creator>")
         for tag in post.tags:
             out.append(f"<category>{xml_text(tag)}</category>")
+        if post.credit is not None:  # a repost: RSS 2.0's <source> names where it came from
+            out.append(f"<source url={xml_attr(post.credit.url)}>{xml_text(post.credit.name)}</source>")
         out.append(f"<description>{html_text(summary(post))}</description>")
         out.append(f"<content:encoded>{xml_text(absolutize(body(post), permalink))}</content:encoded>")
         out.append("</item>")
+    out += ["</channel>", "</rss>", ""]
+    return Output(path.lstrip("/"), "\n".join(out).encode("utf-8"), kind="feed")
+
+
+def alerts_rss(config: SiteConfig, alerts: Iterable[Alert]) -> Output:
+    """/act/feed.xml: the action alerts that have started, most recent first.  An item links to its
+    action when that is a web address, else to its place on /act/."""
+    from email.utils import format_datetime
+
+    path = "/act/feed.xml"
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
+        "<channel>",
+        f"<title>{xml_text(config.title)}: take action</title>",
+        f"<link>{xml_text(config.abs_url('/act/'))}</link>",
+        f"<description>{xml_text(f'Action alerts from {config.title}')}</description>",
+        f"<language>{xml_text(config.language)}</language>",
+        f'<atom:link href={xml_attr(config.abs_url(path))} rel="self" type="application/rss+xml"/>',
+        "<generator>site_builder</generator>",
+    ]
+    for alert in alerts:
+        here = config.abs_url(alert.url)  # the alert's place on /act/
+        out += ["<item>", f"<title>{xml_text(alert.title)}</title>", f"<link>{xml_text(here)}</link>",
+                f'<guid isPermaLink="true">{xml_text(here)}</guid>']
+        if alert.starts is not None:
+            out.append(f"<pubDate>{format_datetime(alert.starts.astimezone(config.tz))}</pubDate>")
+        for tag in alert.tags:
+            out.append(f"<category>{xml_text(tag)}</category>")
+        text = absolutize(alert.html, here)
+        if alert.link:  # the action itself: a petition, a call (tel:), an email (mailto:)
+            target = config.abs_url(alert.link) if alert.link.startswith("/") else alert.link
+            text += f'<p><a href="{html.escape(target)}">{html.escape(alert.link_text)}</a></p>'
+        out += [f"<description>{html_text(alert.title + ': ' + plain(alert.html))}</description>",
+                f"<content:encoded>{xml_text(text)}</content:encoded>", "</item>"]
     out += ["</channel>", "</rss>", ""]
     return Output(path.lstrip("/"), "\n".join(out).encode("utf-8"), kind="feed")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 
@@ -26,6 +26,16 @@ EMPTY: Mapping = FrozenMap()
 
 
 @dataclass(frozen=True)
+class Credit:
+    """`source:` of a repost: who published the story first (docs/content.md)."""
+
+    name: str
+    url: str
+    author: str = ""
+    date: Any = None  # a date, or None
+
+
+@dataclass(frozen=True)
 class Post:
     source: str  # path relative to the site root, posix
     slug: str
@@ -41,10 +51,83 @@ class Post:
     extra: Mapping = field(default_factory=lambda: EMPTY)  # unknown front matter keys (also warned about)
     fingerprint: str = field(default="", compare=False, repr=False)  # hash of the source bytes it was read from
     slug_line: int = field(default=1, compare=False, repr=False)  # line of `slug:` (1: from the file name)
+    expires: datetime | None = None  # after it the post leaves lists and feeds; its page stays
+    credit: Credit | None = None  # front matter `source:` (a repost)
+    series: str = ""  # the id of its update series
+    series_line: int = field(default=1, compare=False, repr=False)
 
     @property
     def url(self) -> str:
         return f"/news/{self.slug}/"
+
+    @property
+    def ended_on(self):
+        """The last day of a call to action (`expires: 2026-08-01` ends at the next midnight)."""
+        return (self.expires - timedelta(microseconds=1)).date() if self.expires else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An action alert (content/alerts/*.md): a banner on every page while it is active."""
+
+    source: str
+    slug: str
+    title: str
+    body: str  # Markdown source
+    link: str = ""
+    link_text: str = "Take action"
+    starts: datetime | None = None
+    expires: datetime | None = None
+    tags: tuple[str, ...] = ()
+    draft: bool = False
+    html: str = field(default="", compare=False)  # the body rendered (build.with_alert_html), before any page
+    fingerprint: str = field(default="", compare=False, repr=False)
+    slug_line: int = field(default=1, compare=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"/act/#{self.slug}"
+
+    @property
+    def shown_starts(self):
+        """`starts` as shown: a date alone when it is a midnight."""
+        if self.starts is None:
+            return None
+        return self.starts.date() if (self.starts.hour, self.starts.minute, self.starts.second) == (0, 0, 0) \
+            else self.starts
+
+    @property
+    def shown_expires(self):
+        """`expires` as shown: at a midnight, the day before (its last day: "through Dec 15")."""
+        if self.expires is None:
+            return None
+        if (self.expires.hour, self.expires.minute, self.expires.second) == (0, 0, 0):
+            return (self.expires - timedelta(days=1)).date()
+        return self.expires
+
+    def active(self, now: datetime) -> bool:
+        return (self.starts is None or self.starts <= now) and (self.expires is None or now < self.expires)
+
+
+@dataclass(frozen=True)
+class Series:
+    """An update series: `series:` on posts, optionally described by content/series/<id>.md."""
+
+    id: str
+    title: str
+    source: str = ""  # "" for a series no file describes
+    body: str = ""  # the introduction (Markdown)
+    summary: str = ""
+    fingerprint: str = field(default="", compare=False, repr=False)
+    slug_line: int = field(default=1, compare=False, repr=False)
+
+    @property
+    def slug(self) -> str:
+        return self.id
+
+    @property
+    def url(self) -> str:
+        return f"/series/{self.id}/"
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ import jinja2
 from markupsafe import Markup
 
 from site_builder.assemble import Site
+from site_builder.calendar import words
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
-                                        event_url, subscribe_links)
+                                        event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, tree_digest, version_key
 from site_builder.models import Output, Page, Post
 from site_builder.textutil import plain_text, slugify, truncate
@@ -73,6 +74,14 @@ def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False
     if end.date() != start.date():
         return f"{fmt_date(start)} · {fmt_time(start)} – {fmt_date(end)} · {fmt_time(end)}"
     return f"{fmt_date(start)} · {fmt_time_range(start, end)}"
+
+
+def series_sentence(view: Any, tz: Any = None) -> str:
+    """A meeting series (calendar.site.SeriesView) in one sentence: rule, usual time, way to attend,
+    and the months it is held otherwise (calendar/words.py)."""
+    s = view.series
+    start = s.dtstart.astimezone(tz) if tz is not None else s.dtstart
+    return words.series_sentence(s, fmt_time_range(start, start + s.duration), view.usual)
 
 
 def _luminance(hex_colour: str) -> float:
@@ -148,7 +157,8 @@ class Renderer:
         return truncate(plain_text(self.html_of.get(item.source, "")), self.site.config.summary_length)
 
     def body(self, item: Post | Page) -> Markup:
-        return Markup(self.html_of.get(item.source, ""))
+        """The rendered Markdown of a post, page or series file."""
+        return Markup(self.html_of.get(item.source, "")) if item.source else Markup("")
 
     def describe(self, item: Any) -> Markup:
         """The rendered Markdown description of a calendar Event or MeetingSeries."""
@@ -174,6 +184,8 @@ class Nav:
     calendar: bool
     preview: bool  # drafts/future posts shown (serve, --drafts)
     scheduled: frozenset[str]  # slugs of shown posts dated after now
+    alerts: tuple = ()  # the banner's action alerts (Site.banner), their text rendered
+    alerts_hidden: frozenset[str] = frozenset()  # of those, the slugs built hidden (live.js shows them in time)
 
 
 def nav_of(site: Site) -> Nav:
@@ -182,6 +194,8 @@ def nav_of(site: Site) -> Nav:
         calendar=site.calendar is not None,
         preview=site.drafts_shown,
         scheduled=frozenset(p.slug for p in site.posts if p.date > site.now),
+        alerts=site.banner,
+        alerts_hidden=site.banner_hidden,
     )
 
 
@@ -221,6 +235,13 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
+    env.filters["online_words"] = words.online_words
+    env.filters["tag_name"] = lambda name: config.tag_info(slugify(name)).name or name
+    env.globals["tag_info"] = config.tag_info
+    env.globals["tag_slugs_of"] = lambda kind, tags: [t.slug for t in tags if config.tag_info(t.slug).kind == kind]
+    env.globals["month_title"] = lambda path: (lambda y, m: f"{MONTH_NAMES[int(m) - 1]} {y}")(*path.strip("/").split("/")[-2:])
+    env.globals["occurrence_words"] = words.occurrence_words
+    env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz)
     env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if extra_globals:
@@ -275,10 +296,20 @@ def item_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
     pages, used by render_pages, by the Markdown workers that render a page as soon as its
     Markdown is done (cold builds), and by serve's preview of an edit."""
     posts = site.posts
+
+    def more(post: Post, ended: bool = False) -> dict:
+        # Everything a post page shows about other posts is in its context (and so in its key):
+        # its related posts and its place in its series.
+        return {"related": site.related.get(post.slug, ()), "series": site.series_of.get(post.slug),
+                "ended": ended}
+
     jobs = {post.source: (to_file(post.url), "post.html",
                           {"post": post, "newer": posts[i - 1] if i > 0 else None,
-                           "older": posts[i + 1] if i + 1 < len(posts) else None})
+                           "older": posts[i + 1] if i + 1 < len(posts) else None, **more(post)})
             for i, post in enumerate(posts)}
+    jobs.update({post.source: (to_file(post.url), "post.html",
+                               {"post": post, "newer": None, "older": None, **more(post, ended=True)})
+                 for post in site.ended})
     jobs.update({page.source: (to_file(page.url), "page.html", {"page": page}) for page in site.pages})
     return jobs
 
@@ -354,7 +385,9 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page],
                       coming_up=cal.coming_up if cal else (), next_closure=cal.next_closure if cal else None,
                       coming_up_later=cal.coming_up_later if cal else (), closures_ahead=cal.closures_ahead if cal else (),
-                      feeds=subscribe_links(config, "/calendar.ics") if cal else None))
+                      next_meetings=cal.next_meetings if cal else (),
+                      feeds=subscribe_links(config, "/calendar.ics") if cal else None,
+                      actions=site.banner, actions_waiting=frozenset(a.slug for a in site.banner if not a.active(site.now))))
     for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
         out.append(r.page(path, "news.html", posts=chunk, pager=pager))
     for path, template, context in item_pages(site).values():  # posts, then pages
@@ -373,6 +406,7 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
             first = pager["number"] == 1
             out.append(r.page(path, "tag.html", tag=about, has_news=bool(tag.posts), posts=chunk, pager=pager,
                               upcoming=upcoming if first else (), past=past if first else (), feeds=feeds))
+    out.extend(render_action_pages(r))
     out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))
@@ -383,19 +417,44 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     return out
 
 
+def render_action_pages(r: Renderer) -> list[Output]:
+    """/act/ (every alert: the current ones, then those that ended) and /series/, /series/<id>/."""
+    site = r.site
+    out = []
+    if site.alerts:
+        ended = tuple(a for a in site.alerts if a.expires is not None and a.expires <= site.now)
+        current = site.banner
+        waiting = frozenset(a.slug for a in current if not a.active(site.now))
+        out.append(r.page(to_file("/act/"), "act.html", current=current, waiting=waiting, ended=ended))
+    if site.series:
+        out.append(r.page(to_file("/series/"), "series_index.html",
+                          series=tuple((s.series, len(s.posts), s.posts[-1]) for s in site.series)))
+    for item in site.series:
+        out.append(r.page(to_file(item.series.url), "series.html", series=item.series, posts=item.posts))
+    return out
+
+
 def render_calendar_pages(r: Renderer, cal: CalendarSite) -> list[Output]:
     """/events/, /events/<slug>/, /meetings/, /closures/, /calendar/ and /calendar/YYYY/MM/."""
     config = r.site.config
+    current = current_month_url(cal)
+    this_month = next((m for m in cal.months if m.url == current), None)
+
+    def today_in(month) -> date | None:
+        """The site's date, for the one month grid it falls in (the others stay unchanged day to day)."""
+        return cal.today if month is not None and (month.year, month.month) == (cal.today.year, cal.today.month) else None
+
     out = [
         r.page(to_file("/events/"), "events.html", upcoming=cal.upcoming, past=cal.past,
                feeds=subscribe_links(config, "/calendar/events.ics"), all_feeds=subscribe_links(config, "/calendar.ics")),
-        r.page(to_file("/meetings/"), "meetings.html", series=cal.series,
+        r.page(to_file("/meetings/"), "meetings.html", series=cal.series, next_meetings=cal.next_meetings,
                feeds=subscribe_links(config, "/calendar/meetings.ics")),
         r.page(to_file("/closures/"), "closures.html", years=cal.closures_by_year, next_closure=cal.next_closure,
+               this_year=cal.today.year,
                closures_ahead=cal.closures_ahead,
                feeds=subscribe_links(config, "/calendar/closures.ics")),
         r.page(to_file("/calendar/"), "calendar_index.html", months=tuple((m.year, m.month, m.url) for m in cal.months),
-               current=current_month_url(cal), feeds=subscribe_links(config, "/calendar.ics")),
+               month=this_month, today=today_in(this_month), feeds=subscribe_links(config, "/calendar.ics")),
     ]
     def event_extras(event: Event) -> dict:
         text = plain_text(str(r.describe(event)))
@@ -404,7 +463,7 @@ def render_calendar_pages(r: Renderer, cal: CalendarSite) -> list[Output]:
 
     for event in cal.events:
         out.append(r.page(to_file(event_url(event)), "event.html", derive=lambda event=event: event_extras(event),
-                          event=event))
+                          event=event, watch=livestream_state(event, r.site.now)))
     for month in cal.months:
-        out.append(r.page(to_file(month.url), "month.html", month=month))
+        out.append(r.page(to_file(month.url), "month.html", month=month, today=today_in(month)))
     return out

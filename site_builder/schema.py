@@ -148,6 +148,27 @@ CMS = Kind("config.cms", "Browser editor", "config.yaml cms:", (
 
 RAW_HTML = RAW_HTML_MODES
 
+CONTACT = Kind("config.contact", "Contact details", "config.yaml contact:", plural="contact details", fields=(
+    Field("phone", "text", "the office's phone number, as members dial it (`651-555-0112`); linked with `tel:`",
+          example="651-555-0112"),
+    Field("email", "text", "the office's email address; linked with `mailto:`", example="office@local12.org"),
+    Field("address", "text", "the office's street address, one line (`2 Main Street, Saint Paul, MN 55101`); "
+          "linked to a map search", example="2 Main Street, Saint Paul, MN 55101"),
+    Field("hours", "text", "when the office is open (`Monday to Friday, 8:30 am to 4:30 pm`)",
+          example="Monday to Friday, 8:30 am to 4:30 pm"),
+))
+
+TAG_KINDS = ("employer", "unit", "topic")
+
+TAG = Kind("config.tags", "Topic", "config.yaml tags:", plural="topics", fields=(
+    Field("slug", "slug", "the tag as posts and events write it (`healthpartners`)", required=True),
+    Field("name", "text", "how the site shows it (`HealthPartners`; default: the tag as written)"),
+    Field("kind", "choice", "`employer` (an employer whose workers the local represents), `unit` (a bargaining "
+          "unit) or `topic`; the topics page groups them so", default="topic", choices=TAG_KINDS),
+    Field("status", "text", "employers: one line on where bargaining stands (`Tentative agreement; ratification "
+          "vote Jan 12`), shown on the topic page and the topics index"),
+))
+
 CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
@@ -175,11 +196,21 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("menu", "list", "extra navigation links", default=(), of=MENU_ITEM),
     Field("theme", "object", "colours, logo and extra stylesheets (docs/theme.md)", of=THEME),
     Field("calendar", "object", "calendar settings (docs/calendar.md)", of=CALENDAR),
+    Field("contact", "object", "the office's phone, email, address and hours: the footer and the contact page",
+          of=CONTACT),
+    Field("tags", "list", "display names, kinds and bargaining status of topics (docs/configuration.md#topics)",
+          default=(), of=TAG),
     Field("cms", "object", "a browser editor at `/admin/` (docs/editor.md); without this section there is none",
           of=CMS),
 ))
 
 # --- posts and pages ----------------------------------------------------------------------
+CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", plural="original sources", fields=(
+    Field("name", "text", "who published it first (`Pioneer Press`)", required=True),
+    Field("url", "url", "the original's address", required=True),
+    Field("author", "text", "who wrote the original"),
+    Field("date", "date", "when the original was published"),
+))
 POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("title", "text", "the headline", required=True),
     Field("date", "datetime", "`2026-03-14` or `2026-03-14 18:30` (site `timezone`), or with an offset "
@@ -193,7 +224,34 @@ POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("image", "link", "a lead image: a site path (`/images/picket.jpg`, from `static/`) or a full URL"),
     Field("draft", "bool", "`true` keeps the post off the site unless built with `--drafts`", default=False),
     Field("slug", "slug", "the URL name (default: from the file name); permanent once published"),
+    Field("expires", "datetime", "when a call to action ends: from then on the post leaves the lists, topic pages "
+          "and feeds, but its page stays and says \"This call to action ended on …\" (a date alone: the end of "
+          "that day)"),
+    Field("source", "object", "a story first published elsewhere (a repost): the page credits it and points search "
+          "engines at the original (`<link rel=\"canonical\">`)", of=CREDIT),
+    Field("series", "slug", "the update series the post belongs to (`kaiser-national-bargaining-2019`): the post "
+          "shows \"Update 2 of 5\" with the previous and next ones, and `/series/<id>/` lists them all; "
+          "`content/series/<id>.md` may give the series a title and an introduction"),
 ), body="the post's text, in Markdown")
+
+
+ALERT = Kind("alert", "Action alert", "content/alerts/*.md (front matter)", (
+    Field("title", "text", "the call to action, short (`Call your senator: pass the HEROES Act`)", required=True),
+    Field("link", "text", "where to act: a site path, an https:// address (a petition, a call script), a "
+          "`tel:` number or a `mailto:` address; `javascript:`, `data:` and `vbscript:` are refused",
+          example="tel:+16515551234"),
+    Field("link_text", "text", "the link's words", default="Take action"),
+    Field("starts", "datetime", "when the alert appears (default: at once); a date alone is the start of that day"),
+    Field("expires", "datetime", "when it disappears (default: never); a date alone is the end of that day"),
+    Field("tags", "tags", "the same topics as news posts", default=()),
+    Field("draft", "bool", "`true` keeps the alert off the site unless built with `--drafts`", default=False),
+), body="the alert's text, in Markdown: one or two sentences (more than 300 characters is a warning)")
+
+SERIES = Kind("series", "Update series", "content/series/*.md (front matter)", plural="update series", fields=(
+    Field("title", "text", "the series' name (`Kaiser national bargaining 2019`)", required=True),
+    Field("id", "slug", "the id posts name in `series:` (default: the file name)"),
+    Field("summary", "text", "one sentence for the series page's description and feed"),
+), body="the series' introduction, in Markdown (shown above its list of updates)")
 
 PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
     Field("title", "text", "the page's heading", required=True),
@@ -254,6 +312,9 @@ EVENT = Kind("event", "Event", "content/calendar/*.yaml events:", (
     Field("duration", "duration", "instead of end: `90 minutes`, `2 hours`"),
     Field("status", "choice", "cancelled and postponed events stay listed, marked", default="scheduled",
           choices=STATUS),
+    Field("livestream_url", "url", "live coverage of the event (a Facebook Live or YouTube address): the page shows "
+          "\"Watch live\" from an hour before the start, the .ics event carries it as `CONFERENCE`, and search "
+          "engines see an online place too"),
 ) + _COMMON)
 
 MEETING = Kind("meeting", "Meeting series", "content/calendar/*.yaml meetings:", plural="meeting series", fields=(
@@ -274,7 +335,10 @@ MEETING = Kind("meeting", "Meeting series", "content/calendar/*.yaml meetings:",
 
 CLOSURE = Kind("closure", "Office closure rule", "content/calendar/*.yaml closures:", (
     Field("id", "id", "permanent: calendar apps know the closure by it", required=True),
-    Field("name", "text", "the holiday's name", required=True),
+    Field("name", "text", "the holiday's name (what the site shows, unless `public_name` is given)", required=True),
+    Field("public_name", "text", "what members see when `name` describes the rule rather than the day "
+          "(`name: Last working day before Christmas`, `public_name: Christmas holiday`)",
+          example="Christmas holiday"),
     Field("when", "rule", "`January 1`, `third Monday of January`, `Easter - 2 days`, `1 day after thanksgiving`, "
           "`last working day before christmas-day`", required=True),
     Field("observe_saturday", "choice", "this rule's weekend observance (default: config's calendar setting)",
@@ -289,8 +353,10 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 ))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    CONFIG, THEME, CALENDAR, CMS, MENU_ITEM, POST, PAGE, EVENT, MEETING, MOVE, OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE)}
-FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE}
+    CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
+    CLOSURE, CALENDAR_FILE)}
+FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
+              "series": SERIES}
 
 
 # --- 2. docs tables ------------------------------------------------------------------------
@@ -335,9 +401,14 @@ DOC_TABLES = (
     ("configuration.md", "config.calendar", CALENDAR, "calendar."),
     ("configuration.md", "config.menu", MENU_ITEM, "menu[]."),
     ("configuration.md", "config.cms", CMS, "cms."),
+    ("configuration.md", "config.contact", CONTACT, "contact."),
+    ("configuration.md", "config.tags", TAG, "tags[]."),
     ("editor.md", "editor.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
+    ("content.md", "post.source", CREDIT, "source."),
     ("content.md", "page", PAGE, ""),
+    ("content.md", "alert", ALERT, ""),
+    ("content.md", "series", SERIES, ""),
     ("calendar.md", "event", EVENT, ""),
     ("calendar.md", "meeting", MEETING, ""),
     ("calendar.md", "override", OVERRIDE, ""),

@@ -131,3 +131,45 @@ def require_tool(path: str) -> str:
     if not found:
         pytest.skip(f"{path} is not installed (make test installs it)")
     return found
+
+
+# --- the built sample site in Chromium (tests/browser.py) -----------------------------------
+@pytest.fixture(scope="module")
+def site_url(sample_output):
+    """The sample site served over http on 127.0.0.1 at a free port (links are root-relative)."""
+    from tests.browser import served
+
+    with served(sample_output) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module."""
+    from tests.browser import chromium
+
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def open_at(browser, site_url):
+    """open_at(path, moment): the sample site's page loaded with the browser's clock at `moment`
+    (an aware datetime; None: the real clock); `page.js_errors` lists the page's script errors."""
+    contexts = []
+
+    def do(path: str, moment=None, javascript: bool = True):
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=javascript)
+        contexts.append(context)
+        if moment is not None:
+            context.clock.install(time=moment)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(site_url + path, wait_until="load")
+        page.js_errors = errors
+        return page
+
+    yield do
+    for context in contexts:
+        context.close()

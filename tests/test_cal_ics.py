@@ -154,9 +154,9 @@ def test_closures_feed(site):
     data = feeds(*site)["closures"]
     found = expand(data, date(2027, 12, 1), date(2028, 1, 1))
     assert [(e.start, str(e["SUMMARY"])) for e in found] == [
-        (date(2027, 12, 23), "Office closed: Last working day before Christmas"),
+        (date(2027, 12, 23), "Office closed: Christmas holiday"),  # public_name (the rule's name stays in the YAML)
         (date(2027, 12, 24), "Office closed: Christmas Day (observed)"),
-        (date(2027, 12, 30), "Office closed: Last working day before New Year's Day"),
+        (date(2027, 12, 30), "Office closed: New Year's holiday"),
         (date(2027, 12, 31), "Office closed: New Year's Day (observed)"),
     ]
     text = data.decode()
@@ -171,17 +171,20 @@ def test_events_feed_and_past_cutoff(site):
     config, data, closures = site
     text = feeds(*site)["events"].decode()
     assert "event-winter-solidarity-rally-2026@example.org" in text
-    assert "strike-school" not in text  # April 2025: more than 365 days before now
-    earlier = feeds(config, data, closures, now=datetime(2025, 4, 1, tzinfo=timezone.utc))["events"]
-    school = expand(earlier, date(2025, 4, 1), date(2025, 5, 1))
+    assert "strike-school" in text  # April 2026: within 365 days of now (Nov 2026)
+    later = feeds(config, data, closures, now=datetime(2027, 6, 1, tzinfo=timezone.utc))["events"].decode()
+    assert "strike-school" not in later  # more than 365 days before June 2027
+    assert "event-allina-doctors-solidarity-day-2027@" in later
+    earlier = feeds(config, data, closures, now=datetime(2026, 4, 1, tzinfo=timezone.utc))["events"]
+    school = expand(earlier, date(2026, 4, 1), date(2026, 5, 1))
     assert [(e.start, e.end) for e in school] == [
-        (datetime(2025, 4, 16, 18, 30, tzinfo=CHICAGO), datetime(2025, 4, 16, 20, 0, tzinfo=CHICAGO)),
-        (datetime(2025, 4, 22, 18, 30, tzinfo=CHICAGO), datetime(2025, 4, 22, 20, 0, tzinfo=CHICAGO)),
+        (datetime(2026, 4, 9, 18, 30, tzinfo=CHICAGO), datetime(2026, 4, 9, 20, 0, tzinfo=CHICAGO)),
+        (datetime(2026, 4, 16, 18, 30, tzinfo=CHICAGO), datetime(2026, 4, 16, 20, 0, tzinfo=CHICAGO)),
     ]
     first = school[0]
     assert str(first["LOCATION"]) == "Carpenters Hall, 710 Olive Street, Saint Paul, MN"
     assert "Register: https://docs.google.com/forms/d/e/1FAIpQLScnlw2Ng6eDLlnINKAEYuzzMMNwvd0t3kebXtykeoMgLK4_-g/viewform" in str(first["DESCRIPTION"])
-    assert str(first["URL"]) == "https://example.org/events/healthpartners-strike-school-2025-04-16/"
+    assert str(first["URL"]) == "https://example.org/events/healthpartners-strike-school-2026-04-09/"
     assert first.categories == ["healthpartners", "strike", "bargaining"]
 
 

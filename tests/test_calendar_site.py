@@ -150,9 +150,9 @@ def test_event_pages_json_ld_matches_the_ics(sample_output):
 
 
 def test_strike_school_page(sample_output):
-    page = sample_output / "events/healthpartners-strike-school-2025-04-16/index.html"
+    page = sample_output / "events/healthpartners-strike-school-2026-04-09/index.html"
     data = json_ld_of(page)
-    assert data["startDate"] == "2025-04-16T18:30:00-05:00"
+    assert data["startDate"] == "2026-04-09T18:30:00-05:00"
     assert data["eventAttendanceMode"] == "https://schema.org/OfflineEventAttendanceMode"
     assert data["location"]["@type"] == "Place"
     assert data["location"]["name"] == "Carpenters Hall"
@@ -161,10 +161,10 @@ def test_strike_school_page(sample_output):
     links = parse_html(page).links
     assert any(l.startswith("https://calendar.google.com/calendar/render?action=TEMPLATE") for l in links)
     assert any(l.startswith("https://outlook.live.com/calendar/0/deeplink/compose?") for l in links)
-    assert "/events/healthpartners-strike-school-2025-04-16/event.ics" in links
+    assert "/events/healthpartners-strike-school-2026-04-09/event.ics" in links
     assert any("docs.google.com/forms" in l for l in links)
     text = page.read_text()
-    assert "Wed, Apr 16, 2025 · 6:30–8 pm" in text
+    assert "Thu, Apr 9, 2026 · 6:30–8 pm" in text
 
 
 def test_hybrid_event_has_place_and_virtual_location(sample_output):
@@ -189,7 +189,7 @@ def test_events_page_lists_upcoming_before_past(sample_output):
 
 def test_home_shows_next_items_and_next_closure(sample_output):
     text = (sample_output / "index.html").read_text()
-    assert "Thu, Nov 26, 2026: Thanksgiving Day" in text
+    assert "Next office closure: <time datetime=\"2026-11-26\">Thu, Nov 26</time> (Thanksgiving Day)" in text
     assert "Coming up" in text
 
 

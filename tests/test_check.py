@@ -18,7 +18,16 @@ Start [here](#step-1-talk-to-your-coworkers).
 
 
 def check(root, capsys, monkeypatch, *args):
-    return run_cli(["check", "--config", str(root / "config.yaml"), *args], capsys, monkeypatch=monkeypatch)
+    # example.org is a placeholder check refuses (test_placeholder_base_url_is_refused): a real-looking address
+    return run_cli(["check", "--config", str(root / "config.yaml"), "--base-url", "https://news.local12.test/", *args],
+                   capsys, monkeypatch=monkeypatch)
+
+
+def test_placeholder_base_url_is_refused(scratch, capsys, monkeypatch):
+    root = scratch({"content/posts/hello.md": post()})  # base_url: https://example.org/
+    run = run_cli(["check", "--config", str(root / "config.yaml")], capsys, monkeypatch=monkeypatch)
+    assert run.code == 1
+    assert "base_url https://example.org/ is a placeholder" in run.err
 
 
 def test_broken_link_and_anchor_are_both_listed(scratch, capsys, monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from site_builder.config import load_config
 from site_builder.deploy import default_cname
 from site_builder.hosts import headers_file
-from tests.conftest import post, require_tool, run_cli, tree_bytes
+from tests.conftest import MINIMAL_CONFIG, post, require_tool, run_cli, tree_bytes
 
 
 def git(*args, cwd):
@@ -25,12 +25,25 @@ def repo(scratch, tmp_path, monkeypatch):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))  # no user identity: deploy supplies one
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    root = scratch({"content/posts/hello.md": post(), "content/posts/second.md": post("Second", "2026-02-01")})
+    root = scratch({"content/posts/hello.md": post(), "content/posts/second.md": post("Second", "2026-02-01")},
+                   config=REAL_CONFIG)
     remote = tmp_path / "remote.git"
     git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
     git("init", "--quiet", cwd=root)
     git("remote", "add", "origin", str(remote), cwd=root)
     return root, remote
+
+
+# deploy refuses a placeholder base_url (example.org: test_a_placeholder_base_url_is_refused); a
+# github.io address is real but gets no CNAME by default
+REAL_CONFIG = MINIMAL_CONFIG.replace("https://example.org/", "https://local12.github.io/")
+
+
+def test_a_placeholder_base_url_is_refused(scratch, build, capsys, monkeypatch):
+    root = scratch({"content/posts/hello.md": post()})
+    assert build(root).code == 0  # a build with the placeholder still works
+    run = deploy(root, capsys, monkeypatch)
+    assert run.code == 1 and "base_url https://example.org/ is a placeholder" in run.err
 
 
 def deploy(root, capsys, monkeypatch, *args):
@@ -71,7 +84,7 @@ def test_no_push_and_default_cname(repo, build, capsys, monkeypatch):
     run = deploy(root, capsys, monkeypatch, "--no-push", "--branch", "site")
     assert run.code == 0, run.err
     assert "committed to site (not pushed)" in run.out
-    assert "CNAME" not in branch_files(root, "site")  # example.org is a placeholder: no CNAME
+    assert "CNAME" not in branch_files(root, "site")  # github.io: no CNAME
     assert ".nojekyll" in branch_files(root, "site")
     assert git("branch", "--list", cwd=remote).strip() == ""
 

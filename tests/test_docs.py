@@ -17,7 +17,10 @@ def doc_files(name: str) -> dict[str, str]:
 
 def test_content_examples_build_strictly(scratch, build):
     files = doc_files("content.md")
-    assert set(files) == {"content/posts/strike-vote-results.md", "content/pages/office-hours.md"}
+    assert set(files) == {"content/posts/strike-vote-results.md", "content/pages/office-hours.md",
+                          "content/posts/doctors-picket-repost.md", "content/posts/kaiser-update-july-8.md",
+                          "content/posts/kaiser-update-july-11.md", "content/series/kaiser-national-bargaining-2019.md",
+                          "content/alerts/call-your-senator.md"}
     root = scratch(files)
     run = build(root, "--strict")
     assert run.code == 0, run.err
@@ -26,6 +29,13 @@ def test_content_examples_build_strictly(scratch, build):
     assert '<h2 id="what-happens-next">' in post
     assert (root / "output/office-hours/index.html").is_file()
     assert (root / "output/tags/healthpartners/feed.xml").is_file()
+    repost = (root / "output/news/doctors-picket-repost/index.html").read_text()
+    assert '<link rel="canonical" href="https://www.stpaulunionadvocate.org/2025/05/13/allina-doctors-picket/">' in repost
+    assert "Originally published by" in repost and "Michael Moore" in repost
+    series = (root / "output/series/kaiser-national-bargaining-2019/index.html").read_text()
+    assert series.index("July 8") < series.index("July 11")
+    assert "Update 2 of 2" in (root / "output/news/kaiser-update-july-11/index.html").read_text()
+    assert 'href="tel:+12022243121"' in (root / "output/act/index.html").read_text()
 
 
 def test_configuration_example_is_complete_and_valid(scratch, build):

@@ -40,7 +40,7 @@ def test_every_feed_parses_cleanly_and_links_resolve(request, fixture, base_url)
             assert entry.summary
             html = entry.content[0].value
             for url in re.findall(r'(?:href|src)="([^"]+)"', html):
-                assert re.match(r"^(https?:|mailto:)", url), f"{entry.link}: relative URL {url} in content:encoded"
+                assert re.match(r"^(https?:|mailto:|tel:)", url), f"{entry.link}: relative URL {url} in content:encoded"
 
 
 def test_pubdate_carries_the_sites_utc_offset(sample_output):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import re
 import sqlite3
 import time
 from datetime import datetime, timezone
@@ -89,12 +90,75 @@ class Site:
     def calendar(self) -> None:
         (self.root / "content/calendar/cal.yaml").write_text(events_text(self.rng))
 
+    # -- issue 12's fields: each edit changes other pages (related lists, series places, the banner)
+    def _front(self, slug: str, key: str, value: str | None) -> None:
+        """Set (or with None remove) one front matter line of a post."""
+        path = self.path(slug)
+        head, body = path.read_text().split("\n---\n", 1)
+        lines = [line for line in head.split("\n") if not line.startswith(f"{key}:")]
+        if value is not None:
+            lines.append(f"{key}: {value}")
+        path.write_text("\n".join(lines) + "\n---\n" + body)
+
+    def alert(self) -> None:  # add, change or remove an alert: every page's banner
+        name = f"a{self.rng.randint(1, 3)}"
+        path = self.root / "content/alerts" / f"{name}.md"
+        if path.exists() and self.rng.random() < 0.3:
+            path.unlink()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        starts = f"2026-11-{self.rng.randint(1, 28):02d}"
+        expires = f"2026-12-{self.rng.randint(1, 28):02d} {self.rng.randint(8, 20)}:00"
+        link = self.rng.choice(["tel:+16515551234", "mailto:a@example.org", "/news/", "https://example.org/x"])
+        path.write_text(f"---\ntitle: Act {self.rng.randint(0, 99)}\nlink: \"{link}\"\nstarts: {starts}\n"
+                        f"expires: {expires}\n---\nDo it {self.rng.random():.4f}.\n")
+
+    def series(self) -> None:  # join or leave a series, or change its file
+        if self.rng.random() < 0.3:
+            path = self.root / "content/series/s1.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and self.rng.random() < 0.5:
+                path.unlink()
+            else:
+                path.write_text(f"---\ntitle: Series {self.rng.randint(0, 99)}\n---\nIntro.\n")
+            return
+        slug = self.rng.choice(sorted(self.posts))
+        self._front(slug, "series", self.rng.choice(["s1", "s2", None]))
+
+    def expires(self) -> None:  # end a post (it leaves lists, tags, feeds and related lists) or revive it
+        slug = self.rng.choice(sorted(self.posts))
+        self._front(slug, "expires", self.rng.choice(["2026-11-30", "2026-09-30 18:00", None]))
+
+    def source(self) -> None:  # a repost's credit: its page, its feed items
+        slug = self.rng.choice(sorted(self.posts))
+        path = self.path(slug)
+        head, body = path.read_text().split("\n---\n", 1)
+        head = "\n".join(line for line in head.split("\n") if not line.startswith(("source:", "  ")))
+        if self.rng.random() < 0.7:
+            head += (f"\nsource:\n  name: Paper {self.rng.randint(0, 9)}\n  url: https://paper.example/{slug}\n"
+                     "  date: 2026-05-01")
+        path.write_text(head + "\n---\n" + body)
+
+    # -- issue 16's fields: topic names, kinds and status lines, the contact block, closure names
+    def members(self) -> None:
+        tag = self.rng.choice(TAGS)
+        kind = self.rng.choice(["employer", "unit", "topic"])
+        status = f", status: Talks resume {self.rng.randint(1, 28)} Dec" if kind == "employer" else ""
+        text = CONFIG.format(per_page=self.rng.randint(2, 5)) + f"tags:\n  - {{slug: {tag}, name: {tag.upper()}, kind: {kind}{status}}}\n"
+        if self.rng.random() < 0.6:
+            text += f"contact:\n  phone: 651-555-01{self.rng.randint(10, 99)}\n  email: office@local12.example\n"
+        (self.root / "config.yaml").write_text(text)
+        name = self.rng.choice(["Christmas holiday", "Office closed for Christmas", None])
+        closure = "closures:\n  - id: christmas-day\n    name: Christmas Day\n    when: December 25\n"
+        (self.root / "content/calendar/closures.yaml").write_text(closure + (f"    public_name: {name}\n" if name else ""))
+
     def touch(self) -> None:  # same bytes, new mtime: nothing may change
         slug = self.rng.choice(sorted(self.posts))
         self.path(slug).write_bytes(self.path(slug).read_bytes())
 
 
-OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch"]
+OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch",
+              "alert", "series", "expires", "source", "members"]
 
 
 def incremental_and_clean(site: Site, tmp: Path, step: int, atomic: bool = True) -> tuple[dict, dict]:
@@ -131,6 +195,28 @@ def test_every_operation_once(tmp_path, atomic):
         assert incremental == clean, operation
     leftovers = [p for p in (site.root / "output").rglob("*") if p.is_dir() and not any(p.iterdir())]
     assert leftovers == []
+
+
+def test_a_retag_updates_the_related_lists_of_the_posts_it_joins_and_leaves(tmp_path):
+    root = tmp_path / "site"
+    files = {"config.yaml": CONFIG.format(per_page=3)}
+    for name, tags in (("a", "kaiser"), ("b", "kaiser"), ("c", "allina"), ("d", "allina")):
+        files[f"content/posts/{name}.md"] = f"---\ntitle: {name.upper()}\ndate: 2026-05-0{ord(name) - 96}\ntags: [{tags}]\n---\nT\n"
+    write_site(root, files)
+    config = load_config(root / "config.yaml")
+
+    def related(slug: str) -> list[str]:
+        html = (root / f"output/news/{slug}/index.html").read_text()
+        return sorted(re.findall(r'<li><time[^>]*>[^<]*</time> <a href="/local12/news/([a-z]+)/">', html))
+
+    build(config, NOW)
+    assert related("b") == ["a"] and related("c") == ["d"]
+    (root / "content/posts/a.md").write_text("---\ntitle: A\ndate: 2026-05-01\ntags: [allina]\n---\nT\n")
+    build(config, NOW)
+    assert related("b") == [] and related("c") == ["a", "d"] and related("d") == ["a", "c"]
+    clean = tmp_path / "clean"
+    build(config, NOW, output_dir=clean, use_cache=False)
+    assert tree_bytes(root / "output") == tree_bytes(clean)
 
 
 def test_unchanged_pages_are_reused_not_rerendered(tmp_path):

@@ -151,7 +151,7 @@ def resolve_closures(rules: Sequence[ClosureRule], cal: "CalendarConfig") -> tup
             nominal[rule.id, year] = day
             observed[rule.id, year] = seen
             closed.add(seen)
-            result.append(Closure(rule.id, rule.name, day, seen, year))
+            result.append(Closure(rule.id, rule.public_name or rule.name, day, seen, year))
     first, last = date(cal.first_year, 1, 1), date(cal.last_year, 12, 31)
     return tuple(sorted((c for c in result if first <= c.observed <= last), key=lambda c: c.sort_key))
 

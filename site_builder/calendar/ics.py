@@ -267,6 +267,9 @@ def _event_component(event: Event, config: "SiteConfig", stamp: datetime, event_
         tags=event.tags,
         page=event_url(event) if event_url else "",
     )
+    if event.livestream_url and event.status != "cancelled":  # RFC 7986 live coverage
+        vevent.add("CONFERENCE", event.livestream_url,
+                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Live coverage"})
     return vevent
 
 

@@ -43,6 +43,7 @@ class Event:
     status: str = "scheduled"  # scheduled | cancelled | postponed
     description: str = ""  # Markdown source
     updated: datetime | None = None  # last edit (DTSTAMP); None: the build's clock
+    livestream_url: str = ""  # live coverage: "Watch live" from LIVESTREAM_LEAD before the start
     source: str = ""  # content/calendar/events.yaml
     line: int = 0
 
@@ -149,6 +150,7 @@ class ClosureRule:
     ref: str = ""
     observe_saturday: str | None = None
     observe_sunday: str | None = None
+    public_name: str = ""  # what members see (default: name)
     text: str = ""  # the rule as written
     source: str = ""
     line: int = 0

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import calendar as pycal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 from site_builder.calendar.closures import closure_conflicts, resolve_closures
 from site_builder.calendar.model import CalendarData, Closure, Event, MeetingSeries, Occurrence
 from site_builder.calendar.recurrence import expand_series
+from site_builder.calendar.words import attendance_words, pauses, regular_exceptions
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 
@@ -39,6 +40,7 @@ class Item:
     note: str = ""
     starts: datetime | None = None  # the instant it starts and ends, all-day entries included
     ends: datetime | None = None  # (local midnights): the pages' data-starts / data-ends
+    how: str = ""  # how to attend, in words ("on Zoom"): meetings only
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ClosureNotice:
     closure: Closure
     starts: datetime  # local midnight at the start of the observed day
     ends: datetime  # local midnight after it
+    today: bool = False  # the office is closed at the build's moment (the notice says "closed today")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class SeriesView:
     upcoming: tuple[Occurrence, ...]  # the next few, changes and cancellations included
     changes: tuple[Occurrence, ...]  # upcoming occurrences that differ from the plain rule
     later: tuple[Occurrence, ...] = ()  # the ones that join `upcoming` within LIVE_DAYS (built hidden)
+    usual: tuple[str, tuple[int, ...]] = ("", ())  # a by-month way to attend (words.regular_exceptions)
+    pauses: tuple[str, ...] = ()  # skipped dates ahead, in words ("No … meetings Dec 22 and 29.")
 
     @property
     def url(self) -> str:
@@ -95,6 +100,8 @@ class CalendarSite:
     today: date
     coming_up_later: tuple[Item, ...] = ()  # the items that join `coming_up` within LIVE_DAYS (built hidden)
     closures_ahead: tuple[ClosureNotice, ...] = ()  # next_closure, then each that is next within LIVE_DAYS
+    next_meetings: tuple[Item, ...] = ()  # the next meeting of any series (not cancelled), then (built
+    # hidden) each one that becomes next within LIVE_DAYS
 
 
 def event_url(event: Event) -> str:
@@ -107,7 +114,7 @@ def month_url(year: int, month: int) -> str:
 
 def _occurrence_item(series: MeetingSeries, occ: Occurrence) -> Item:
     return Item("meeting", occ.title, occ.start, occ.end, occ.start.date(), f"/meetings/#{series.slug}",
-                occ.status, occ.note, occ.start, occ.end)
+                occ.status, occ.note, occ.start, occ.end, attendance_words(occ.attendance, occ.venue, occ.online_url))
 
 
 def _day_bounds(day: date, tz) -> tuple[datetime, datetime]:
@@ -173,7 +180,8 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         all_occurrences += [(series, o) for o in occurrences]
         coming = tuple(o for o in occurrences if o.end > now)
         shown, later = _ahead(list(coming), lambda o: o.end, now, until, UPCOMING_PER_SERIES)
-        views.append(SeriesView(series, shown, tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES], later))
+        views.append(SeriesView(series, shown, tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES], later,
+                                regular_exceptions(series, coming), pauses(series, today)))
 
     by_day: dict[date, list[Item]] = {}
     for e in events:
@@ -213,7 +221,11 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
     )
     coming_up, coming_up_later = _ahead(coming_up, lambda i: i.ends, now, until, cal.home_events)
     notices = [ClosureNotice(c, *_day_bounds(c.observed, tz)) for c in closures]
+    notices = [replace(n, today=n.starts <= now < n.ends) for n in notices]
     next_notice, later_notices = _ahead(notices, lambda n: n.ends, now, until, 1)
+    meetings = sorted((_occurrence_item(s, o) for s, o in all_occurrences if o.end > now and o.status != "cancelled"),
+                      key=lambda i: (i.starts, i.title))
+    next_meeting, later_meetings = _ahead(meetings, lambda i: i.ends, now, until, 1)
     years: dict[int, list[Closure]] = {}
     for c in closures:
         years.setdefault(c.observed.year, []).append(c)
@@ -230,6 +242,7 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         today=today,
         coming_up_later=coming_up_later,
         closures_ahead=next_notice + later_notices,
+        next_meetings=next_meeting + later_meetings,
     )
     return site, problems
 
@@ -241,6 +254,8 @@ def next_change(site: CalendarSite, tz) -> datetime | None:
     ends = [i.ends for i in site.coming_up if i.ends is not None] + [e.end for e in site.upcoming]
     ends += [o.end for view in site.series for o in view.upcoming]
     ends += [n.ends for n in site.closures_ahead[:1]]
+    ends += [n.starts for n in site.closures_ahead[:1] if not n.today]  # "next closure" becomes "closed today"
+    ends += [i.ends for i in site.next_meetings[:1]]
     return min(ends).astimezone(tz) if ends else None
 
 
@@ -276,6 +291,7 @@ def add_to_calendar_links(config: SiteConfig, event: Event, details: str) -> dic
     """One-event "Add to Google Calendar" and "Add to Outlook" links."""
     location = event.venue.text if event.venue else event.online_url
     page = config.abs_url(event_url(event))
+    title = {"cancelled": "Cancelled: ", "postponed": "Postponed: "}.get(event.status, "") + event.title
     body = (details + "\n\n" + page).strip()
     if event.all_day:
         dates = f"{event.start.strftime('%Y%m%d')}/{event.end.strftime('%Y%m%d')}"
@@ -284,9 +300,9 @@ def add_to_calendar_links(config: SiteConfig, event: Event, details: str) -> dic
         dates = f"{_utc_stamp(event.start)}/{_utc_stamp(event.end)}"
         start_iso, end_iso = event.start.isoformat(), event.end.isoformat()
     google = "https://calendar.google.com/calendar/render?" + urlencode(
-        {"action": "TEMPLATE", "text": event.title, "dates": dates, "details": body, "location": location,
+        {"action": "TEMPLATE", "text": title, "dates": dates, "details": body, "location": location,
          "ctz": event.timezone}, quote_via=quote)
-    outlook_params = {"path": "/calendar/action/compose", "rru": "addevent", "subject": event.title,
+    outlook_params = {"path": "/calendar/action/compose", "rru": "addevent", "subject": title,
                       "startdt": start_iso, "enddt": end_iso, "body": body, "location": location}
     if event.all_day:
         outlook_params["allday"] = "true"
@@ -328,6 +344,19 @@ def _iso(event: Event, value: datetime) -> str:
     return value.date().isoformat() if event.all_day else value.isoformat()
 
 
+LIVESTREAM_LEAD = timedelta(hours=1)  # "Watch live" shows this long before an event with livestream_url starts
+
+
+def livestream_state(event: Event, now: datetime) -> dict | None:
+    """What an event page shows of its live coverage at `now`: when "Watch live" opens, and whether it
+    is `before`, `live` or `after` (static/js/live.js moves it on between builds)."""
+    if not event.livestream_url or event.status == "cancelled":
+        return None
+    opens = event.start - LIVESTREAM_LEAD
+    state = "before" if now < opens else "live" if now < event.end else "after"
+    return {"url": event.livestream_url, "opens": opens, "state": state}
+
+
 def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
     """schema.org Event for the event page; startDate is the same instant as the .ics DTSTART."""
     locations: list[dict] = []
@@ -338,6 +367,8 @@ def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
         locations.append(place)
     if event.online_url and event.attendance in ("online", "hybrid"):
         locations.append({"@type": "VirtualLocation", "url": event.online_url})
+    if event.livestream_url and event.status != "cancelled":  # live coverage: people also follow it online
+        locations.append({"@type": "VirtualLocation", "url": event.livestream_url, "name": "Live coverage"})
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Event",
@@ -345,7 +376,8 @@ def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
         "startDate": _iso(event, event.start),
         "endDate": _iso(event, event.end - timedelta(days=1) if event.all_day else event.end),
         "eventStatus": _STATUS[event.status],
-        "eventAttendanceMode": _MODES[event.attendance],
+        "eventAttendanceMode": _MODES["hybrid" if event.livestream_url and event.status != "cancelled"
+                                      and event.attendance == "in-person" else event.attendance],
         "url": config.abs_url(event_url(event)),
         "organizer": {"@type": "Organization", "name": config.title, "url": config.base_url},
     }

@@ -516,6 +516,7 @@ class _Reader:
         item = _Item(raw, path, prefix, self.problems, EVENT_KEYS)
         common = self._common(item)
         status = item.choice("status", EVENT_STATUS, "scheduled")
+        livestream_url = item.url("livestream_url")
         start = item.parsed("start", self._date_time, required="e.g. 2025-04-08 18:30")
         item.warn_unknown()
         if start is None or item.failed:
@@ -542,7 +543,8 @@ class _Reader:
             if finish is None:
                 return None
         return Event(
-            **common, start=begin, end=finish, all_day=at is None, status=status, source=path, line=raw.line
+            **common, start=begin, end=finish, all_day=at is None, status=status, livestream_url=livestream_url,
+            source=path, line=raw.line
         )
 
     def _morning_warning(self, item: _Item, key: str, at: time) -> None:
@@ -799,6 +801,7 @@ class _Reader:
         ident = item.ident("id", required="a permanent id such as christmas-day")
         self._claim(self.closure_ids, item, "id", ident)
         name = item.text("name", required="what the calendar shows, e.g. Christmas Day")
+        public_name = item.text("public_name") or ""
         when_text = item.text("when", required='e.g. "December 25" or "fourth Thursday of November"')
         fields = item.parsed("when", parse_when) if when_text else None
         saturday = item.choice("observe_saturday", SHIFTS, None)
@@ -810,6 +813,7 @@ class _Reader:
         return ClosureRule(
             id=ident,
             name=name,
+            public_name=public_name,
             observe_saturday=saturday,
             observe_sunday=sunday,
             text=when_text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -13,7 +14,8 @@ from frontmatter.default_handlers import YAMLHandler
 from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
 from site_builder.errors import shown as quoted
-from site_builder.models import FrozenMap, Page, Post
+from site_builder import schema
+from site_builder.models import Alert, Credit, FrozenMap, Page, Post, Series
 from site_builder.cache import digest
 from site_builder.readers.source import (
     read_tags,
@@ -27,7 +29,12 @@ class Memo(Protocol):
     def put_many(self, ns: str, items: dict[str, Any]) -> None: ...
 
 
-POST_KEYS = ("title", "date", "updated", "summary", "tags", "author", "image", "draft", "slug")
+POST_KEYS = schema.POST.names
+ALERT_KEYS = schema.ALERT.names
+SERIES_KEYS = schema.SERIES.names
+CREDIT_KEYS = schema.CREDIT.names
+ALERT_TEXT_LIMIT = 300  # characters of an alert's text; more is a warning (a banner is read in passing)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAGE_KEYS = ("title", "updated", "summary", "menu", "draft", "slug")
 _HANDLER = YAMLHandler()
 
@@ -103,6 +110,77 @@ class _Meta:
             self.error(key, str(exc))
             return None
 
+    def until(self, key: str, tz):
+        """An end moment (`expires`): a date alone means the end of that day (the next midnight)."""
+        found = self.when(key, tz)
+        value = self.doc.meta.get(key)
+        if found is not None and isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+            found = datetime.combine(found.date() + timedelta(days=1), time(), found.tzinfo)
+        return found
+
+    def ident(self, key: str, what: str) -> str:
+        """A slug-shaped id (`series:`); anything else is an error at its line."""
+        value = self.text(key)
+        if value and not SLUG_RE.match(value):
+            self.error(key, f"{quoted(value)} is not a valid {what}: use lowercase letters, digits and single "
+                            "hyphens (kaiser-national-bargaining-2019)")
+            return ""
+        if value and (message := slug_too_long(value, what)):
+            self.error(key, message)
+            return ""
+        return value
+
+    def credit(self, key: str) -> Credit | None:
+        """`source:` of a repost: name and url required, author and date optional."""
+        value = self.doc.meta.get(key)
+        if _empty(value):
+            return None
+        if not isinstance(value, dict):
+            self.error(key, f"must be a section with name: and url: (the original's publisher and address), got "
+                            f"{_kind(value)}")
+            return None
+        line = (lambda k: value.line_of(k)) if hasattr(value, "line_of") else (lambda k: self.line(key))
+        before = len(self.problems)
+
+        def err(sub: str, message: str, severity: str = "error") -> None:
+            self.problems.append(Problem(self.doc.path, line(sub), f"{key}.{sub}", message, severity))
+
+        def text(sub: str) -> str:
+            item = value.get(sub)
+            if _empty(item):
+                return ""
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                return str(item)
+            if not isinstance(item, str) or "\x00" in item:
+                err(sub, f"must be text, got {_kind(item)}")
+                return ""
+            return item.strip()
+
+        for sub in value:
+            if sub not in CREDIT_KEYS:
+                err(sub, f"unknown key (known: {', '.join(CREDIT_KEYS)})", "warning")
+        name, url, author = text("name"), text("url"), text("author")
+        if not name:
+            err("name", "required: who published the story first (Pioneer Press)")
+        if not url:
+            err("url", "required: the original's https:// address")
+        elif unsafe_url(url) or urlsplit(url).scheme.lower() not in ("http", "https") or \
+                re.search(r"[\x00-\x20\x7f<>\"\\]", url):
+            err("url", f"{quoted(url)} must be an https:// address")
+        day = None
+        if not _empty(value.get("date")):
+            raw = value.get("date")
+            if not isinstance(raw, str) or not _DATE_ONLY.match(raw.strip()):
+                err("date", f"must be a date like 2026-03-14, got {quoted(raw)}")
+            else:
+                try:
+                    day = date.fromisoformat(raw.strip())
+                except ValueError:
+                    err("date", f"not a date: {quoted(raw)}")
+        if any(p.is_error for p in self.problems[before:]):
+            return None
+        return Credit(name=name, url=url, author=author, date=day)
+
     def flag(self, key: str) -> bool:
         value = self.doc.meta.get(key, False)
         if _empty(value):
@@ -139,20 +217,24 @@ class _Meta:
             return ""
         return slug
 
-    def link(self, key: str) -> str:
-        """A site path (/images/x.jpg), a relative path or an http(s) address; script URLs are refused."""
+    def link(self, key: str, calls: bool = False) -> str:
+        """A site path (/images/x.jpg), a relative path or an http(s) address, and with `calls`
+        (an alert's link) also a `tel:` number or a `mailto:` address; script URLs are refused."""
         value = self.text(key)
         if not value:
             return ""
         if unsafe_url(value):
             self.error(key, f"{quoted(value)} is refused: javascript:, data: and vbscript: addresses are not allowed")
             return ""
-        scheme = urlsplit(value).scheme if not re.match(r"^[A-Za-z]:[\\/]", value) else "drive"
-        if scheme and scheme not in ("http", "https"):
-            self.error(key, f"{quoted(value)} must be a site path such as /images/photo.jpg or an https:// address")
+        scheme = urlsplit(value).scheme.lower() if not re.match(r"^[A-Za-z]:[\\/]", value) else "drive"
+        if scheme and scheme not in (("http", "https", "tel", "mailto") if calls else ("http", "https")):
+            self.error(key, f"{quoted(value)} must be a site path, an https:// address, a tel: number or a mailto: "
+                            "address" if calls else
+                            f"{quoted(value)} must be a site path such as /images/photo.jpg or an https:// address")
             return ""
-        if re.search(r"[\x00-\x1f\x7f<>\"\\]", value):
-            self.error(key, f"{quoted(value)} contains a control character, <, >, \\ or a double quote")
+        if re.search(r"[\x00-\x1f\x7f<>\"\\\s]" if calls else r"[\x00-\x1f\x7f<>\"\\]", value):
+            self.error(key, f"{quoted(value)} contains a space, a control character, <, >, \\ or a double quote"
+                       if calls else f"{quoted(value)} contains a control character, <, >, \\ or a double quote")
             return ""
         return value
 
@@ -214,8 +296,14 @@ def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
         slug_line=meta.line("slug") if "slug" in doc.meta else 1,
+        expires=meta.until("expires", config.tz),
+        credit=meta.credit("source"),
+        series=meta.ident("series", "series id"),
+        series_line=meta.line("series"),
         extra=meta.unknown(POST_KEYS),
     )
+    if date and post["expires"] and post["expires"] <= date:
+        meta.error("expires", "is not after date")
     if any(p.is_error for p in problems[before:]):
         return None
     return Post(source=doc.path, body=doc.body, **post)
@@ -244,6 +332,50 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
     if any(p.is_error for p in problems[before:]):
         return None
     return Page(source=doc.path, body=doc.body, **page)
+
+
+def _alert(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Alert | None:
+    meta = _Meta(doc, problems)
+    before = len(problems)
+    _check_body(doc, problems)
+    starts = meta.when("starts", config.tz)
+    expires = meta.until("expires", config.tz)
+    if starts and expires and expires <= starts:
+        meta.error("expires", "is not after starts")
+    text = doc.body.strip()
+    if len(text) > ALERT_TEXT_LIMIT:
+        problems.append(Problem(doc.path, doc.body_line, "body", f"{len(text)} characters: an alert is read in "
+                                f"passing, keep it under {ALERT_TEXT_LIMIT} and link to a post for the rest",
+                                "warning"))
+    alert = dict(
+        title=meta.text("title", required=True),
+        link=meta.link("link", calls=True),
+        link_text=meta.text("link_text") or schema.ALERT["link_text"].default,
+        starts=starts,
+        expires=expires,
+        tags=_tags(meta),
+        draft=meta.flag("draft"),
+        slug=meta.slug(stem),
+    )
+    meta.unknown(ALERT_KEYS)
+    if any(p.is_error for p in problems[before:]):
+        return None
+    return Alert(source=doc.path, body=doc.body, **alert)
+
+
+def _series(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]) -> Series | None:
+    meta = _Meta(doc, problems)
+    before = len(problems)
+    _check_body(doc, problems)
+    ident = meta.ident("id", "series id") if "id" in doc.meta and not _empty(doc.meta["id"]) else ""
+    if not ident and not any(p.is_error for p in problems[before:]):
+        ident = meta.slug(stem)
+    series = dict(title=meta.text("title", required=True), summary=meta.text("summary"), id=ident,
+                  slug_line=meta.line("id") if "id" in doc.meta else 1)
+    meta.unknown(SERIES_KEYS)
+    if any(p.is_error for p in problems[before:]):
+        return None
+    return Series(source=doc.path, body=doc.body, **series)
 
 
 def _parse(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callable) -> tuple[Any, list[Problem]]:
@@ -348,3 +480,13 @@ def read_posts(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Post]
 
 def read_pages(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Page], list[Problem]]:
     return _read_folder(config, "pages", _page, memo)
+
+
+def read_alerts(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Alert], list[Problem]]:
+    """content/alerts/*.md (none: no alerts)."""
+    return _read_folder(config, "alerts", _alert, memo)
+
+
+def read_series(config: SiteConfig, memo: Memo | None = None) -> tuple[list[Series], list[Problem]]:
+    """content/series/*.md: titles and introductions of update series (each file optional)."""
+    return _read_folder(config, "series", _series, memo)

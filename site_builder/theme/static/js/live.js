@@ -9,6 +9,9 @@
    [data-live-window]  shown from data-starts until data-ends (either may be left out), hidden
                        outside them: notices, "nothing coming up" texts, action alerts.
    [data-live-count]   its text becomes the number of shown children of the element with that id.
+   [data-live-from-start]  on a list: an item is live only from its data-starts (action alerts).
+   [data-live-any="ID"]    shown while the element with that id has a shown child;
+   [data-live-none="ID"]   shown while it has none ("No actions right now").
 
    Times are ISO 8601 with an offset ("2026-11-24T18:30:00-06:00").  The page is checked again
    when the next start or end comes (at least every 10 minutes) and when it becomes visible. */
@@ -38,6 +41,18 @@
     past.appendChild(item);
   }
 
+  // The date (YYYY-MM-DD) at `now` in the site's time zone, or null where the browser cannot say.
+  function dayIn(zone, now) {
+    try {
+      var parts = {};
+      new Intl.DateTimeFormat("en-US", {timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit"})
+        .formatToParts(new Date(now)).forEach(function (p) { parts[p.type] = p.value; });
+      return parts.year + "-" + parts.month + "-" + parts.day;
+    } catch (e) {
+      return null;
+    }
+  }
+
   function check() {
     var now = Date.now();
     var next = Infinity;
@@ -49,6 +64,7 @@
       var list = lists[l];
       var limit = parseInt(list.getAttribute("data-live-limit"), 10);
       var offset = parseInt(list.getAttribute("data-live-offset"), 10) || 0;
+      var fromStart = list.hasAttribute("data-live-from-start");
       var pastId = list.getAttribute("data-live-past");
       var past = pastId ? document.getElementById(pastId) : null;
       if (isNaN(limit)) limit = Infinity;
@@ -59,7 +75,11 @@
       var live = 0;
       for (var i = 0; i < items.length; i++) {
         var ends = at(items[i], "data-ends");
-        if (!(ends <= now)) {
+        var begins = fromStart ? at(items[i], "data-starts") : NaN;
+        if (begins > now && !(ends <= now)) {
+          note(begins);
+          show(items[i], false);
+        } else if (!(ends <= now)) {
           note(ends);
           show(items[i], live >= offset && live < offset + limit);
           live++;
@@ -78,6 +98,17 @@
       note(until);
       show(windows[w], !(starts > now) && !(until <= now));
     }
+    var some = document.querySelectorAll("[data-live-any], [data-live-none]");
+    for (var a = 0; a < some.length; a++) {
+      var any = some[a].hasAttribute("data-live-any");
+      var of = document.getElementById(some[a].getAttribute(any ? "data-live-any" : "data-live-none"));
+      if (!of) continue;
+      var anyShown = false;
+      for (var m = 0; m < of.children.length; m++) {
+        if (!of.children[m].hidden) anyShown = true;
+      }
+      show(some[a], any === anyShown);
+    }
     var counts = document.querySelectorAll("[data-live-count]");
     for (var n = 0; n < counts.length; n++) {
       var target = document.getElementById(counts[n].getAttribute("data-live-count"));
@@ -87,6 +118,17 @@
         if (!target.children[k].hidden) shown++;
       }
       if (counts[n].textContent !== String(shown)) counts[n].textContent = String(shown);
+    }
+    var grids = document.querySelectorAll("[data-live-today]");  // month grids: mark today's date
+    for (var g = 0; g < grids.length; g++) {
+      var day = dayIn(grids[g].getAttribute("data-live-today"), now);
+      var cells = grids[g].querySelectorAll("[data-day]");
+      for (var d = 0; day && d < cells.length; d++) {
+        var isToday = cells[d].getAttribute("data-day") === day;
+        cells[d].classList.toggle("today", isToday);
+        if (isToday) cells[d].setAttribute("aria-current", "date");
+        else cells[d].removeAttribute("aria-current");
+      }
     }
     clearTimeout(timer);
     timer = setTimeout(check, Math.max(1, Math.min(next - now, MAX_WAIT)));
