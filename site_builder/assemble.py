@@ -21,15 +21,14 @@ RESERVED = {"news", "tags", "events", "meetings", "closures", "calendar", "feed.
 RELATED = 4  # related posts listed under a post
 RELATED_WINDOW = 20  # of each shared topic, the posts this near in date are candidates (bounds the work)
 BANNER = 2  # active alerts in the banner of every page
-# The sample site's employers.  A topic naming an employer weighs most when related news is chosen;
-# `is_employer_tag` is the one place that decides it (issue 16's `tags:` config with kinds replaces the set).
-EMPLOYER_TAGS = frozenset({"kaiser", "healthpartners", "allina", "trustone", "fairview", "essentia"})
+# A topic naming an employer (`kind: employer` in config.yaml's `tags:`) weighs most when
+# related news is chosen.
 EMPLOYER_WEIGHT, TOPIC_WEIGHT = 3, 1
 
 
 def is_employer_tag(config: SiteConfig, slug: str) -> bool:
-    """Whether the topic `slug` names an employer."""
-    return slug in EMPLOYER_TAGS
+    """Whether the topic `slug` names an employer: config.yaml's `tags:` says so."""
+    return config.is_employer(slug)
 
 
 @dataclass(frozen=True)

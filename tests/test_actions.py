@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import feedparser
 import icalendar
 
-from tests.conftest import post
+from tests.conftest import MINIMAL_CONFIG, post
 
 ALERT = "---\ntitle: {title}\nlink: \"{link}\"\n---\nDo it today.\n"
 
@@ -215,7 +215,7 @@ def test_related_news_weighs_employers_then_date_and_skips_what_is_not_published
         "content/posts/draft.md": post("Draft", date="2026-06-01", tags="[kaiser, strike]", draft="true"),
         "content/posts/future.md": post("Future", date="2027-06-01", tags="[kaiser, strike]"),
         "content/posts/ended.md": post("Ended", date="2026-06-01", tags="[kaiser, strike]", expires="2026-07-01"),
-    })
+    }, config=MINIMAL_CONFIG + "tags:\n  - {slug: kaiser, name: Kaiser Permanente, kind: employer}\n")
     assert build(root).code == 0
     # weight: both 3+1, kaiser 3, strike 1; equal weights by nearness in date
     assert _related(root, "me") == ["both", "same-employer-far", "topic-nearer", "topic-near"]
