@@ -21,6 +21,7 @@ RESERVED = {"news", "tags", "events", "meetings", "closures", "calendar", "feed.
 RELATED = 4  # related posts listed under a post
 RELATED_WINDOW = 20  # of each shared topic, the posts this near in date are candidates (bounds the work)
 BANNER = 2  # active alerts in the banner of every page
+BANNER_BUILT = 12  # alerts built into every page's banner markup, shown or waiting (all are on /act/)
 # A topic naming an employer (`kind: employer` in config.yaml's `tags:`) weighs most when
 # related news is chosen.
 EMPLOYER_WEIGHT, TOPIC_WEIGHT = 3, 1
@@ -71,7 +72,7 @@ class Site:
         within LIVE_DAYS (built hidden: static/js/live.js shows them when they start)."""
         until = self.now + timedelta(days=LIVE_DAYS)
         return tuple(a for a in self.alerts if (a.expires is None or a.expires > self.now)
-                     and (a.starts is None or a.starts <= until))
+                     and (a.starts is None or a.starts <= until))[:BANNER_BUILT]  # (1,000 alerts: not on every page)
 
     @property
     def banner_hidden(self) -> frozenset[str]:
@@ -210,7 +211,8 @@ def assemble(
                     tag_names.setdefault(slug, name)
                     mapping.setdefault(slug, []).append(item)
     tags = tuple(
-        Tag(name=tag_names[s], slug=s, posts=tuple(tag_posts.get(s, ())), events=tuple(tag_events.get(s, ())),
+        Tag(name=config.tag_info(s).name or tag_names[s], slug=s,  # (config.yaml's tags: name, else as first written)
+            posts=tuple(tag_posts.get(s, ())), events=tuple(tag_events.get(s, ())),
             series=tuple(tag_series.get(s, ())))
         for s in sorted(tag_names)
     )

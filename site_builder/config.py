@@ -172,7 +172,18 @@ class SiteConfig:
         return replace(self, **changes)
 
 
-PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net")
+PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net", "example", "invalid", "test", "localhost")
+
+
+def _is_local_address(host: str) -> bool:
+    """127.0.0.1, ::1, 10.x, 192.168.x...: an address only this computer or its network reaches."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
 
 
 def placeholder_base_url(base_url: str) -> str | None:
@@ -180,7 +191,7 @@ def placeholder_base_url(base_url: str) -> str | None:
     as example.org, left from the starter or the docs, would make every feed and calendar
     subscription link point at a site that is not the local's."""
     host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
-    if any(host == p or host.endswith("." + p) for p in PLACEHOLDER_HOSTS):
+    if any(host == p or host.endswith("." + p) for p in PLACEHOLDER_HOSTS) or _is_local_address(host):
         return (f"base_url {base_url} is a placeholder: every feed and calendar subscription link would point "
                 "at it; set base_url in config.yaml to the site's real address (or pass --base-url)")
     return None
@@ -473,8 +484,11 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     if contact.email and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}", contact.email):
         co.error("email", f"must be an email address such as office@local12.org; got {contact.email!r}")
         contact = replace(contact, email="")
-    if contact.phone and sum(ch.isdigit() for ch in contact.phone) < 7:
-        co.error("phone", f"must be a phone number with its area code, such as 651-555-0112; got {contact.phone!r}")
+    if contact.phone and (sum(ch.isdigit() for ch in contact.phone) < 7
+                          or not re.fullmatch(r"\+?[0-9][0-9 ().-]*[0-9]", contact.phone)):
+        # one number, as a phone dials it (the tel: link is made of its digits): no "ext. 3" or "or ..."
+        co.error("phone", "must be one phone number with its area code, such as 651-555-0112 (extensions and "
+                          f"other numbers belong in hours or on the contact page); got {contact.phone!r}")
         contact = replace(contact, phone="")
 
     tag_infos: list[TagInfo] = []

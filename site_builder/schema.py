@@ -245,6 +245,7 @@ ALERT = Kind("alert", "Action alert", "content/alerts/*.md (front matter)", (
     Field("expires", "datetime", "when it disappears (default: never); a date alone is the end of that day"),
     Field("tags", "tags", "the same topics as news posts", default=()),
     Field("draft", "bool", "`true` keeps the alert off the site unless built with `--drafts`", default=False),
+    Field("slug", "slug", "the alert's name in /act/ and its feed (default: from the file name)"),
 ), body="the alert's text, in Markdown: one or two sentences (more than 300 characters is a warning)")
 
 SERIES = Kind("series", "Update series", "content/series/*.md (front matter)", plural="update series", fields=(

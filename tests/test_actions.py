@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 import feedparser
 import icalendar
+import pytest
 
 from tests.conftest import MINIMAL_CONFIG, post
 
@@ -244,3 +245,16 @@ def test_event_with_live_coverage_in_ics_and_json_ld(sample_output):
     assert kinds["Place"]["name"] == "Minnesota State Capitol"
     # built on Nov 18: the link says when it goes live (an hour before the 11 am start)
     assert "Live from Sat, Dec 5, 2026 · 10 am" in html
+
+
+@pytest.mark.parametrize("status", ["cancelled", "postponed"])
+def test_no_live_coverage_for_an_event_that_is_not_happening(scratch, build, status):
+    root = scratch({"content/calendar/events.yaml": (
+        "events:\n  - id: rally\n    title: Rally\n    start: 2026-12-10 10:00\n    end: '11:00'\n"
+        f"    status: {status}\n    livestream_url: https://live.example.org/rally\n")},
+        config=MINIMAL_CONFIG + "calendar:\n  first_year: 2026\n  last_year: 2027\n")
+    assert build(root).code == 0
+    page = (root / "output/events/rally/index.html").read_text()
+    assert "live.example.org" not in page and "Watch live" not in page
+    (event,) = icalendar.Calendar.from_ical((root / "output/events/rally/event.ics").read_bytes()).walk("VEVENT")
+    assert "CONFERENCE" not in event

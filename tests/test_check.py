@@ -19,7 +19,7 @@ Start [here](#step-1-talk-to-your-coworkers).
 
 def check(root, capsys, monkeypatch, *args):
     # example.org is a placeholder check refuses (test_placeholder_base_url_is_refused): a real-looking address
-    return run_cli(["check", "--config", str(root / "config.yaml"), "--base-url", "https://news.local12.test/", *args],
+    return run_cli(["check", "--config", str(root / "config.yaml"), "--base-url", "https://news.local12.org/", *args],
                    capsys, monkeypatch=monkeypatch)
 
 

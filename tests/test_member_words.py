@@ -19,6 +19,7 @@ from site_builder.calendar.model import MeetingSeries, Occurrence, Place
 from site_builder.calendar.recurrence import parse_rule
 from site_builder.calendar.words import day_list, occurrence_words, pauses, recurrence_sentence, series_sentence
 from site_builder.config import load_config, placeholder_base_url
+from site_builder.errors import ConfigError
 from tests.conftest import REPO
 
 CHI = ZoneInfo("America/Chicago")
@@ -56,8 +57,19 @@ def test_every_form_of_the_docs_table_is_in_this_test():
     assert forms <= {w for w, _ in RECURRENCES}, forms - {w for w, _ in RECURRENCES}
 
 
-def test_an_unknown_rule_is_said_as_written():
-    assert recurrence_sentence("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", TUE) == "Repeats: FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO"
+def test_a_rule_without_words_points_at_the_dates_never_at_its_code():
+    for rule in ("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", "FREQ=YEARLY;BYMONTH=6;BYDAY=2SA", "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=-1"):
+        assert recurrence_sentence(rule, TUE) == "On the dates below"
+
+
+@pytest.mark.parametrize("rule, sentence", [  # the break-it pass's cases, written by hand
+    ("FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15", "The 15th of every third month"),
+    ("FREQ=MONTHLY;BYMONTHDAY=31", "The 31st of every month (in the months that have one)"),
+    ("FREQ=MONTHLY;BYMONTHDAY=-2", "The second-to-last day of every month"),
+    ("FREQ=WEEKLY;BYDAY=WE;COUNT=5", "Every Wednesday, 5 times in all"),
+])
+def test_intervals_counts_and_month_ends_are_said(rule, sentence):
+    assert recurrence_sentence(rule, TUE) == sentence
 
 
 OFFICE = Place("The Local 12 union office", "Saint Paul, MN")
@@ -223,3 +235,44 @@ def test_search_finds_the_calendar_pages(open_at, query, path):
     assert path in links, links
     style = page.eval_on_selector(".pagefind-ui__result-link", "e => getComputedStyle(e).textDecorationLine")
     assert "underline" in style  # results look like links
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000/", "https://127.0.0.1/", "http://[::1]:8000/",
+                                 "https://192.168.1.20/", "https://local12.example/", "https://site.test/"])
+def test_addresses_only_this_computer_reaches_are_placeholders_too(url):
+    assert placeholder_base_url(url)
+
+
+@pytest.mark.parametrize("phone", ["651-555-0112 ext. 3", "651-555-0112 or 651-555-0113", "651-555-0112, 24/7"])
+def test_the_contact_phone_is_one_number(tmp_path, phone):
+    (tmp_path / "config.yaml").write_text(f"title: T\nbase_url: https://local12.org/\ncontact:\n  phone: {phone}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path / "config.yaml")
+    assert [str(p) for p in exc.value.problems] == [
+        "config.yaml:4: contact.phone: must be one phone number with its area code, such as 651-555-0112 (extensions "
+        f"and other numbers belong in hours or on the contact page); got {phone!r}"]
+
+
+def test_topic_feeds_and_calendars_are_named_as_config_names_them(sample_output):
+    import feedparser
+    import icalendar
+
+    feed = feedparser.parse((sample_output / "tags/kaiser/feed.xml").read_bytes())
+    assert feed.bozo == 0 and feed.feed.title == "OPEIU Local 12: Kaiser Permanente"
+    cal = icalendar.Calendar.from_ical((sample_output / "tags/healthpartners/calendar.ics").read_bytes())
+    assert str(cal["X-WR-CALNAME"]).endswith(": HealthPartners")
+
+
+def test_a_calendar_that_leaves_out_this_year_is_a_warning(tmp_path, capsys):
+    from tests.conftest import main_at_epoch
+
+    (tmp_path / "content/calendar").mkdir(parents=True)
+    (tmp_path / "config.yaml").write_text("title: T\nbase_url: https://local12.org/\ncalendar:\n  first_year: 2030\n"
+                                          "  last_year: 2032\n")
+    (tmp_path / "content/calendar/c.yaml").write_text("closures:\n  - id: nyd\n    name: New Year's Day\n    when: January 1\n")
+    capsys.readouterr()
+    assert main_at_epoch(["build", "--config", str(tmp_path / "config.yaml")]) == 0
+    assert "config.yaml:1: calendar.first_year: warning: today (2026-11-18) is outside the calendar's years 2030 to " \
+           "2032: no office closures are shown for this year and meetings ignore them; move first_year and last_year " \
+           "to include it" in capsys.readouterr().err
+    assert main_at_epoch(["build", "--config", str(tmp_path / "config.yaml"), "--strict"]) == 1

@@ -267,8 +267,8 @@ def _event_component(event: Event, config: "SiteConfig", stamp: datetime, event_
         tags=event.tags,
         page=event_url(event) if event_url else "",
     )
-    if event.livestream_url and event.status != "cancelled":  # RFC 7986 live coverage
-        vevent.add("CONFERENCE", event.livestream_url,
+    if event.live_coverage:  # RFC 7986 live coverage
+        vevent.add("CONFERENCE", event.live_coverage,
                    parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Live coverage"})
     return vevent
 

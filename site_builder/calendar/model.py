@@ -48,6 +48,12 @@ class Event:
     line: int = 0
 
     @property
+    def live_coverage(self) -> str:
+        """The livestream address while the event goes ahead as planned ("" when it is cancelled or
+        postponed: no "Watch live" for something that is not happening)."""
+        return self.livestream_url if self.status == "scheduled" else ""
+
+    @property
     def sort_key(self) -> tuple:
         return (self.start, self.id)
 

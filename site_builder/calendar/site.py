@@ -157,6 +157,11 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
     until = now + timedelta(days=LIVE_DAYS)
     cal = config.calendar
     problems: list[Problem] = []
+    if not cal.first_year <= today.year <= cal.last_year:
+        problems.append(Problem("config.yaml", 1, "calendar.first_year",
+                                f"today ({today.isoformat()}) is outside the calendar's years {cal.first_year} to "
+                                f"{cal.last_year}: no office closures are shown for this year and meetings ignore "
+                                "them; move first_year and last_year to include it", "warning"))
     closures = tuple(sorted(resolve_closures(data.closure_rules, cal), key=lambda c: (c.observed, c.id)))
     rules = {r.id: r for r in data.closure_rules}
     for a, b in closure_conflicts(closures):
@@ -350,11 +355,11 @@ LIVESTREAM_LEAD = timedelta(hours=1)  # "Watch live" shows this long before an e
 def livestream_state(event: Event, now: datetime) -> dict | None:
     """What an event page shows of its live coverage at `now`: when "Watch live" opens, and whether it
     is `before`, `live` or `after` (static/js/live.js moves it on between builds)."""
-    if not event.livestream_url or event.status == "cancelled":
+    if not event.live_coverage:
         return None
     opens = event.start - LIVESTREAM_LEAD
     state = "before" if now < opens else "live" if now < event.end else "after"
-    return {"url": event.livestream_url, "opens": opens, "state": state}
+    return {"url": event.live_coverage, "opens": opens, "state": state}
 
 
 def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
@@ -367,8 +372,8 @@ def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
         locations.append(place)
     if event.online_url and event.attendance in ("online", "hybrid"):
         locations.append({"@type": "VirtualLocation", "url": event.online_url})
-    if event.livestream_url and event.status != "cancelled":  # live coverage: people also follow it online
-        locations.append({"@type": "VirtualLocation", "url": event.livestream_url, "name": "Live coverage"})
+    if event.live_coverage:  # live coverage: people also follow it online
+        locations.append({"@type": "VirtualLocation", "url": event.live_coverage, "name": "Live coverage"})
     data: dict = {
         "@context": "https://schema.org",
         "@type": "Event",
@@ -376,7 +381,7 @@ def event_json_ld(config: SiteConfig, event: Event, description: str) -> dict:
         "startDate": _iso(event, event.start),
         "endDate": _iso(event, event.end - timedelta(days=1) if event.all_day else event.end),
         "eventStatus": _STATUS[event.status],
-        "eventAttendanceMode": _MODES["hybrid" if event.livestream_url and event.status != "cancelled"
+        "eventAttendanceMode": _MODES["hybrid" if event.live_coverage
                                       and event.attendance == "in-person" else event.attendance],
         "url": config.abs_url(event_url(event)),
         "organizer": {"@type": "Organization", "name": config.title, "url": config.base_url},

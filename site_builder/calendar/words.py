@@ -68,7 +68,9 @@ def recurrence_sentence(rrule: str, dtstart: date | datetime | None = None) -> s
     months = [int(m) for m in p.get("BYMONTH", "").split(",") if m]
     start_day = DAY_ORDER[dtstart.weekday()] if dtstart is not None else None
     text = ""
-    if freq == "DAILY" and not byday:
+    if set(p) - {"FREQ", "INTERVAL", "BYDAY", "BYMONTH", "BYMONTHDAY", "COUNT", "WKST"}:
+        pass  # BYSETPOS, BYWEEKNO, BYYEARDAY...: no sentence rather than a wrong one
+    elif freq == "DAILY" and not byday:
         text = "every day" if interval == 1 else f"every {interval} days"
     elif freq == "WEEKLY":
         days = [d for d in byday.split(",") if d in DAY_NAMES] or ([start_day] if start_day else [])
@@ -94,15 +96,28 @@ def recurrence_sentence(rrule: str, dtstart: date | datetime | None = None) -> s
             text = f"{which} of every {interval} months"
     elif freq == "MONTHLY" and p.get("BYMONTHDAY") and not byday:
         days = [int(d) for d in p["BYMONTHDAY"].split(",")]
-        ords = [_ordinal(d) if d > 0 else ("last day" if d == -1 else f"{_ordinal(-d)} to last day") for d in days]
-        text = "the " + and_list(ords) + " of every month"
+        ords = [_ordinal(d) if d > 0 else ("last day" if d == -1 else f"{_WORD_ORDINAL.get(-d, _ordinal(-d))}-to-last day")
+                for d in days]
         if months:
             text = "the " + and_list(ords) + " of " + and_list([MONTH_NAMES[m - 1] for m in sorted(months)])
+        elif interval == 1:
+            text = "the " + and_list(ords) + " of every month"
+        elif interval in EVERY_NTH:
+            text = "the " + and_list(ords) + f" of every {EVERY_NTH[interval]} month"
+        else:
+            text = "the " + and_list(ords) + f" of every {interval} months"
+        if any(d > 28 for d in days):
+            text += " (in the months that have one)"
     elif freq == "YEARLY" and not byday and not p.get("BYMONTHDAY") and dtstart is not None:
         text = f"every year on {MONTH_NAMES[dtstart.month - 1]} {dtstart.day}"
     if not text:
-        return "Repeats: " + rrule  # a rule this module does not know how to say: as written
+        return "On the dates below"  # a rule this module cannot say in words: the dates say it
+    if p.get("COUNT", "").isdigit():
+        text += f", {int(p['COUNT'])} times in all"
     return text[0].upper() + text[1:]
+
+
+_WORD_ORDINAL = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 
 
 def _ordinal(n: int) -> str:

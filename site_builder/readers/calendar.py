@@ -198,6 +198,8 @@ class _Item:
                 value = str(value)  # `title: 2026`: text, as in front matter (one rule for every text field)
             if not isinstance(value, str):
                 raise ValueError(f"must be text, got {_describe(value)} (put it in quotes)")
+            if "\x00" in value:
+                raise ValueError("contains a NUL character (written \\0): remove it")
             if required and not value.strip():
                 raise ValueError(f"is required ({required})")
             return value.strip()

@@ -128,6 +128,9 @@ class _Meta:
         if value and (message := slug_too_long(value, what)):
             self.error(key, message)
             return ""
+        if value and reserved_name(value):
+            self.error(key, f"{value!r} is a reserved device name on Windows; choose another {what}")
+            return ""
         return value
 
     def credit(self, key: str) -> Credit | None:
@@ -225,6 +228,9 @@ class _Meta:
             return ""
         if unsafe_url(value):
             self.error(key, f"{quoted(value)} is refused: javascript:, data: and vbscript: addresses are not allowed")
+            return ""
+        if value.startswith(("//", "\\\\")):  # another host without a scheme: write it out
+            self.error(key, f"{quoted(value)} names another site without https:; write https://{value.lstrip('/')}")
             return ""
         scheme = urlsplit(value).scheme.lower() if not re.match(r"^[A-Za-z]:[\\/]", value) else "drive"
         if scheme and scheme not in (("http", "https", "tel", "mailto") if calls else ("http", "https")):
