@@ -58,7 +58,7 @@ class BuildReport:
     seconds: float
     changed: tuple[str, ...] | None = None  # output paths written or removed (in-place builds: serve)
     site: Site | None = None  # what was built (serve previews the next edit from it)
-    stale_at: datetime | None = None  # when the built upcoming lists first change (calendar.site.next_change)
+    stale_at: datetime | None = None  # when the built pages first go out of date (stale_at)
 
 
 def _static_outputs(config: SiteConfig) -> list[Output]:
@@ -324,6 +324,17 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 
+def stale_at(site: Site) -> datetime | None:
+    """When the built pages first go out of date, in the site's zone: the calendar's next change
+    (calendar.site.next_change), an alert starting or ending, a post's call to action ending."""
+    tz = site.config.tz
+    moments = [next_change(site.calendar, tz)] if site.calendar else []
+    moments += [post.expires for post in site.posts if post.expires is not None]
+    moments += [when for alert in site.alerts for when in (alert.starts, alert.expires) if when is not None]
+    moments = [m for m in moments if m is not None and m > site.now]
+    return min(moments).astimezone(tz) if moments else None
+
+
 def build(
     config: SiteConfig,
     now: datetime,
@@ -375,7 +386,7 @@ def build(
         seconds=time.perf_counter() - started,
         changed=report.changed,
         site=result.site,
-        stale_at=next_change(result.site.calendar, config.tz) if result.site.calendar else None,
+        stale_at=stale_at(result.site),
     )
 
 

@@ -117,13 +117,35 @@ async def _index(pages: list[tuple[str, bytes]], language: str, timeout: float |
         if result.get("page_count", 0) != len(pages):
             raise SearchError(f"Pagefind indexed {result.get('page_count')} of {len(pages)} pages")
         await _call(service, index.write_files(output_path=str(bundle)), "writing the index", timeout)
-        return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+        return await _settled_files(bundle)
     finally:
         try:
             if service is not None:
                 await _stop(service)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _settled_files(bundle: Path, patience: float = 10.0) -> dict[str, bytes]:
+    """The bundle's files once Pagefind has finished writing them.  Its "written" answer can come
+    while the last files are still being written (seen on a loaded machine: an empty
+    pagefind-highlight.js), so the folder is read until two reads 50 ms apart agree and no file is
+    empty (no file of a Pagefind bundle is), for at most `patience` seconds."""
+    import asyncio
+
+    def read() -> dict[str, bytes]:
+        return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+
+    files, waited = read(), 0.0
+    while waited < patience:
+        await asyncio.sleep(0.05)
+        waited += 0.05
+        again = read()
+        if again == files and files and all(files.values()):
+            return files
+        files = again
+    raise SearchError("search index (Pagefind) not built: its files were still changing after "
+                      f"{patience:.0f} s")
 
 
 async def _call(service, awaitable, doing: str, timeout: float):

@@ -258,3 +258,20 @@ def test_no_live_coverage_for_an_event_that_is_not_happening(scratch, build, sta
     assert "live.example.org" not in page and "Watch live" not in page
     (event,) = icalendar.Calendar.from_ical((root / "output/events/rally/event.ics").read_bytes()).walk("VEVENT")
     assert "CONFERENCE" not in event
+
+
+def test_the_build_says_when_an_alert_or_a_post_expiry_makes_it_out_of_date(scratch, build):
+    """Built Wed 2026-11-18 11:06 UTC: the alert ends Nov 19 at noon, the post's call Nov 21, the
+    meeting of the calendar ends later; the earliest, in the site's zone, is what the build says."""
+    root = scratch({
+        "content/alerts/call.md": "---\ntitle: Call today\nlink: tel:+16515550112\nexpires: 2026-11-19 12:00\n---\nCall.\n",
+        "content/posts/p.md": post("Rally", date="2026-11-10", expires="2026-11-21"),
+        "content/calendar/m.yaml": "meetings:\n  - id: m\n    title: M\n    repeat: every Tuesday\n    time: '18:00'\n"
+                                   "    duration: 1 hour\n    from: 2026-11-01\n",
+    }, config=MINIMAL_CONFIG + "calendar:\n  first_year: 2026\n  last_year: 2027\n")
+    run = build(root)
+    assert run.code == 0, run.err
+    assert "Coming up changes on 2026-11-19 12:00 America/Chicago (rebuild by then" in run.out
+    (root / "content/alerts/call.md").unlink()
+    run = build(root)
+    assert "Coming up changes on 2026-11-22 00:00 America/Chicago" in run.out  # the post's call ends at midnight

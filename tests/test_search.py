@@ -172,3 +172,24 @@ def test_a_dead_or_silent_binary_ends_the_call(monkeypatch, tmp_path, config, sc
     with pytest.raises(SearchError, match=message):
         search_outputs(config, [Output("a/index.html", html("A", "words"))])
     assert _leftovers(work) == []
+
+
+def test_the_bundle_is_read_only_once_pagefind_has_finished_writing_it(tmp_path):
+    """Pagefind may answer "written" before its last file is: _settled_files waits until the
+    folder stops changing and holds no empty file."""
+    import asyncio
+    import threading
+
+    from site_builder.search import SearchError, _settled_files
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "pagefind.js").write_text("x")
+    late = bundle / "pagefind-highlight.js"
+    late.write_bytes(b"")  # created, not yet written
+    threading.Timer(0.3, lambda: late.write_text("var highlight;")).start()
+    files = asyncio.run(_settled_files(bundle))
+    assert files == {"pagefind.js": b"x", "pagefind-highlight.js": b"var highlight;"}
+    late.write_bytes(b"")
+    with pytest.raises(SearchError):
+        asyncio.run(_settled_files(bundle, patience=0.3))
