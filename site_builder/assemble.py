@@ -11,12 +11,10 @@ from typing import Iterable, Mapping
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 from site_builder.calendar.site import LIVE_DAYS
-from site_builder.models import EMPTY, Alert, FrozenMap, Page, Post, Series, Tag
+from site_builder.models import EMPTY, SITE_PATHS, Alert, FrozenMap, Page, Post, Series, Tag
 from site_builder.textutil import slugify
 
-# First path segments the site itself uses; a page may not take them.
-RESERVED = {"news", "tags", "events", "meetings", "closures", "calendar", "feed.xml", "sitemap.xml",
-            "robots.txt", "404.html", "css", "js", "static", "search", "pagefind", "index.html", "act", "series"}
+RESERVED = SITE_PATHS  # (models.py: the first path segments the site itself uses)
 
 RELATED = 4  # related posts listed under a post
 RELATED_WINDOW = 20  # of each shared topic, the posts this near in date are candidates (bounds the work)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from site_builder import schema
 from site_builder.errors import ConfigError, ContentError, Problem
+from site_builder.models import SITE_PATHS
 from site_builder.textutil import unsafe_url
 from site_builder.readers.source import decode_source, read_source
 from site_builder.search import language_problem
@@ -342,9 +343,6 @@ def _folder(value: str) -> str | None:
 
 
 REPO_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitHub owner/name
-# Folders every build makes itself (an upload folder there would clash with them)
-_SITE_FOLDERS = {"admin", "schemas", "pagefind", "news", "tags", "events", "meetings", "closures", "calendar",
-                 "search", "css", "js"}
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
@@ -531,7 +529,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         if not re.fullmatch(r"static(/[A-Za-z0-9_.-]+)+", folder) or ".." in folder.split("/"):
             problems.append(Problem(display, cms_line("media_folder"), "cms.media_folder",
                                     f"must be a folder inside static/, such as static/images; got {cms.media_folder!r}"))
-        elif folder.split("/")[1].lower() in _SITE_FOLDERS:
+        elif folder.split("/")[1].lower() in SITE_PATHS:
             problems.append(Problem(display, cms_line("media_folder"), "cms.media_folder",
                                     f"{folder!r} would publish uploads at /{folder.split('/')[1]}/, which the site "
                                     "makes itself; choose another, such as static/images"))

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+# First path segments the site itself uses: a page slug or the editor's upload folder may not take them.
+SITE_PATHS = frozenset({"news", "tags", "events", "meetings", "closures", "calendar", "feed.xml", "sitemap.xml",
+                        "robots.txt", "404.html", "css", "js", "static", "search", "pagefind", "index.html", "act",
+                        "series", "admin", "schemas"})
+
 
 class FrozenMap(dict):
     """A read-only dict that pickles (for the cache), e.g. a post's extra front matter."""

@@ -155,11 +155,13 @@ def browser():
 @pytest.fixture
 def open_at(browser, site_url):
     """open_at(path, moment): the sample site's page loaded with the browser's clock at `moment`
-    (an aware datetime; None: the real clock); `page.js_errors` lists the page's script errors."""
+    (an aware datetime; None: the real clock), `width` px wide (a phone below 600); `page.js_errors`
+    lists the page's script errors."""
     contexts = []
 
-    def do(path: str, moment=None, javascript: bool = True):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=javascript)
+    def do(path: str, moment=None, javascript: bool = True, width: int = 1280, reduced_motion=None):
+        context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 900},
+                                      java_script_enabled=javascript, reduced_motion=reduced_motion)
         contexts.append(context)
         if moment is not None:
             context.clock.install(time=moment)

@@ -33,26 +33,10 @@ PAGES = {
 }
 
 
-
-
 @pytest.fixture
-def open_page(browser, site_url, sample_output):
-    contexts = []
-
-    def do(path: str, width: int, javascript: bool = True):
-        context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 900},
-                                      java_script_enabled=javascript, reduced_motion="reduce")
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(site_url + path, wait_until="load")
-        page.js_errors = errors
-        return page
-
-    yield do
-    for context in contexts:
-        context.close()
+def open_page(open_at):
+    """open_page(path, width): as a member's browser shows it, with animations reduced."""
+    return lambda path, width, javascript=True: open_at(path, None, javascript, width, "reduce")
 
 
 def _wait_for_search_ui(page) -> None:

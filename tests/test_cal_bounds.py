@@ -19,15 +19,8 @@ from site_builder.calendar.recurrence import dates_between, expand_series, first
 from site_builder.config import CalendarConfig, ConfigError, load_config, timezone_problem
 from site_builder.readers.calendar import parse_date, parse_duration, read_calendar
 from tests.conftest import write_site
+from tests.test_cal_reader import CONFIG  # the same small calendar site
 
-CONFIG = """
-title: Test Local
-base_url: https://example.org/
-timezone: America/Chicago
-calendar:
-  first_year: 2025
-  last_year: 2027
-"""
 
 
 def _read(tmp_path: Path, calendar: str, config: str = CONFIG):

@@ -34,7 +34,7 @@ from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
 from site_builder.textutil import markdown_problem
-from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long
+from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long, is_empty
 from site_builder.yamlutil import YList, YMap, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
@@ -179,7 +179,7 @@ class _Item:
             self.failed = True
 
     def has(self, key: str) -> bool:
-        return not _empty(self.data.get(key))
+        return not is_empty(self.data.get(key))
 
     def parsed(self, key: str, parse: Callable[[Any], Any], default: Any = None, required: str = "") -> Any:
         if not self.has(key):
@@ -262,17 +262,14 @@ class _Item:
 
     def tags(self) -> tuple[str, ...]:
         before = len(self.problems)
-        value = self.data.get("tags")
-        if isinstance(value, list) and all(isinstance(t, str) and not t.strip() for t in value):
-            value = None  # `tags: []`, or the empty item an editor's list leaves
-        tags = read_tags(None if _empty(value) else value, self.path, self.field("tags"), self.line("tags"), self.problems)
+        tags = read_tags(self.data.get("tags"), self.path, self.field("tags"), self.line("tags"), self.problems)
         if len(self.problems) > before:
             self.failed = True
         return tags
 
     def venue(self, key: str = "venue") -> Place | None:
         value = self.data.get(key)
-        if _empty(value):
+        if is_empty(value):
             return None
         if isinstance(value, str) and value.strip():
             return Place(value.strip())
@@ -296,16 +293,6 @@ class _Item:
                 )
 
 
-def _empty(value: Any) -> bool:
-    """Not given: None, and what the browser editor saves for an optional field left empty:
-    `""`, `[]`, `{}` and a mapping of empty values (`venue: {name: "", address: ""}`)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return True
-    if isinstance(value, list):
-        return not value
-    if isinstance(value, dict):
-        return all(_empty(v) for v in value.values())
-    return False
 
 
 def _attendance(item: _Item, venue: Place | None, online_url: str) -> str:

@@ -18,7 +18,7 @@ from site_builder import schema
 from site_builder.models import Alert, Credit, FrozenMap, Page, Post, Series
 from site_builder.cache import digest
 from site_builder.readers.source import (
-    read_tags,
+    is_empty, read_tags,
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
 )
 from site_builder.textutil import SLUG_RE, markdown_problem, parse_datetime, slugify, unsafe_url
@@ -100,7 +100,7 @@ class _Meta:
 
     def when(self, key: str, tz, required: bool = False):
         value = self.doc.meta.get(key)
-        if _empty(value):  # (the browser editor saves a cleared date as "")
+        if is_empty(value):  # (the browser editor saves a cleared date as "")
             if required:
                 self.error(key, "required (a date like 2026-03-14)")
             return None
@@ -136,7 +136,7 @@ class _Meta:
     def credit(self, key: str) -> Credit | None:
         """`source:` of a repost: name and url required, author and date optional."""
         value = self.doc.meta.get(key)
-        if _empty(value):
+        if is_empty(value):
             return None
         if not isinstance(value, dict):
             self.error(key, f"must be a section with name: and url: (the original's publisher and address), got "
@@ -150,7 +150,7 @@ class _Meta:
 
         def text(sub: str) -> str:
             item = value.get(sub)
-            if _empty(item):
+            if is_empty(item):
                 return ""
             if isinstance(item, (int, float)) and not isinstance(item, bool):
                 return str(item)
@@ -171,7 +171,7 @@ class _Meta:
                 re.search(r"[\x00-\x20\x7f<>\"\\]", url):
             err("url", f"{quoted(url)} must be an https:// address")
         day = None
-        if not _empty(value.get("date")):
+        if not is_empty(value.get("date")):
             raw = value.get("date")
             if not isinstance(raw, str) or not _DATE_ONLY.match(raw.strip()):
                 err("date", f"must be a date like 2026-03-14, got {quoted(raw)}")
@@ -186,7 +186,7 @@ class _Meta:
 
     def flag(self, key: str) -> bool:
         value = self.doc.meta.get(key, False)
-        if _empty(value):
+        if is_empty(value):
             return False
         if not isinstance(value, bool):
             self.error(key, f"must be true or false, got {quoted(value)}")
@@ -194,7 +194,7 @@ class _Meta:
         return value
 
     def slug(self, default_from: str) -> str:
-        if "slug" in self.doc.meta and not _empty(self.doc.meta["slug"]):
+        if "slug" in self.doc.meta and not is_empty(self.doc.meta["slug"]):
             value = self.text("slug")
             if value and not SLUG_RE.match(value):
                 self.error("slug", f"{quoted(value)} is not a slug: use lowercase letters, digits and single hyphens")
@@ -255,10 +255,6 @@ class _Meta:
         return FrozenMap(extra)
 
 
-def _empty(value: Any) -> bool:
-    """An optional field the browser editor left empty (`""`, `[]`, `{}`) is not given."""
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, (list, dict)) and not value)
 
 
 def _kind(value: Any) -> str:
@@ -270,10 +266,7 @@ def _kind(value: Any) -> str:
 
 
 def _tags(meta: _Meta) -> tuple[str, ...]:
-    value = meta.doc.meta.get("tags")
-    if isinstance(value, list) and all(isinstance(t, str) and not t.strip() for t in value):
-        value = None  # `tags: []`, or the empty item an editor's list leaves
-    return read_tags(None if _empty(value) else value, meta.doc.path, "tags", meta.line("tags"), meta.problems)
+    return read_tags(meta.doc.meta.get("tags"), meta.doc.path, "tags", meta.line("tags"), meta.problems)
 
 
 def _check_body(doc: Document, problems: list[Problem]) -> None:
@@ -320,7 +313,7 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
     before = len(problems)
     _check_body(doc, problems)
     menu = doc.meta.get("menu")
-    if _empty(menu):
+    if is_empty(menu):
         menu = None
     if menu is not None and (isinstance(menu, bool) or not isinstance(menu, int)):
         meta.error("menu", f"must be a whole number (its place in the navigation), got {quoted(menu)}")
@@ -373,7 +366,7 @@ def _series(doc: Document, stem: str, config: SiteConfig, problems: list[Problem
     meta = _Meta(doc, problems)
     before = len(problems)
     _check_body(doc, problems)
-    ident = meta.ident("id", "series id") if "id" in doc.meta and not _empty(doc.meta["id"]) else ""
+    ident = meta.ident("id", "series id") if "id" in doc.meta and not is_empty(doc.meta["id"]) else ""
     if not ident and not any(p.is_error for p in problems[before:]):
         ident = meta.slug(stem)
     series = dict(title=meta.text("title", required=True), summary=meta.text("summary"), id=ident,

@@ -39,10 +39,23 @@ def slug_too_long(value: str, what: str = "slug") -> str | None:
     return f"{shown(value, 30)} is {len(value)} characters long; {what} may have at most {MAX_SLUG}"
 
 
+def is_empty(value: object) -> bool:
+    """Not given: None, and what the browser editor saves for an optional field left empty:
+    `""`, `[]`, `{}`, a list of empty strings (an editor's list with one blank item) and a mapping
+    of empty values (`venue: {name: "", address: ""}`).  One rule for every reader."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    if isinstance(value, list):
+        return all(isinstance(v, str) and not v.strip() for v in value)
+    if isinstance(value, dict):
+        return all(is_empty(v) for v in value.values())
+    return False
+
+
 def read_tags(value: object, path: str, field: str, line: int, problems: list) -> tuple[str, ...]:
     """`tags:` of a post, page or calendar entry (one rule for all): a word or a list of words,
     each kept as written and counted once per tag address (`Kaiser` and `kaiser` are one tag)."""
-    if value is None:
+    if is_empty(value):
         return ()
     if isinstance(value, str):
         value = [value]
