@@ -275,16 +275,11 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
     return result
 
 
-def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
-         cache: BuildCache | None = None, output_dir: Path | None = None,
-         progress: Callable[[int, int], None] | None = None,
-         early: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
-    """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
-    `early` receives pages as soon as they are made (a cold build writes them while it renders).
-
-    With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
-    and pages whose whole context is unchanged are reused from `output_dir` as they are.
-    """
+def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
+              cache: BuildCache | None = None) -> tuple[Site, list[Problem]]:
+    """Read and assemble everything the site is made from, nothing rendered: the build's first
+    half, also what `newsletter` reads.  Raise BuildFailed listing every problem when any is an
+    error; otherwise return the site and the warnings."""
     problems: list[Problem] = list(config.warnings)
     problems += [Problem(str(cache.path), 1, "cache", w, "warning") for w in (cache.warnings if cache else [])]
     posts, found = read_posts(config, cache)
@@ -308,7 +303,20 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
         problems = [replace(p, severity="error") for p in problems]
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
+    return site, problems
 
+
+def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
+         cache: BuildCache | None = None, output_dir: Path | None = None,
+         progress: Callable[[int, int], None] | None = None,
+         early: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
+    """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
+    `early` receives pages as soon as they are made (a cold build writes them while it renders).
+
+    With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
+    and pages whose whole context is unchanged are reused from `output_dir` as they are.
+    """
+    site, problems = read_site(config, now, options, cache)
     site = with_alert_html(site, cache)
     html_of, prerendered = _render_markdown(site, cache, progress, early)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
@@ -433,17 +441,21 @@ def serve_output_dir(config: SiteConfig) -> Path:
     return config.root / ".cache" / "serve" / "output"
 
 
-def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:
+def _refuse_dangerous_output(config: SiteConfig, target: Path, field: str = "output_dir", suggestion: str = "output/",
+                             also: Mapping[Path, str] | None = None) -> None:
     """output/ is replaced whole: it may not overlap anything the site is read from.
 
     Not the site folder nor a folder holding it; not content/, templates/, static/ or the cache,
     nor a folder inside or around one of them (a build would move its files aside, the next
     one delete them; an output inside static/ would copy itself into itself on every build).
-    Serve's private preview folder inside .cache/ is the one exception."""
+    Serve's private preview folder inside .cache/ is the one exception.  (`newsletter --output`
+    is checked the same way, `also` adding the site's own output folder; `field` and
+    `suggestion` say which setting the message is about.)"""
     target = target.resolve()
     root = config.root.resolve()
     inputs = {config.content_dir: "the site's content", config.root / "templates": "the site's templates",
-              config.root / "static": "the site's static files", config.root / ".cache": "the build cache"}
+              config.root / "static": "the site's static files", config.root / ".cache": "the build cache",
+              **(also or {})}
     problem = None
     if target == root or root.is_relative_to(target):
         problem = f"{target} would replace {root}"
@@ -454,5 +466,4 @@ def _refuse_dangerous_output(config: SiteConfig, target: Path) -> None:
             problem = (f"{target} is inside {folder} ({role})" if target != folder and target.is_relative_to(folder)
                        else f"{target} would replace {folder} ({role})")
     if problem:
-        raise BuildFailed([Problem("config.yaml", 1, "output_dir",
-                                   f"{problem}; choose a folder of its own such as output/")])
+        raise BuildFailed([Problem("config.yaml", 1, field, f"{problem}; choose a folder of its own such as {suggestion}")])

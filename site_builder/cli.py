@@ -282,6 +282,42 @@ def check_command(config_path: Path, drafts: bool, future: bool, strict: bool, b
     click.echo(f"OK: {report.pages} pages, {report.checked} internal links checked.")
 
 
+@cli.command("newsletter")
+@_CONFIG_OPTION
+@click.option("--since", default=None, metavar="DATE",
+              help="List the posts dated from DATE on (2026-11-01, or 2026-11-01 18:30; site time zone). "
+                   "Default: the moment of the last issue, remembered in .cache/newsletter.json; the first "
+                   "time, the last 30 days (newsletter.first_days).")
+@click.option("--output", "output_dir", type=click.Path(path_type=Path), default=None,
+              help="The folder to write newsletter.html, newsletter.txt and newsletter.eml into (default: "
+                   "newsletter/ in the site folder; never content/, static/, templates/, .cache/ or output/).")
+def newsletter_command(config_path: Path, since: str | None, output_dir: Path | None) -> None:
+    """Write an email issue of what is new: posts, active alerts, the next 30 days of events and
+    meetings, the next office closure.  Paste newsletter.html into Action Network or Mailchimp,
+    or open newsletter.eml in a mail program (docs/newsletter.md)."""
+    from site_builder import newsletter as nl
+
+    config = load_config(config_path)
+    now = build_time()
+    target = nl.output_folder(config, output_dir)
+    if since is not None:
+        start, how, warning = nl.parse_since(since, config, now), f"since {since.strip()}", None
+    else:
+        start, how, warning = nl.default_since(config, now)
+    issue, warnings = nl.make_issue(config, now, start)
+    _print_problems([*warnings, *([warning] if warning else [])])
+    written = nl.write_issue(issue, target)
+    nl.remember(config, now)
+    click.echo(f"Newsletter for {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
+               + (f" (and {issue.more} more, counted)" if issue.more else "")
+               + f", {issue.alerts} alert{'s' if issue.alerts != 1 else ''}, {issue.entries} "
+               f"event{'s' if issue.entries != 1 else ''} and meeting dates ahead.")
+    click.echo(f"Subject: {issue.subject}")
+    click.echo("Wrote " + ", ".join(str(p) for p in written) + ".")
+    click.echo(f"The next issue starts from now ({now.astimezone(config.tz):%Y-%m-%d %H:%M}); "
+               "pass --since to choose another start.")
+
+
 @cli.command("deploy")
 @_CONFIG_OPTION
 @click.option("--branch", default="gh-pages", show_default=True, help="The branch to publish to.")

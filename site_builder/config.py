@@ -102,6 +102,17 @@ class ContactConfig:
 
 
 @dataclass(frozen=True)
+class NewsletterConfig:
+    """`newsletter:`: the email issue `site-builder newsletter` writes (schema.NEWSLETTER, docs/newsletter.md)."""
+    title: str = ""  # "" → "<site title> news"
+    sender: str = ""  # "" → contact.email, else newsletter@<base_url's host>
+    unsubscribe: str = "*|UNSUB|*"
+    first_days: int = 30
+    days_ahead: int = 30
+    max_posts: int = 20
+
+
+@dataclass(frozen=True)
 class TagInfo:
     """One `tags:` entry (schema.TAG)."""
     slug: str
@@ -131,6 +142,7 @@ class SiteConfig:
     cms: CmsConfig | None = None  # None: no browser editor
     contact: ContactConfig = field(default_factory=ContactConfig)
     tags: tuple[TagInfo, ...] = ()
+    newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     warnings: tuple[Problem, ...] = ()
 
     def tag_info(self, slug: str) -> TagInfo:
@@ -400,6 +412,19 @@ def _link(value: str) -> str | None:
     return None
 
 
+EMAIL_RE = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}")
+
+
+def _unsubscribe_problem(value: str) -> str | None:
+    """The unsubscribe placeholder goes into an href and a plain-text line as it is written."""
+    if unsafe_url(value):
+        return f"{value!r} is refused: javascript:, data: and vbscript: addresses are not allowed"
+    if re.search(r"[\x00-\x20\x7f<>\"'`]", value.replace(" ", "")) or not value.strip():
+        return (f"must be your mail service's unsubscribe tag (*|UNSUB|*, {{{{ unsubscribe_url }}}}) or an https:// "
+                f"address, without quotes, < or >; got {value!r}")
+    return None
+
+
 def load_config(path: Path, strict: bool = False, base_url: str | None = None) -> SiteConfig:
     """Read and validate config.yaml; raise ConfigError listing every problem."""
     path = Path(path)
@@ -479,7 +504,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
 
     co = _Fields(top.section_map("contact"), display, "contact", problems)
     contact = ContactConfig(**co.read(schema.CONTACT))
-    if contact.email and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[A-Za-z]{2,}", contact.email):
+    if contact.email and not EMAIL_RE.fullmatch(contact.email):
         co.error("email", f"must be an email address such as office@local12.org; got {contact.email!r}")
         contact = replace(contact, email="")
     if contact.phone and (sum(ch.isdigit() for ch in contact.phone) < 7
@@ -488,6 +513,15 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         co.error("phone", "must be one phone number with its area code, such as 651-555-0112 (extensions and "
                           f"other numbers belong in hours or on the contact page); got {contact.phone!r}")
         contact = replace(contact, phone="")
+
+    nl = _Fields(top.section_map("newsletter"), display, "newsletter", problems)
+    newsletter = NewsletterConfig(**nl.read(schema.NEWSLETTER))
+    if newsletter.sender and not EMAIL_RE.fullmatch(newsletter.sender):
+        nl.error("sender", f"must be an email address such as news@local12.org; got {newsletter.sender!r}")
+        newsletter = replace(newsletter, sender="")
+    if msg := _unsubscribe_problem(newsletter.unsubscribe):
+        nl.error("unsubscribe", msg)
+        newsletter = replace(newsletter, unsubscribe=NewsletterConfig.unsubscribe)
 
     tag_infos: list[TagInfo] = []
     seen_tags: dict[str, int] = {}
@@ -546,8 +580,9 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         cms=cms,
         contact=contact,
         tags=tuple(tag_infos),
+        newsletter=newsletter,
     )
-    for fields in (top, th, cal, co, cms_fields):
+    for fields in (top, th, cal, co, cms_fields, nl):
         fields.warn_unknown()
     if strict:
         problems = [replace(p, severity="error") for p in problems]

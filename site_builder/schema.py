@@ -169,6 +169,23 @@ TAG = Kind("config.tags", "Topic", "config.yaml tags:", plural="topics", fields=
           "vote Jan 12`), shown on the topic page and the topics index"),
 ))
 
+NEWSLETTER = Kind("config.newsletter", "Newsletter", "config.yaml newsletter:", plural="newsletter settings", fields=(
+    Field("title", "text", "the newsletter's name: its heading and the start of each issue's subject (default: the "
+          "site's `title` and \"news\")", default="", example="Local 12 News"),
+    Field("sender", "text", "the sender's address in `newsletter.eml` (default: `contact.email`, else newsletter@ "
+          "and base_url's host); mail services set their own sender when you paste", default="",
+          example="news@local12.org"),
+    Field("unsubscribe", "text", "the unsubscribe address your mail service fills in for each reader: "
+          "`*|UNSUB|*` (Mailchimp), `{{ unsubscribe_url }}` (Action Network) or any https:// page "
+          "(see [newsletter.md](newsletter.md#unsubscribe))", default="*|UNSUB|*"),
+    Field("first_days", "int", "the first issue (no earlier one remembered, no `--since`) covers the posts of this "
+          "many days before today", default=30, minimum=1, maximum=3650),
+    Field("days_ahead", "int", "the events and meeting dates of this many days ahead are listed (the next office closure, however far)", default=30,
+          minimum=1, maximum=366),
+    Field("max_posts", "int", "at most this many new posts are listed in full; the rest are counted with a link to "
+          "`/news/`", default=20, minimum=1, maximum=500),
+))
+
 CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
@@ -202,6 +219,8 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
           default=(), of=TAG),
     Field("cms", "object", "a browser editor at `/admin/` (docs/editor.md); without this section there is none",
           of=CMS),
+    Field("newsletter", "object", "the email issue `site-builder newsletter` writes (docs/newsletter.md)",
+          of=NEWSLETTER),
 ))
 
 # --- posts and pages ----------------------------------------------------------------------
@@ -391,7 +410,8 @@ def docs_table(kind: Kind, prefix: str = "") -> str:
         if f.type == "object" and isinstance(f.of, Kind):
             continue  # a section has its own table
         help_text = f.help.replace("|", "\\|")
-        rows.append(f"| `{prefix}{f.name}` | {_type_text(f)} | {_default_text(f)} | {help_text} |")
+        default = _default_text(f).replace("|", "\\|")
+        rows.append(f"| `{prefix}{f.name}` | {_type_text(f)} | {default} | {help_text} |")
     return "\n".join(rows) + "\n"
 
 
@@ -404,6 +424,7 @@ DOC_TABLES = (
     ("configuration.md", "config.cms", CMS, "cms."),
     ("configuration.md", "config.contact", CONTACT, "contact."),
     ("configuration.md", "config.tags", TAG, "tags[]."),
+    ("newsletter.md", "config.newsletter", NEWSLETTER, "newsletter."),
     ("editor.md", "editor.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
     ("content.md", "post.source", CREDIT, "source."),
