@@ -252,7 +252,7 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
     env.autoescape = jinja2.select_autoescape(("html",), default_for_string=True)  # the .txt template: as written
     page = env.get_template("newsletter/newsletter.html").render(**context)
     text = env.get_template("newsletter/newsletter.txt").render(**context)
-    html = inline(absolute(config, page))
+    html = inline(absolute(config, page)).rstrip("\n") + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     eml = message(config, now, subject, text, html)
     issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries))

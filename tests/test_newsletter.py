@@ -1,0 +1,290 @@
+"""`site-builder newsletter`: the .eml read back by Python's email parser, the links checked against
+the built sample site, the HTML checked by vnu and drawn by Chromium, --since and the remembered
+last issue, and the break-it cases (hostile titles, odd dates, dangerous --output, corrupt memory,
+headers that could be injected or folded wrongly)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import EPOCH, REPO, main_at_epoch, require_tool, run_cli, write_site
+from tests.test_faults import small_tmpfs
+from tests.test_html_valid import VNU
+
+BASE = "https://example.org/"
+FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
+URL_IN_TEXT = re.compile(r"(?:https?|mailto|tel):[^\s<>]+")
+SHOTS = REPO / "docs" / "screenshots"
+
+
+class Links(HTMLParser):
+    """Every href and src, every element name, and the text of <style> elements."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.images: list[dict] = []
+        self.tags: list[str] = []
+        self.styles: list[str] = []
+        self._in_style = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        if tag == "a" and "href" in attrs:
+            self.links.append(attrs["href"])
+        if tag == "img":
+            self.images.append(attrs)
+            self.links.append(attrs["src"])
+        self._in_style = tag == "style"
+        if tag == "style":
+            self.styles.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles[-1] += data
+
+
+def copy_sample(dest: Path) -> Path:
+    """The sample site (the repository's config.yaml, content/, static/, templates/) in a folder of
+    its own, so .cache/newsletter.json is written there and not in the repository."""
+    dest.mkdir(parents=True)
+    shutil.copy(REPO / "config.yaml", dest / "config.yaml")
+    for folder in ("content", "static", "templates"):
+        shutil.copytree(REPO / folder, dest / folder)
+    return dest
+
+
+def parse(eml: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(eml, policy=email.policy.default)
+
+
+def parts(msg) -> tuple[str, str]:
+    """The text and HTML parts, their lines ended as in the files (a message's are CRLF, as MIME says)."""
+    return tuple(msg.get_body((kind,)).get_content().replace("\r\n", "\n") for kind in ("plain", "html"))
+
+
+@pytest.fixture(scope="module")
+def issue(tmp_path_factory):
+    """The sample site's first issue (no --since: the last 30 days), at the tests' fixed moment."""
+    root = copy_sample(tmp_path_factory.mktemp("nl") / "site")
+    assert main_at_epoch(["newsletter", "--config", str(root / "config.yaml")]) == 0
+    out = root / "newsletter"
+    return {name: (out / name).read_bytes() for name in FILES} | {"root": root}
+
+
+@pytest.fixture
+def newsletter(capsys, monkeypatch):
+    def do(root: Path, *args: str, epoch: str = EPOCH):
+        return run_cli(["newsletter", "--config", str(root / "config.yaml"), *args], capsys,
+                       {"SOURCE_DATE_EPOCH": epoch}, monkeypatch)
+    return do
+
+
+def read(root: Path, out: str = "newsletter") -> tuple[str, str, email.message.EmailMessage]:
+    folder = root / out
+    return ((folder / "newsletter.html").read_text(encoding="utf-8"), (folder / "newsletter.txt").read_text(encoding="utf-8"),
+            parse((folder / "newsletter.eml").read_bytes()))
+
+
+# --- the .eml -------------------------------------------------------------------------------
+def test_eml_is_multipart_alternative_with_the_two_files(issue):
+    msg = parse(issue["newsletter.eml"])
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    text, html = parts(msg)
+    assert text == issue["newsletter.txt"].decode("utf-8")
+    assert html == issue["newsletter.html"].decode("utf-8")
+    assert msg["Subject"] == "OPEIU Local 12 news, Nov 18, 2026"  # EPOCH is Nov 18, 05:06 in Chicago
+    assert msg["From"].addresses[0].addr_spec == "office@local12.example"  # contact.email of the sample
+    assert msg["From"].addresses[0].display_name == "OPEIU Local 12 news"
+    assert msg["Date"].datetime.timestamp() == int(EPOCH)
+    assert re.fullmatch(r"<[^<>@\s]+@local12\.example>", msg["Message-ID"])
+    assert msg["MIME-Version"] == "1.0"
+
+
+def test_text_and_html_have_the_same_links(issue):
+    text, html = parts(parse(issue["newsletter.eml"]))
+    html_links = set(Links(html).links)
+    text_links = set(URL_IN_TEXT.findall(text)) | ({"*|UNSUB|*"} if "Unsubscribe: *|UNSUB|*" in text else set())
+    assert html_links == text_links
+    assert len(html_links) > 8
+
+
+def test_every_link_is_a_built_page_or_a_source_the_site_names(issue, sample_output):
+    html = issue["newsletter.html"].decode("utf-8")
+    allowed_elsewhere = {"*|UNSUB|*", "mailto:office@local12.example"}
+    for alert in (REPO / "content/alerts").glob("*.md"):  # an alert's own link (mailto:, tel:, a site path)
+        allowed_elsewhere |= set(re.findall(r'^link: "?([^"\n]+)"?$', alert.read_text(), re.M))
+    for post in (REPO / "content/posts").glob("*.md"):  # a repost's source
+        allowed_elsewhere |= set(re.findall(r"^  url: (\S+)$", post.read_text(), re.M))
+    checked = 0
+    for link in set(Links(html).links):
+        if link in allowed_elsewhere:
+            continue
+        assert link.startswith(BASE), link
+        parts_ = urlsplit(link)
+        path = parts_.path.lstrip("/")
+        file = sample_output / (path + "index.html" if path == "" or path.endswith("/") else path)
+        assert file.is_file(), link
+        if parts_.fragment:
+            assert f'id="{parts_.fragment}"' in file.read_text(encoding="utf-8"), link
+        checked += 1
+    assert checked >= 8
+
+
+def test_post_news_alert_event_meeting_and_closure_are_listed(issue):
+    text = issue["newsletter.txt"].decode("utf-8")
+    assert "Office closed for Thanksgiving, November 26 and 27" in text  # the one post of the last 30 days
+    assert "year in review" not in text.lower()  # a draft
+    assert "Tell HealthPartners: keep Riverside Clinic open" in text  # active from Nov 10
+    assert "Bring a friend to the winter solidarity rally" not in text  # starts Nov 25
+    assert "HEROES Act" not in text  # expired in August
+    assert "Sat, Dec 5, 2026 · 11 am–1 pm" in text and "Winter solidarity rally" in text
+    assert "Cancelled: New organizer training" in text
+    assert "General membership meeting, at Carpenters Hall and on Zoom" in text  # calendar/words.py's words
+    assert "next closed on Thu, Nov 26, 2026 (Thanksgiving Day)" in text
+    assert "Dec 19" not in text and "Dec 18, 2026 ·" not in text  # 30 days ahead: to Dec 18, 05:06
+
+
+# --- email-safe HTML ------------------------------------------------------------------------
+def test_html_has_no_scripts_stylesheets_or_styles_but_the_media_query(issue):
+    html = issue["newsletter.html"].decode("utf-8")
+    page = Links(html)
+    assert "script" not in page.tags and "link" not in page.tags
+    assert len(page.styles) == 1
+    rest = re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", page.styles[0])
+    assert rest.strip() == "" and "@media" in page.styles[0]
+    assert 'style="' in html and "class=\"cell\" style=\"padding: 20px 28px" in html  # inlined
+    assert "max-width: 600px" in html
+    assert re.search(r'<table[^>]*class="frame"[^>]*role="presentation"', html)
+    for link in page.links:
+        assert link.startswith(("https://", "mailto:", "tel:")) or link == "*|UNSUB|*", link
+
+
+def test_html_passes_vnu_once_the_service_fills_in_the_unsubscribe_link(issue, tmp_path):
+    java = require_tool("java")
+    require_tool(str(VNU))
+    html = issue["newsletter.html"].decode("utf-8")
+    assert html.count('href="*|UNSUB|*"') == 1
+    sent = tmp_path / "sent.html"  # what the reader receives: the service's own address in place of its tag
+    sent.write_text(html.replace("*|UNSUB|*", "https://example.org/unsubscribe?u=1"), encoding="utf-8")
+    result = subprocess.run([java, "-jar", str(VNU), "--errors-only", "--format", "json", str(sent)],
+                            capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stderr)
+    assert [m["message"] for m in report["messages"]] == []
+    assert result.returncode == 0
+
+
+def test_brand_colours_logo_and_overridden_templates(scratch, newsletter, tmp_path):
+    root = scratch({
+        "content/posts/a.md": "---\ntitle: A\ndate: 2026-11-10\n---\nSome news.\n",
+        "static/images/logo.png": "not really a png",
+        "templates/newsletter/newsletter.txt": "{{ title }} / our own text\n{% for p in posts %}{{ p.url }}\n{% endfor %}"
+                                              "Unsubscribe: {{ unsubscribe }}\n",
+    }, config="title: Test Local\nbase_url: https://example.org/local9/\ntimezone: America/Chicago\n"
+              "theme:\n  primary_color: '#0b5394'\n  logo: /images/logo.png\n"
+              "newsletter:\n  unsubscribe: 'https://example.org/leave'\n  title: The Nine\n")
+    assert newsletter(root).code == 0
+    html, text, msg = read(root)
+    assert "background-color: #0b5394" in html
+    images = Links(html).images
+    assert [(i["src"], i["alt"]) for i in images] == [("https://example.org/local9/images/logo.png", "Test Local")]
+    assert text == "The Nine / our own text\nhttps://example.org/local9/news/a/\nUnsubscribe: https://example.org/leave\n"
+    assert 'href="https://example.org/leave"' in html
+    assert msg["Subject"] == "The Nine, Nov 18, 2026"
+    assert msg["From"].addresses[0].addr_spec == "newsletter@example.org"  # no contact.email, no sender
+
+
+# --- which posts: --since and the remembered issue -----------------------------------------
+POSTS = {"content/posts/old.md": "---\ntitle: Old news\ndate: 2026-09-01\n---\nOld.\n",
+         "content/posts/nov1.md": "---\ntitle: November first\ndate: 2026-11-01\n---\nFirst.\n",
+         "content/posts/nov10.md": "---\ntitle: Tenth at six\ndate: 2026-11-10 18:00\n---\nTenth.\n",
+         "content/posts/later.md": "---\ntitle: Not yet\ndate: 2026-12-01\n---\nFuture.\n"}
+
+
+def titles(text: str) -> list[str]:
+    return re.findall(r"^\* (.+)$", text, re.M)
+
+
+@pytest.mark.parametrize("since, expected", [
+    ("2026-11-01", ["Tenth at six", "November first"]),
+    ("2026-11-02", ["Tenth at six"]),
+    ("2026-11-10 18:00", ["Tenth at six"]),
+    ("2026-11-10 18:01", []),
+    ("2026-11-10T23:59:00+00:00", ["Tenth at six"]),  # 17:59 in Chicago
+    ("1990-01-01", ["Tenth at six", "November first", "Old news"]),
+])
+def test_since_filters_the_posts(scratch, newsletter, since, expected):
+    root = scratch(POSTS)
+    run = newsletter(root, "--since", since)
+    assert run.code == 0, run.err
+    assert titles(read(root)[1]) == expected
+
+
+def test_first_issue_covers_30_days_then_the_last_issue_is_remembered(scratch, newsletter):
+    root = scratch(POSTS)
+    first = newsletter(root)
+    assert first.code == 0 and "the last 30 days" in first.out
+    assert titles(read(root)[1]) == ["Tenth at six", "November first"]  # Oct 19 on
+    memory = json.loads((root / ".cache/newsletter.json").read_text())
+    assert memory == {"last_issue": "2026-11-18T11:06:40+00:00"}
+    (root / "content/posts/nov20.md").write_text("---\ntitle: After the issue\ndate: 2026-11-20\n---\nNew.\n")
+    second = newsletter(root, epoch=str(int(EPOCH) + 7 * 86400))
+    assert second.code == 0 and "since the last issue (2026-11-18 05:06)" in second.out
+    assert titles(read(root)[1]) == ["After the issue"]
+
+
+@pytest.mark.parametrize("memory", ["{not json", '{"last_issue": "yesterday"}', '{"last_issue": "2026-11-01"}',
+                                    '["2026-11-01T00:00:00+00:00"]', '{"last_issue": "2030-01-01T00:00:00+00:00"}',
+                                    "\udcff"])
+def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newsletter, memory):
+    root = scratch(POSTS)
+    (root / ".cache").mkdir()
+    (root / ".cache/newsletter.json").write_text(memory, encoding="utf-8", errors="surrogateescape")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    assert ".cache/newsletter.json:1: last_issue: " in run.err and "the last 30 days are covered instead" in run.err
+    assert titles(read(root)[1]) == ["Tenth at six", "November first"]
+    assert json.loads((root / ".cache/newsletter.json").read_text()) == {"last_issue": "2026-11-18T11:06:40+00:00"}
+
+
+@pytest.mark.parametrize("since, words", [
+    ("11/01/2026", "is not a date: write it as YYYY-MM-DD, such as 2026-10-19"),
+    ("yesterday", "is not a date"),
+    ("2026-1-5", "is not a date"),
+    ("2026-02-30", "is not a real date"),
+    ("2026-11-01 25:00", "is not a real date"),
+    ("2026-12-01", "is after now (2026-11-18 05:06 America/Chicago)"),
+    ("0001-01-01", "is before 1900"),
+    ("", "is not a date"),
+])
+def test_a_bad_since_is_refused_clearly_and_nothing_is_written(scratch, newsletter, since, words):
+    root = scratch(POSTS)
+    run = newsletter(root, "--since", since)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert f"error: --since {since!r} {words}" in run.err, run.err
+    assert not (root / "newsletter").exists() and not (root / ".cache/newsletter.json").exists()
+
+
+def test_same_site_same_moment_same_bytes(scratch, newsletter):
+    root = scratch(POSTS)
+    assert newsletter(root, "--since", "2026-11-01", "--output", str(root.parent / "a")).code == 0
+    assert newsletter(root, "--since", "2026-11-01", "--output", str(root.parent / "b")).code == 0
+    for name in FILES:
+        assert (root.parent / "a" / name).read_bytes() == (root.parent / "b" / name).read_bytes()
