@@ -301,14 +301,14 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
     now = build_time()
     target = nl.output_folder(config, output_dir)
     if since is not None:
-        start, how, warning = nl.parse_since(since, config, now), f"since {since.strip()}", None
+        start, how, warning = nl.parse_since(since, config, now), f"the posts since {since.strip()}", None
     else:
         start, how, warning = nl.default_since(config, now)
     issue, warnings = nl.make_issue(config, now, start)
     _print_problems([*warnings, *([warning] if warning else [])])
     written = nl.write_issue(issue, target)
     nl.remember(config, now)
-    click.echo(f"Newsletter for {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
+    click.echo(f"Newsletter with {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
                + (f" (and {issue.more} more, counted)" if issue.more else "")
                + f", {issue.alerts} alert{'s' if issue.alerts != 1 else ''}, {issue.entries} "
                f"event{'s' if issue.entries != 1 else ''} and meeting dates ahead.")

@@ -147,10 +147,10 @@ def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Pro
     """(start of the issue, how it was chosen in words, a warning about the remembered date)."""
     last, warning = remembered(config, now)
     if last is not None:
-        return last, f"since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None
+        return last, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None
     days = config.newsletter.first_days
     start = (now.astimezone(config.tz) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, f"the last {days} days (no earlier issue remembered; newsletter.first_days)", warning
+    return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning
 
 
 # --- what the issue says ---------------------------------------------------------------------

@@ -288,3 +288,172 @@ def test_same_site_same_moment_same_bytes(scratch, newsletter):
     assert newsletter(root, "--since", "2026-11-01", "--output", str(root.parent / "b")).code == 0
     for name in FILES:
         assert (root.parent / "a" / name).read_bytes() == (root.parent / "b" / name).read_bytes()
+
+
+# --- break it -------------------------------------------------------------------------------
+def test_hostile_titles_and_summaries_stay_text(scratch, newsletter):
+    hostile = '<script>alert(1)</script> & "javascript:alert(1)" <img src=x onerror=alert(1)>'
+    root = scratch({"content/posts/x.md": f"---\ntitle: {json.dumps(hostile)}\ndate: 2026-11-10\n"
+                                          'summary: "<b>bold</b> javascript:alert(2)"\n---\n'
+                                          "[click](javascript:alert(3)) <script>alert(4)</script>\n"})
+    assert newsletter(root).code == 0
+    html, text, msg = read(root)
+    page = Links(html)
+    assert "script" not in page.tags and "img" not in page.tags and "b" not in page.tags
+    assert not [link for link in page.links if "javascript" in link.lower()]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"javascript:alert(1)\"" in html
+    assert f"* {hostile}" in text  # the text part says it as written: it is text
+    assert parts(msg) == (text, html)
+
+
+def test_no_posts_no_calendar_no_alerts(scratch, newsletter):
+    root = scratch()
+    run = newsletter(root)
+    assert run.code == 0 and "0 new posts, 0 alerts, 0 events" in run.out
+    html, text, msg = read(root)
+    assert "No new posts since Mon, Oct 19, 2026." in text and "No new posts since Mon, Oct 19, 2026." in html
+    assert "THE NEXT" not in text and "OFFICE CLOSED" not in text
+    assert set(Links(html).links) == set(URL_IN_TEXT.findall(text)) | {"*|UNSUB|*"}
+
+
+def test_an_enormous_site_lists_max_posts_and_counts_the_rest(tmp_path):
+    from site_builder.bench import make_site
+    from tests.bounded import run_bounded
+
+    root = make_site(tmp_path / "big", 3000)
+    done = run_bounded(["newsletter", "--config", str(root / "config.yaml"), "--since", "1990-01-01"], cwd=root)
+    assert done.finished and done.code == 0, done.err
+    assert "20 new posts (and 2980 more, counted)" in done.out
+    html = (root / "newsletter/newsletter.html").read_text(encoding="utf-8")
+    assert "2980 more new posts on the website" in html and len(html) < 60_000
+
+
+def test_subject_non_ascii_long_and_folded(scratch, newsletter):
+    name = "Sección Local 12 — Ñandú Trabajadores Unidos de la Salud y los Servicios del Gran Minnesota y Alrededores"
+    root = scratch({"content/posts/a.md": "---\ntitle: Ünïcödé ✊ news\ndate: 2026-11-10\n---\nSí.\n"},
+                   config=f'title: "{name}"\nbase_url: https://example.org/\ntimezone: America/Chicago\n')
+    assert newsletter(root).code == 0
+    raw = (root / "newsletter/newsletter.eml").read_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n"))  # folded, as RFC 5322 wants
+    assert max(raw) < 128  # headers encoded, bodies quoted-printable: 7-bit clean
+    msg = parse(raw)
+    assert msg["Subject"] == f"{name} news, Nov 18, 2026"
+    assert "* Ünïcödé ✊ news" in parts(msg)[0]
+
+
+@pytest.mark.parametrize("title", ['"A\\r\\nBcc: evil@example.org"', '"A\\nBcc: evil@example.org"'])
+def test_a_line_break_in_the_site_name_cannot_add_a_header(scratch, newsletter, title):
+    root = scratch(config=f"title: {title}\nbase_url: https://example.org/\ntimezone: America/Chicago\n")
+    run = newsletter(root)
+    assert run.code == 1 and "config.yaml:1: title: must be one line of text (no line breaks)" in run.err
+    assert not (root / "newsletter").exists()
+
+
+@pytest.mark.parametrize("title", ['"A\\u2028Bcc: evil@example.org"', '"A\\x85Bcc: evil@example.org"',
+                                   '"A\\tBcc:\\u2029evil@example.org"'])
+def test_other_line_separators_in_the_site_name_become_spaces(scratch, newsletter, title):
+    root = scratch(config=f"title: {title}\nbase_url: https://example.org/\ntimezone: America/Chicago\n")
+    assert newsletter(root).code == 0
+    msg = parse((root / "newsletter/newsletter.eml").read_bytes())
+    assert sorted(msg.keys()) == ["Content-Type", "Date", "From", "MIME-Version", "Message-ID", "Subject"]
+    assert msg["Bcc"] is None and re.fullmatch(r"A ?Bcc: ?evil@example\.org news, Nov 18, 2026", msg["Subject"])
+
+
+@pytest.mark.parametrize("where, words", [
+    ("content", "(the site's content)"),
+    ("content/newsletter", "(the site's content)"),
+    ("static", "(the site's static files)"),
+    ("templates", "(the site's templates)"),
+    (".cache", "(the build cache)"),
+    ("output", "(the site's output folder, replaced by every build)"),
+    ("output/newsletter", "(the site's output folder, replaced by every build)"),
+    (".", "would replace"),
+    ("..", "would replace"),
+])
+def test_output_that_would_touch_the_site_is_refused(scratch, newsletter, where, words):
+    root = scratch({**POSTS, "templates/x.html": "x"})
+    (root / "output").mkdir()
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    run = newsletter(root, "--output", str(root / where))
+    assert run.code == 1 and "config.yaml:1: --output: " in run.err and words in run.err, run.err
+    assert "choose a folder of its own such as newsletter/" in run.err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_output_through_a_link_into_content_is_refused(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    (tmp_path / "sneaky").symlink_to(root / "content")
+    run = newsletter(root, "--output", str(tmp_path / "sneaky"))
+    assert run.code == 1 and "(the site's content)" in run.err
+
+
+def test_output_that_is_a_file_is_refused(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    (tmp_path / "a-file").write_text("mine")
+    run = newsletter(root, "--output", str(tmp_path / "a-file"))
+    assert run.code == 1 and "exists and is not a folder" in run.err and "Traceback" not in run.err
+    assert (tmp_path / "a-file").read_text() == "mine"
+    run = newsletter(root, "--output", str(tmp_path / "a-file" / "inside"))
+    assert run.code == 1 and "Not a directory" in run.err and "Traceback" not in run.err
+
+
+def test_other_files_in_the_output_folder_are_left_alone(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    out = tmp_path / "issues"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert newsletter(root, "--output", str(out)).code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["newsletter.eml", "newsletter.html", "newsletter.txt", "notes.txt"]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_read_only_or_full_output_keeps_the_last_issue_whole(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    disk = tmp_path / "disk"
+    with small_tmpfs(disk, "64k") as mounted:
+        assert mounted, "the break-it tests mount a tmpfs (they run as root in CI)"
+        out = disk / "issue"
+        assert newsletter(root, "--since", "2026-11-01", "--output", str(out)).code == 0
+        before = _files(out)
+        # a full disk: the new issue is far larger than the 64 KiB left
+        (root / "content/posts/huge.md").write_text("---\ntitle: Huge\ndate: 2026-11-11\nsummary: "
+                                                    + "Solidarity " * 6000 + "\n---\nx\n")
+        run = newsletter(root, "--since", "2026-11-01", "--output", str(out))
+        assert run.code == 1 and "No space left on device" in run.err and "Traceback" not in run.err
+        assert _files(out) == before  # no temporary left, no file half-written
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        run = newsletter(root, "--since", "2026-11-01", "--output", str(out))
+        assert run.code == 1 and "Read-only file system" in run.err and "Traceback" not in run.err
+        assert _files(out) == before
+
+
+# --- in a browser: the screenshots in docs/ -------------------------------------------------
+def test_chromium_draws_it_within_375_and_600_px(tmp_path, browser):
+    """Chromium at a phone's width and at the email's full width: nothing wider than the window, the
+    column at most 600 px.  The screenshots are docs/newsletter.md's and the README's."""
+    root = copy_sample(tmp_path / "site")
+    assert main_at_epoch(["newsletter", "--config", str(root / "config.yaml"), "--since", "2026-05-01"]) == 0
+    page_url = (root / "newsletter/newsletter.html").as_uri()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, name in ((375, "newsletter-phone.png"), (600, "newsletter-desktop.png")):
+        context = browser.new_context(viewport={"width": width, "height": 800}, java_script_enabled=True)
+        try:
+            page = context.new_page()
+            page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
+                       else route.continue_())  # an email loads nothing from elsewhere
+            page.goto(page_url, wait_until="load")
+            sizes = page.evaluate("""() => ({scroll: document.documentElement.scrollWidth,
+                frame: document.querySelector('table.frame').getBoundingClientRect().width,
+                heading: getComputedStyle(document.querySelector('td.head')).backgroundColor,
+                posts: document.querySelectorAll('td.cell h3 a[href^="https://example.org/news/"]').length})""")
+            assert sizes["scroll"] <= width
+            assert sizes["frame"] == min(width, 600)
+            assert sizes["heading"] == "rgb(107, 29, 122)"  # theme.primary_color #6b1d7a
+            assert sizes["posts"] == 2  # May 3 and Nov 10 (the July picket call has ended: expires)
+            page.screenshot(path=str(SHOTS / name), full_page=True)
+        finally:
+            context.close()
