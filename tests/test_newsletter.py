@@ -457,3 +457,37 @@ def test_chromium_draws_it_within_375_and_600_px(tmp_path, browser):
             page.screenshot(path=str(SHOTS / name), full_page=True)
         finally:
             context.close()
+
+
+# --- docs and --help ------------------------------------------------------------------------
+def test_the_docs_example_config_makes_an_issue(scratch, newsletter):
+    from tests.test_docs import doc_files
+
+    files = doc_files("newsletter.md")
+    assert set(files) == {"config.yaml"}
+    root = scratch(POSTS, config=files["config.yaml"])
+    run = newsletter(root)
+    assert run.code == 0 and run.err == "", run.err
+    _, text, msg = read(root)
+    assert msg["Subject"] == "Local 12 News, Nov 18, 2026"
+    assert msg["From"].addresses[0].addr_spec == "news@local12.org"
+    assert "https://news.local12.org/news/nov10/" in text and text.endswith("Unsubscribe: *|UNSUB|*\n")
+
+
+def test_help_names_every_option(capsys):
+    run = run_cli(["newsletter", "--help"], capsys)
+    assert run.code == 0
+    for words in ("--since DATE", "--output", "--config", ".cache/newsletter.json", "30 days", "newsletter/",
+                  "Action Network", "Mailchimp"):
+        assert words in run.out, words
+
+
+def test_bad_newsletter_settings_are_refused_at_their_line(scratch, newsletter):
+    root = scratch(config="title: T\nbase_url: https://example.org/\nnewsletter:\n  sender: not-an-address\n"
+                          "  unsubscribe: 'javascript:alert(1)'\n  days_ahead: 0\n  colour: red\n")
+    run = newsletter(root)
+    assert run.code == 1
+    assert "config.yaml:4: newsletter.sender: must be an email address such as news@local12.org" in run.err
+    assert "config.yaml:5: newsletter.unsubscribe: 'javascript:alert(1)' is refused" in run.err
+    assert "config.yaml:6: newsletter.days_ahead: must be greater than 0" in run.err
+    assert "config.yaml:7: newsletter.colour: warning: unknown key (ignored)" in run.err
