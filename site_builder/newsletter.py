@@ -34,7 +34,7 @@ from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem, SiteError
 from site_builder.models import Post
-from site_builder.render import fmt_date, fmt_when, link_on_white, renderer_for, text_on
+from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, renderer_for, text_on
 from site_builder.textutil import plain_text
 
 FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
@@ -246,10 +246,7 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
         "colours": {"primary": primary, "on_primary": text_on(primary), "link": link_on_white(primary),
                     "accent": config.theme.accent_color},
     }
-    env = r.env
-    import jinja2
-
-    env.autoescape = jinja2.select_autoescape(("html",), default_for_string=True)  # the .txt template: as written
+    env = plain_text_too(r.env)
     page = env.get_template("newsletter/newsletter.html").render(**context)
     text = env.get_template("newsletter/newsletter.txt").render(**context)
     html = inline(absolute(config, page)).rstrip("\n") + "\n"

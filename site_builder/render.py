@@ -249,6 +249,12 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     return env
 
 
+def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
+    """`env` escaping only its .html templates: a plain-text one (the newsletter's .txt) renders as written."""
+    env.autoescape = jinja2.select_autoescape(("html",), default_for_string=True)
+    return env
+
+
 def paginate(items: tuple, per_page: int) -> list[tuple]:
     pages = [items[i : i + per_page] for i in range(0, len(items), per_page)]
     return pages or [()]

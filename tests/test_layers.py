@@ -14,6 +14,7 @@ OWNERS = {
     "frontmatter": {"readers/content.py"},
     "click": {"cli.py"},
     "pagefind": {"search.py"},
+    "css_inline": {"newsletter.py"},
 }
 
 
