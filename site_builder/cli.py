@@ -307,7 +307,8 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
     issue, warnings = nl.make_issue(config, now, start)
     _print_problems([*warnings, *([warning] if warning else [])])
     written = nl.write_issue(issue, target)
-    nl.remember(config, now)
+    if problem := nl.remember(config, now):
+        _print_problems([problem])
     click.echo(f"Newsletter with {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
                + (f" (and {issue.more} more, counted)" if issue.more else "")
                + f", {issue.alerts} alert{'s' if issue.alerts != 1 else ''}, {issue.entries} "

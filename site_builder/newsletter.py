@@ -40,8 +40,8 @@ from site_builder.textutil import plain_text
 FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
 MEMORY = "newsletter.json"  # in .cache/: {"last_issue": "<ISO moment>"}
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")  # what mail programs show (Gmail and Outlook show no SVG)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 
@@ -135,12 +135,23 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, Prob
     return moment, None
 
 
-def remember(config: SiteConfig, now: datetime) -> None:
+def remember(config: SiteConfig, now: datetime) -> Problem | None:
+    """Record `now` as the last issue's moment; a warning (the issue itself is written) when it cannot be."""
     path = memory_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    temporary.write_text(json.dumps({"last_issue": now.isoformat()}) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"last_issue": now.isoformat()}) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return Problem(f".cache/{MEMORY}", 1, "last_issue", f"could not be written ({exc.strerror or exc}): the "
+                       "issue is written, but the next one cannot know when this one was; pass it --since "
+                       f"{now.astimezone(config.tz):%Y-%m-%d}", "warning")
+    return None
 
 
 def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Problem | None]:

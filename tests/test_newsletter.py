@@ -268,6 +268,8 @@ def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newslet
     ("11/01/2026", "is not a date: write it as YYYY-MM-DD, such as 2026-10-19"),
     ("yesterday", "is not a date"),
     ("2026-1-5", "is not a date"),
+    ("２０２６-11-01", "is not a date"),  # full-width digits
+    ("2026-11-01 6:30 pm", "is not a date"),
     ("2026-02-30", "is not a real date"),
     ("2026-11-01 25:00", "is not a real date"),
     ("2026-12-01", "is after now (2026-11-18 05:06 America/Chicago)"),
@@ -280,6 +282,20 @@ def test_a_bad_since_is_refused_clearly_and_nothing_is_written(scratch, newslett
     assert run.code == 1 and "Traceback" not in run.err
     assert f"error: --since {since!r} {words}" in run.err, run.err
     assert not (root / "newsletter").exists() and not (root / ".cache/newsletter.json").exists()
+
+
+@pytest.mark.parametrize("blocker", ["folder", "cache-file"])
+def test_a_memory_that_cannot_be_written_is_said_and_the_issue_stays(scratch, newsletter, blocker):
+    root = scratch(POSTS)
+    if blocker == "folder":  # .cache/newsletter.json is a folder
+        (root / ".cache/newsletter.json").mkdir(parents=True)
+    else:  # .cache is a file
+        (root / ".cache").write_text("not a folder")
+    run = newsletter(root)
+    assert run.code == 0 and "Traceback" not in run.err
+    assert ".cache/newsletter.json:1: last_issue: warning: could not be written" in run.err
+    assert "pass it --since 2026-11-18" in run.err
+    assert titles(read(root)[1]) == ["Tenth at six", "November first"]
 
 
 def test_same_site_same_moment_same_bytes(scratch, newsletter):
