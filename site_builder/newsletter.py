@@ -31,7 +31,7 @@ from site_builder.cache import digest
 from site_builder.calendar.recurrence import expand_series
 from site_builder.calendar.site import event_url
 from site_builder.calendar.words import attendance_words, occurrence_words
-from site_builder.config import SiteConfig
+from site_builder.config import SiteConfig, placeholder_base_url
 from site_builder.errors import Problem, SiteError
 from site_builder.models import Post
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, renderer_for, text_on
@@ -264,7 +264,12 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     eml = message(config, now, subject, text, html)
     issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries))
-    return issue, [p for p in problems if not p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    if placeholder_base_url(config.base_url):  # (an issue to look at is fine; one to send is not)
+        warnings.append(Problem("config.yaml", 1, "base_url", f"{config.base_url} is a placeholder: every link in "
+                                "the newsletter points at it; set base_url to the site's real address before "
+                                "sending", "warning"))
+    return issue, warnings
 
 
 def inline(page: str) -> str:

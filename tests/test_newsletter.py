@@ -211,6 +211,14 @@ def test_brand_colours_logo_and_overridden_templates(scratch, newsletter, tmp_pa
     assert msg["From"].addresses[0].addr_spec == "newsletter@example.org"  # no contact.email, no sender
 
 
+
+def test_a_placeholder_base_url_is_a_warning(scratch, newsletter):
+    run = newsletter(scratch(POSTS))
+    assert run.code == 0
+    assert ("config.yaml:1: base_url: warning: https://example.org/ is a placeholder: every link in the "
+            "newsletter points at it") in run.err
+
+
 # --- which posts: --since and the remembered issue -----------------------------------------
 POSTS = {"content/posts/old.md": "---\ntitle: Old news\ndate: 2026-09-01\n---\nOld.\n",
          "content/posts/nov1.md": "---\ntitle: November first\ndate: 2026-11-01\n---\nFirst.\n",
