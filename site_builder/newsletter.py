@@ -178,9 +178,10 @@ def absolute(config: SiteConfig, fragment: str) -> str:
 
 def text_of(fragment: str) -> str:
     """HTML → one paragraph of plain text, each link's address after its words ("Sign <https://…>")."""
-    def link(m: re.Match) -> str:
+    def link(m: re.Match) -> str:  # (the address written escaped: plain_text removes tags, then unescapes)
         href, words = htmllib.unescape(m.group(1)), plain_text(m.group(2))
-        return f" {href} " if words in ("", href) else f" {m.group(2)} <{href}> "
+        shown = htmllib.escape(href)
+        return shown if words in ("", href) else f"{m.group(2)} &lt;{shown}&gt;"
     return plain_text(_LINK.sub(link, fragment))
 
 

@@ -330,6 +330,25 @@ def test_hostile_titles_and_summaries_stay_text(scratch, newsletter):
     assert parts(msg) == (text, html)
 
 
+def test_repost_sources_and_links_in_alert_text_are_in_both_parts(scratch, newsletter):
+    root = scratch({
+        "content/posts/repost.md": "---\ntitle: Doctors picket\ndate: 2026-11-12\nsource:\n  name: Union Advocate\n"
+                                   "  url: https://www.stpaulunionadvocate.org/2026/11/12/picket/\n---\nThey picketed.\n",
+        "content/alerts/sign.md": "---\ntitle: Sign the petition\nlink: /news/repost/\nstarts: 2026-11-01\n---\n"
+                                  "Read [the story](/news/repost/) and [sign here](https://actionnetwork.org/petitions/x) "
+                                  "& tell [a coworker](https://example.org/local9/).\n",
+    }, config="title: T\nbase_url: https://example.org/local9/\ntimezone: America/Chicago\n")
+    assert newsletter(root).code == 0
+    html, text, _ = read(root)
+    links = set(Links(html).links)
+    assert {"https://www.stpaulunionadvocate.org/2026/11/12/picket/", "https://actionnetwork.org/petitions/x",
+            "https://example.org/local9/news/repost/"} <= links
+    assert links == set(URL_IN_TEXT.findall(text)) | {"*|UNSUB|*"}
+    assert "Read the story <https://example.org/local9/news/repost/> and sign here " \
+           "<https://actionnetwork.org/petitions/x> & tell a coworker <https://example.org/local9/>." in text
+    assert "first published by Union Advocate: https://www.stpaulunionadvocate.org/2026/11/12/picket/" in text
+
+
 def test_no_posts_no_calendar_no_alerts(scratch, newsletter):
     root = scratch()
     run = newsletter(root)
