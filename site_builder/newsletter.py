@@ -34,7 +34,7 @@ from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
 from site_builder.errors import Problem, SiteError
 from site_builder.models import Post
-from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, renderer_for, text_on
+from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
 from site_builder.textutil import plain_text
 
 FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
@@ -259,8 +259,8 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
                     "accent": config.theme.accent_color},
     }
     env = plain_text_too(r.env)
-    page = env.get_template("newsletter/newsletter.html").render(**context)
-    text = env.get_template("newsletter/newsletter.txt").render(**context)
+    page = render_named(env, "newsletter/newsletter.html", config.root, **context)
+    text = render_named(env, "newsletter/newsletter.txt", config.root, **context)
     html = inline(absolute(config, page)).rstrip("\n") + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     eml = message(config, now, subject, text, html)

@@ -22,6 +22,7 @@ from site_builder.calendar.model import Event
 from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
                                         event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, tree_digest, version_key
+from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
 from site_builder.textutil import plain_text, slugify, truncate
 
@@ -247,6 +248,23 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     if extra_globals:
         env.globals.update(extra_globals)
     return env
+
+
+def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any) -> str:
+    """Render one template; a broken one (a site's override, say) is a Problem at its file and line
+    (relative to the site folder `root` when inside it), not a traceback."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
+        if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
+            tb = exc.__traceback__
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename.endswith((".html", ".txt")):
+                    path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+                tb = tb.tb_next
+        shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
+        raise BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))]) from None
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:

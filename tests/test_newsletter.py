@@ -219,6 +219,19 @@ def test_a_placeholder_base_url_is_a_warning(scratch, newsletter):
             "newsletter points at it") in run.err
 
 
+@pytest.mark.parametrize("template, message", [
+    ("Fine\n{% for x in %}\n", "templates/newsletter/newsletter.html:2: template: Expected an expression"),
+    ("Fine\n\n{{ nothing_here }}\n", "templates/newsletter/newsletter.html:3: template: 'nothing_here' is undefined"),
+    ("{{ posts[99].title }}\n", "templates/newsletter/newsletter.html:1: template: "),
+])
+def test_a_broken_template_override_is_a_message_at_its_line(scratch, newsletter, template, message):
+    root = scratch({**POSTS, "templates/newsletter/newsletter.html": template})
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert message in run.err, run.err
+    assert not (root / "newsletter").exists()
+
+
 # --- which posts: --since and the remembered issue -----------------------------------------
 POSTS = {"content/posts/old.md": "---\ntitle: Old news\ndate: 2026-09-01\n---\nOld.\n",
          "content/posts/nov1.md": "---\ntitle: November first\ndate: 2026-11-01\n---\nFirst.\n",
