@@ -24,7 +24,8 @@ from tests.test_html_valid import VNU
 BASE = "https://example.org/"
 FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
 URL_IN_TEXT = re.compile(r"(?:https?|mailto|tel):[^\s<>]+")
-SHOTS = REPO / "docs" / "screenshots"
+SHOTS = REPO / "test-artifacts" / "screenshots"  # (git-ignored; docs/screenshots/newsletter-*.png are copies)
+DOC_SHOTS = REPO / "docs" / "screenshots"
 
 
 class Links(HTMLParser):
@@ -490,7 +491,8 @@ def test_read_only_or_full_output_keeps_the_last_issue_whole(scratch, newsletter
 # --- in a browser: the screenshots in docs/ -------------------------------------------------
 def test_chromium_draws_it_within_375_and_600_px(tmp_path, browser):
     """Chromium at a phone's width and at the email's full width: nothing wider than the window, the
-    column at most 600 px.  The screenshots are docs/newsletter.md's and the README's."""
+    column at most 600 px.  The screenshots land in test-artifacts/screenshots/; docs/screenshots/
+    holds copies of them (docs/newsletter.md and the README show them), as for the site's pages."""
     root = copy_sample(tmp_path / "site")
     assert main_at_epoch(["newsletter", "--config", str(root / "config.yaml"), "--since", "2026-05-01"]) == 0
     page_url = (root / "newsletter/newsletter.html").as_uri()
@@ -513,6 +515,17 @@ def test_chromium_draws_it_within_375_and_600_px(tmp_path, browser):
             page.screenshot(path=str(SHOTS / name), full_page=True)
         finally:
             context.close()
+
+
+
+def test_the_docs_and_readme_show_the_two_screenshots():
+    import struct
+
+    for name, width in (("newsletter-phone.png", 375), ("newsletter-desktop.png", 600)):
+        data = (DOC_SHOTS / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", data[16:20])[0] == width
+        assert f"(docs/screenshots/{name})" in (REPO / "README.md").read_text()
+        assert f"(screenshots/{name})" in (REPO / "docs/newsletter.md").read_text()
 
 
 # --- docs and --help ------------------------------------------------------------------------
