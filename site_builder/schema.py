@@ -231,8 +231,6 @@ POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("author", "text", "shown under the title and in the feed"),
     Field("image", "link", "a lead image: a site path (`/images/picket.jpg`, from `static/`) or a full URL"),
     Field("draft", "bool", "`true` keeps the post off the site unless built with `--drafts`", default=False),
-    Field("attachments", "list", "files listed under the text with their type and size (the first is also the "
-          "RSS item's enclosure)", default=(), of=ATTACHMENT),
     Field("slug", "slug", "the URL name (default: from the file name); permanent once published"),
     Field("expires", "datetime", "when a call to action ends: from then on the post leaves the lists, topic pages "
           "and feeds, but its page stays and says \"This call to action ended on …\" (a date alone: the end of "
@@ -242,6 +240,8 @@ POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("series", "slug", "the update series the post belongs to (`kaiser-national-bargaining-2019`): the post "
           "shows \"Update 2 of 5\" with the previous and next ones, and `/series/<id>/` lists them all; "
           "`content/series/<id>.md` may give the series a title and an introduction"),
+    Field("attachments", "list", "files listed under the text with their type and size (the first is also the "
+          "RSS item's enclosure)", default=(), of=ATTACHMENT),
 ), body="the post's text, in Markdown")
 
 
@@ -271,8 +271,8 @@ PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
     Field("menu", "int", "its place in the main menu (1 first); without it the page is not in the menu",
           minimum=0, maximum=1000),
     Field("draft", "bool", "`true` keeps the page off the site unless built with `--drafts`", default=False),
-    Field("attachments", "list", "files listed under the text with their type and size", default=(), of=ATTACHMENT),
     Field("slug", "slug", "the URL name: `/<slug>/` (default: from the file name)"),
+    Field("attachments", "list", "files listed under the text with their type and size", default=(), of=ATTACHMENT),
 ), body="the page's text, in Markdown")
 
 # --- content/contracts.yaml -------------------------------------------------------------

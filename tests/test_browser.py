@@ -30,6 +30,8 @@ PAGES = {
     "not-found": "/404.html",
     "act": "/act/",  # action alerts (every page above also has the alert banner)
     "series": "/series/kaiser-national-bargaining-2025/",
+    "contracts": "/contracts/",
+    "post-with-attachment": "/news/healthpartners-contract-extension-vote/",
 }
 
 

@@ -77,6 +77,8 @@ def fmt_size(size: int) -> str:
 def written(value: object, beside: bool) -> tuple[str, str | None]:
     """(the path as typed, stripped; an error message or None).  `beside`: a name relative to
     the post is allowed too (attachments), else only a site path under static/ (documents)."""
+    if value is None or value == "":
+        return "", "required: the file's path, such as /files/letter.pdf"
     if not isinstance(value, str) or not value.strip():
         what = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else shown(value)
         return "", f"must be a file's path such as /files/letter.pdf, got {what}"
@@ -111,7 +113,8 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
     else:
         assert beside is not None
         base, path, url = beside, beside / rel, beside_url + rel
-        source, where = str(path), f"{rel} beside the file"
+        source = str(path)
+        where = path.relative_to(root).as_posix() if path.is_relative_to(root) else rel
         if rel.rsplit(".", 1)[-1].lower() in WEB_FILES:
             return None, (f"{shown(rel)} would be published as a page or script of the site: put it in static/ "
                           f"and write /files/{rel.rsplit('/', 1)[-1]}"), None
