@@ -434,6 +434,8 @@ def preview_edits(site: Site, edited: Iterable[Path], cache: BuildCache | None =
         except (OSError, ValueError, KeyError):
             return None
         old = known.get(item.source) if item is not None else None
+        if item is not None and item.attachments:  # its files are found by the full build (readers/files.with_files)
+            return None
         if old is None or problems or type(item) is not type(old) or item.slug != old.slug or item.draft != old.draft:
             return None
         if isinstance(item, Post) and item.date != old.date:

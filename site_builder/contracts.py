@@ -19,6 +19,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "so": "Soomaali", "hmn": "H
                   "zh": "中文", "ru": "Русский", "ht": "Kreyòl ayisyen", "lo": "ລາວ", "km": "ខ្មែរ",
                   "tl": "Tagalog", "pt": "Português", "ko": "한국어", "ne": "नेपाली", "my": "မြန်မာ"}
 NOTICE_DAYS = 120  # the home page says a contract expires from this many days before its last day
+HOME_NOTICES = 10  # at most this many (the soonest expiries; /contracts/ has them all)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def last_moment(contract: Contract, tz) -> datetime | None:
 
 def notices(contracts: tuple[Contract, ...], now: datetime, tz) -> tuple[Notice, ...]:
     """The home page's contract notices: those in their NOTICE_DAYS before expiry now, and (built
-    hidden) those whose notice starts within LIVE_DAYS; soonest expiry first."""
+    hidden) those whose notice starts within LIVE_DAYS; soonest expiry first, at most HOME_NOTICES
+    (sorted by expiry is sorted by when the notice starts: a later one never pushes out a shown one)."""
     out = []
     for contract in contracts:
         ends = last_moment(contract, tz)
@@ -71,7 +73,7 @@ def notices(contracts: tuple[Contract, ...], now: datetime, tz) -> tuple[Notice,
         starts = datetime.combine(contract.expires - timedelta(days=NOTICE_DAYS), time.min, tzinfo=tz)
         if starts <= now + timedelta(days=LIVE_DAYS):
             out.append(Notice(contract, starts, ends, hidden=starts > now))
-    return tuple(sorted(out, key=lambda n: (n.contract.expires, n.contract.id)))
+    return tuple(sorted(out, key=lambda n: (n.contract.expires, n.contract.id))[:HOME_NOTICES])
 
 
 def changes(contracts: tuple[Contract, ...], now: datetime, tz) -> list[datetime]:

@@ -64,7 +64,9 @@ def _contract(item: _Item, config: Any, ids: dict[str, int]) -> Contract | None:
     employer = item.text("employer", required="the employer's topic from config.yaml tags:, such as healthpartners")
     if employer:
         known = [t.slug for t in config.tags if t.kind == "employer"]
-        employer = slugify(employer) if slugify(employer) in known else employer  # `HealthPartners` is fine too
+        names = {**{slugify(t.name): t.slug for t in config.tags if t.kind == "employer" and t.name},
+                 **{slug: slug for slug in known}}
+        employer = names.get(slugify(employer), employer)  # the topic's name (`HealthPartners`) is fine too
         if employer not in known:
             listed = ", ".join(known) if known else "none yet"
             item.error("employer", f"{shown(employer)} is not an employer of config.yaml tags: (employers: {listed}); "
