@@ -195,3 +195,21 @@ def test_no_contracts_file_means_no_contracts_page(scratch, build):
     assert build(root).code == 0
     assert not (root / "output/contracts").exists()
     assert not (root / "output/calendar/contracts.ics").exists()
+
+
+def test_the_editor_has_a_contracts_file_collection_and_file_widgets_for_attachments():
+    from site_builder.cms import collections
+
+    by_name = {c["name"]: c for c in collections()}
+    [contracts_file] = by_name["contracts"]["files"]
+    assert contracts_file["file"] == "content/contracts.yaml" and contracts_file["format"] == "yaml"
+    [listing] = contracts_file["fields"]
+    assert listing["widget"] == "list"
+    fields = {f["name"]: f for f in listing["fields"]}
+    assert fields["document"]["widget"] == "file"
+    assert fields["bargaining_status"]["options"] == ["in force", "in bargaining", "tentative agreement", "expired"]
+    assert {f["name"]: f["widget"] for f in fields["languages"]["fields"]} == {"language": "string", "document": "file"}
+    for collection in ("posts", "pages"):
+        [attachments] = [f for f in by_name[collection]["fields"] if f["name"] == "attachments"]
+        assert attachments["widget"] == "list"
+        assert {f["name"]: f["widget"] for f in attachments["fields"]} == {"file": "file", "title": "string"}
