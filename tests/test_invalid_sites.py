@@ -105,7 +105,7 @@ def _args(name: str) -> list[str]:
 def test_the_corpus_is_big_enough():
     assert len(CASES) >= 40
     kinds = {name.split("-")[0] for name in CASES}
-    assert kinds == {"config", "post", "page", "cal"}
+    assert kinds == {"config", "post", "page", "cal", "contract"}
     missing = [n for n in CASES if not (CASES_DIR / n / "expected.txt").is_file()]
     assert not missing or os.environ.get("INVALID_SITES_UPDATE"), missing
     assert set(GENERATED) <= set(CASES)
