@@ -11,6 +11,7 @@ from typing import Iterable, Mapping
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 from site_builder.calendar.site import LIVE_DAYS
+from site_builder.contracts import order as contract_order
 from site_builder.models import EMPTY, SITE_PATHS, Alert, FrozenMap, Page, Post, Series, Tag
 from site_builder.textutil import slugify
 
@@ -63,6 +64,7 @@ class Site:
     series: tuple[SeriesPosts, ...] = ()  # sorted by id
     related: Mapping = field(default_factory=lambda: EMPTY)  # post slug → its related posts
     series_of: Mapping = field(default_factory=lambda: EMPTY)  # post slug → SeriesPlace
+    contracts: tuple = ()  # content/contracts.yaml, in file order
 
     @property
     def banner(self) -> tuple[Alert, ...]:
@@ -175,6 +177,7 @@ def assemble(
     calendar=None,
     alerts: Iterable[Alert] = (),
     series: Iterable[Series] = (),
+    contracts: tuple = (),
 ) -> tuple[Site, list[Problem]]:
     """Choose what is published, order it, build tags; report URL clashes."""
     problems: list[Problem] = []
@@ -208,10 +211,14 @@ def assemble(
                     slug = slugify(name)
                     tag_names.setdefault(slug, name)
                     mapping.setdefault(slug, []).append(item)
+    tag_contracts: dict[str, list] = {}
+    for contract in contracts:  # an employer's tag page lists its contracts, news or not
+        tag_names.setdefault(contract.employer, contract.employer)
+        tag_contracts.setdefault(contract.employer, []).append(contract)
     tags = tuple(
         Tag(name=config.tag_info(s).name or tag_names[s], slug=s,  # (config.yaml's tags: name, else as first written)
             posts=tuple(tag_posts.get(s, ())), events=tuple(tag_events.get(s, ())),
-            series=tuple(tag_series.get(s, ())))
+            series=tuple(tag_series.get(s, ())), contracts=tuple(sorted(tag_contracts.get(s, ()), key=contract_order)))
         for s in sorted(tag_names)
     )
     alerts = sorted(alerts, key=lambda a: a.source)
@@ -231,5 +238,5 @@ def assemble(
     related = {p.slug: related_posts(config, p, by_tag, position, topics, weights) for p in (*published, *ended)}
     site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
                 calendar=calendar, ended=ended, alerts=shown_alerts, series=series_list,
-                related=FrozenMap(related), series_of=FrozenMap(series_of))
+                related=FrozenMap(related), series_of=FrozenMap(series_of), contracts=tuple(contracts))
     return site, problems

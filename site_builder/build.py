@@ -22,6 +22,9 @@ from site_builder.calendar.site import CalendarSite, assemble_calendar, event_ur
 from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_alerts, read_pages, read_posts, read_series
+from site_builder.contracts import changes as contract_changes
+from site_builder.readers.contracts import read_contracts
+from site_builder.readers.files import attachment_outputs, with_files
 from site_builder.readers.source import list_sources
 from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
 from site_builder.writer import EarlyWriter, build_lock, write_site
@@ -184,7 +187,7 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
 
     def feed(path: str, title: str, link: str, description: str, posts: tuple[Post, ...]) -> None:
         posts = posts[: config.feed_items]
-        key = digest(base, path, title, link, description, *(p.fingerprint for p in posts))
+        key = digest(base, path, title, link, description, *(p.fingerprint for p in posts))  # (covers attachments)
         jobs[path.lstrip("/")] = (key, lambda: rss(config, path=path, title=title, link=link, description=description,
                                                    posts=posts, summary=r.summary, body=body).data or b"")
 
@@ -203,7 +206,19 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
     out = _made(cache, "feed", jobs)
     if site.calendar is not None:
         out += calendar_feeds(site, site.calendar, r, cache)
+    if site.contracts:
+        out += contracts_feed(site, cache)
     return out
+
+
+def contracts_feed(site: Site, cache: BuildCache | None = None) -> list[Output]:
+    """/calendar/contracts.ics (docs/contracts.md), cached like the other feeds (by config, contracts, day)."""
+    config = site.config
+    now = site.now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    key = digest(version_key(), Fingerprinter()(config), Fingerprinter()(site.contracts), now.isoformat())
+    name = f"{config.calendar.name or config.title}: contract expiries"
+    return _made(cache, "ics", {"calendar/contracts.ics": (key, lambda: ics().contracts_ics(
+        name=name, contracts=site.contracts, config=config, now=now, page_url=config.abs_url("/contracts/")))})
 
 
 def ics():
@@ -286,6 +301,12 @@ def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOp
     problems += found
     pages, found = read_pages(config, cache)
     problems += found
+    posts, found = with_files(config.root, posts)  # attachments: found on every build (they change on their own)
+    problems += found
+    pages, found = with_files(config.root, pages)
+    problems += found
+    contracts, found = read_contracts(config)
+    problems += found
     alerts, found = read_alerts(config, cache)
     problems += found
     series_files, found = read_series(config, cache)
@@ -297,7 +318,7 @@ def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOp
         calendar, found = assemble_calendar(config, calendar_data, now)
         problems += found
     site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar,
-                           alerts=alerts, series=series_files)
+                           alerts=alerts, series=series_files, contracts=contracts)
     problems += found
     if options.strict:
         problems = [replace(p, severity="error") for p in problems]
@@ -326,6 +347,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
+    outputs.extend(attachment_outputs((*site.posts, *site.ended, *site.pages)))
     if config.search:
         outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo))
     outputs.extend(host_files(config, outputs))
@@ -341,6 +363,7 @@ def stale_at(site: Site) -> datetime | None:
     tz = site.config.tz
     moments = [next_change(site.calendar, tz)] if site.calendar else []
     moments += [post.expires for post in site.posts if post.expires is not None]
+    moments += contract_changes(site.contracts, site.now, tz)
     moments += [when for alert in site.alerts for when in (alert.starts, alert.expires) if when is not None]
     moments = [m for m in moments if m is not None and m > site.now]
     return min(moments).astimezone(tz) if moments else None
@@ -419,6 +442,8 @@ def preview_edits(site: Site, edited: Iterable[Path], cache: BuildCache | None =
         except (OSError, ValueError, KeyError):
             return None
         old = known.get(item.source) if item is not None else None
+        if item is not None and item.attachments:  # its files are found by the full build (readers/files.with_files)
+            return None
         if old is None or problems or type(item) is not type(old) or item.slug != old.slug or item.draft != old.draft:
             return None
         if isinstance(item, Post) and item.date != old.date:

@@ -82,6 +82,8 @@ WIDGETS: dict[str, dict[str, Any]] = {
     "place": {"widget": "object"},
     "dates": {"widget": "list"},
     "path": {"widget": "string"},
+    "file": {"widget": "file", "choose_url": False},
+    "pdf": {"widget": "file", "choose_url": False},
     "language": {"widget": "string"},
     "list": {"widget": "list"},
     "object": {"widget": "object"},
@@ -161,7 +163,13 @@ def collections() -> list[dict[str, Any]]:
     series = {"name": "series", "label": "Update series", "label_singular": "Update series",
               "folder": "content/series", "create": True, "extension": "md", "format": "frontmatter",
               "slug": "{{slug}}", "fields": [widget(f) for f in schema.SERIES.fields] + [_body(schema.SERIES)]}
-    return [posts, pages, calendar, alerts, series]
+    field = widget(schema.CONTRACTS_FILE["contracts"])
+    field["label_singular"] = schema.CONTRACT.title
+    field["summary"] = "{{fields.employer}}: {{fields.unit}} ({{fields.expires}})"
+    contracts = {"name": "contracts", "label": "Contracts", "editor": {"preview": False},
+                 "files": [{"name": "contracts", "label": "Contracts", "file": "content/contracts.yaml", "format": "yaml",
+                            "fields": [field]}]}
+    return [posts, pages, calendar, alerts, series, contracts]
 
 
 def cms_config(config: SiteConfig) -> dict[str, Any]:

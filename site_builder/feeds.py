@@ -97,11 +97,27 @@ def rss(
             out.append(f"<category>{xml_text(tag)}</category>")
         if post.credit is not None:  # a repost: RSS 2.0's <source> names where it came from
             out.append(f"<source url={xml_attr(post.credit.url)}>{xml_text(post.credit.name)}</source>")
+        if post.attachments:  # RSS 2.0 allows one enclosure per item: the first file; all are linked below
+            first = post.attachments[0]
+            out.append(f"<enclosure url={xml_attr(config.abs_url(first.url))} length=\"{first.size}\" "
+                       f"type={xml_attr(first.mime)}/>")
         out.append(f"<description>{html_text(summary(post))}</description>")
-        out.append(f"<content:encoded>{xml_text(absolutize(body(post), permalink))}</content:encoded>")
+        out.append(f"<content:encoded>{xml_text(absolutize(body(post), permalink) + attachment_list(config, post))}"
+                   "</content:encoded>")
         out.append("</item>")
     out += ["</channel>", "</rss>", ""]
     return Output(path.lstrip("/"), "\n".join(out).encode("utf-8"), kind="feed")
+
+
+def attachment_list(config: SiteConfig, post: Post) -> str:
+    """The post's files as an HTML list with absolute links (what its page shows under the text)."""
+    if not post.attachments:
+        return ""
+    from site_builder.readers.files import fmt_size
+
+    items = "".join(f'<li><a href="{html.escape(config.abs_url(a.url))}">{html.escape(a.title)}</a> '
+                    f"({html.escape(a.label)}, {fmt_size(a.size)})</li>" for a in post.attachments)
+    return f"<h2>Documents</h2><ul>{items}</ul>"
 
 
 def alerts_rss(config: SiteConfig, alerts: Iterable[Alert]) -> Output:

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 # First path segments the site itself uses: a page slug or the editor's upload folder may not take them.
 SITE_PATHS = frozenset({"news", "tags", "events", "meetings", "closures", "calendar", "feed.xml", "sitemap.xml",
                         "robots.txt", "404.html", "css", "js", "static", "search", "pagefind", "index.html", "act",
-                        "series", "admin", "schemas"})
+                        "series", "admin", "schemas", "contracts"})
 
 
 class FrozenMap(dict):
@@ -41,6 +41,42 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a post, a page or a contract links to (`attachments:`, `document:`): as written, then,
+    once files.resolve has found it, its site path, size and type."""
+
+    file: str  # as written: "/files/letter.pdf" (static/) or "letter.pdf" (beside the post)
+    title: str
+    line: int = field(default=1, compare=False)
+    url: str = ""  # site path of the file in output/
+    size: int = 0  # bytes
+    label: str = ""  # "PDF", "Word document", ...
+    mime: str = ""  # "application/pdf"
+    source: str = field(default="", compare=False)  # absolute path of a file beside a post (copied to `url`)
+    language: str = ""  # a contract translation's language code
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One entry of content/contracts.yaml (docs/contracts.md)."""
+
+    id: str
+    employer: str  # a tag slug of config.yaml's tags:
+    unit: str
+    effective: Any = None  # a date, or None for a first contract still in bargaining
+    expires: Any = None
+    document: Attachment | None = None
+    summary: str = ""
+    status: str = "in force"
+    languages: tuple[Attachment, ...] = ()
+    line: int = field(default=1, compare=False)
+
+    @property
+    def anchor(self) -> str:
+        return f"/contracts/#contract-{self.id}"
+
+
+@dataclass(frozen=True)
 class Post:
     source: str  # path relative to the site root, posix
     slug: str
@@ -60,6 +96,7 @@ class Post:
     credit: Credit | None = None  # front matter `source:` (a repost)
     series: str = ""  # the id of its update series
     series_line: int = field(default=1, compare=False, repr=False)
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def url(self) -> str:
@@ -148,6 +185,7 @@ class Page:
     extra: Mapping = field(default_factory=lambda: EMPTY)
     fingerprint: str = field(default="", compare=False, repr=False)
     slug_line: int = field(default=1, compare=False, repr=False)
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def url(self) -> str:
@@ -161,6 +199,7 @@ class Tag:
     posts: tuple[Post, ...] = ()
     events: tuple = ()  # calendar Events carrying this tag
     series: tuple = ()  # calendar MeetingSeries carrying this tag
+    contracts: tuple = ()  # Contracts with this employer
 
     @property
     def url(self) -> str:

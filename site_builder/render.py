@@ -22,8 +22,10 @@ from site_builder.calendar.model import Event
 from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
                                         event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, tree_digest, version_key
+from site_builder.contracts import by_employer, language_name, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
+from site_builder.readers.files import fmt_size
 from site_builder.textutil import plain_text, slugify, truncate
 
 THEME_DIR = Path(__file__).parent / "theme"
@@ -232,7 +234,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
     )
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
-                       month_name=lambda m: MONTH_NAMES[m - 1])
+                       month_name=lambda m: MONTH_NAMES[m - 1], file_size=fmt_size, language_name=language_name)
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
@@ -406,7 +408,10 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     out: list[Output] = []
 
     cal = site.calendar
-    out.append(r.page(to_file("/"), "home.html", posts=site.posts[: config.posts_per_page],
+    today = site.now.astimezone(config.tz).date()
+    contract_notices = notices(site.contracts, site.now, config.tz)
+    out.append(r.page(to_file("/"), "home.html", contract_notices=contract_notices,
+                      today=today if contract_notices else None, posts=site.posts[: config.posts_per_page],
                       coming_up=cal.coming_up if cal else (), next_closure=cal.next_closure if cal else None,
                       coming_up_later=cal.coming_up_later if cal else (), closures_ahead=cal.closures_ahead if cal else (),
                       next_meetings=cal.next_meetings if cal else (),
@@ -429,8 +434,13 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
         for path, chunk, pager in listing_pages(tag.url, tag.posts, config.posts_per_page):
             first = pager["number"] == 1
             out.append(r.page(path, "tag.html", tag=about, has_news=bool(tag.posts), posts=chunk, pager=pager,
-                              upcoming=upcoming if first else (), past=past if first else (), feeds=feeds))
+                              upcoming=upcoming if first else (), past=past if first else (), feeds=feeds,
+                              contracts=tag.contracts if first else (),
+                              today=today if first and tag.contracts else None))
     out.extend(render_action_pages(r))
+    if site.contracts:  # (the page shows days until each expiry: it changes once a day)
+        out.append(r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts),
+                          today=today, feeds=subscribe_links(config, "/calendar/contracts.ics")))
     out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))

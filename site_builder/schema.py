@@ -50,6 +50,8 @@ TYPES: dict[str, tuple[str, dict]] = {
     "place": ("place: a name, or name and address", {}),
     "dates": ("list of dates", {"type": "array", "items": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}}),
     "path": ("folder", {"type": "string"}),
+    "file": ("file: `/path` under static/, or a name beside the post", {"type": "string"}),
+    "pdf": ("PDF: `/path` under static/", {"type": "string", "pattern": r"^/.*\.[pP][dD][fF]$"}),
     "language": ("language code (`en`, `es`)", {"type": "string", "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                                  "maxLength": 35}),
     "list": ("list", {"type": "array"}),
@@ -224,6 +226,12 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
 ))
 
 # --- posts and pages ----------------------------------------------------------------------
+ATTACHMENT = Kind("attachment", "Attached file", "attachments: (posts and pages)", fields=(
+    Field("file", "file", "`/files/letter.pdf` (static/files/letter.pdf), or a file's name beside the post or page "
+          "(`letter.pdf` next to content/posts/the-post.md)", required=True, example="/files/extension-vote-letter.pdf"),
+    Field("title", "text", "the link's words (`Letter to members`)", required=True),
+))
+
 CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", plural="original sources", fields=(
     Field("name", "text", "who published it first (`Pioneer Press`)", required=True),
     Field("url", "url", "the original's address", required=True),
@@ -251,6 +259,8 @@ POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("series", "slug", "the update series the post belongs to (`kaiser-national-bargaining-2019`): the post "
           "shows \"Update 2 of 5\" with the previous and next ones, and `/series/<id>/` lists them all; "
           "`content/series/<id>.md` may give the series a title and an introduction"),
+    Field("attachments", "list", "files listed under the text with their type and size (the first is also the "
+          "RSS item's enclosure)", default=(), of=ATTACHMENT),
 ), body="the post's text, in Markdown")
 
 
@@ -281,7 +291,36 @@ PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
           minimum=0, maximum=1000),
     Field("draft", "bool", "`true` keeps the page off the site unless built with `--drafts`", default=False),
     Field("slug", "slug", "the URL name: `/<slug>/` (default: from the file name)"),
+    Field("attachments", "list", "files listed under the text with their type and size", default=(), of=ATTACHMENT),
 ), body="the page's text, in Markdown")
+
+# --- content/contracts.yaml -------------------------------------------------------------
+BARGAINING_STATUS = ("in force", "in bargaining", "tentative agreement", "expired")
+
+CONTRACT_LANGUAGE = Kind("contract.language", "Translation", "contracts[].languages[]", fields=(
+    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`)", required=True),
+    Field("document", "pdf", "the translated PDF under static/ (`/contracts/healthpartners-2020-es.pdf`)",
+          required=True),
+))
+
+CONTRACT = Kind("contract", "Contract", "content/contracts.yaml contracts:", (
+    Field("id", "id", "permanent: the contract's calendar item is known by it (`healthpartners-clerical-2020`)",
+          required=True),
+    Field("employer", "slug", "the employer's topic, one of config.yaml's `tags:` (`healthpartners`)", required=True),
+    Field("unit", "text", "who it covers (`Clerical workers`)", required=True),
+    Field("effective", "date", "its first day (required unless the contract is still `in bargaining`)"),
+    Field("expires", "date", "its last day (required unless `in bargaining`); from 120 days before, the home page "
+          "says so"),
+    Field("document", "pdf", "the contract as a PDF under static/ (`/contracts/healthpartners-2020.pdf`)"),
+    Field("summary", "text", "one or two sentences: what it covers, what changed"),
+    Field("bargaining_status", "choice", "where it stands", default="in force", choices=BARGAINING_STATUS),
+    Field("languages", "list", "the document in other languages", default=(), of=CONTRACT_LANGUAGE),
+))
+
+CONTRACTS_FILE = Kind("contracts-file", "Contracts file", "content/contracts.yaml", (
+    Field("contracts", "list", "every contract, each with its employer, dates and document", default=(),
+          of=CONTRACT),
+))
 
 # --- the calendar ------------------------------------------------------------------------
 VENUE = Kind("venue", "Place", "venue:", (
@@ -374,9 +413,9 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
-    CLOSURE, CALENDAR_FILE)}
+    CLOSURE, CALENDAR_FILE, ATTACHMENT, CONTRACT, CONTRACT_LANGUAGE, CONTRACTS_FILE)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
-              "series": SERIES}
+              "series": SERIES, "contracts": CONTRACTS_FILE}
 
 
 # --- 2. docs tables ------------------------------------------------------------------------
@@ -431,6 +470,9 @@ DOC_TABLES = (
     ("content.md", "page", PAGE, ""),
     ("content.md", "alert", ALERT, ""),
     ("content.md", "series", SERIES, ""),
+    ("contracts.md", "attachment", ATTACHMENT, "attachments[]."),
+    ("contracts.md", "contract", CONTRACT, ""),
+    ("contracts.md", "contract.language", CONTRACT_LANGUAGE, "languages[]."),
     ("calendar.md", "event", EVENT, ""),
     ("calendar.md", "meeting", MEETING, ""),
     ("calendar.md", "override", OVERRIDE, ""),

@@ -30,6 +30,8 @@ PAGES = {
     "not-found": "/404.html",
     "act": "/act/",  # action alerts (every page above also has the alert banner)
     "series": "/series/kaiser-national-bargaining-2025/",
+    "contracts": "/contracts/",
+    "post-with-attachment": "/news/healthpartners-contract-extension-vote/",
 }
 
 
@@ -142,6 +144,15 @@ def test_search_for_a_word_from_one_post_finds_that_post(open_page):
     assert links[0] == "/news/healthpartners-tentative-agreement/"
     page.screenshot(path=str(SHOTS / "search-results-phone.png"), full_page=True)
     assert page.js_errors == []
+
+
+def test_search_finds_the_contracts_page_by_a_word_only_it_has(open_page):
+    page = open_page("/search/", DESKTOP)
+    _wait_for_search_ui(page)
+    page.fill(".pagefind-ui__search-input", "furloughs")  # only in content/contracts.yaml
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    assert links[0] == "/contracts/" and all(link.startswith("/contracts/") for link in links)  # (and its sections)
 
 
 def test_search_page_runs_the_query_from_the_address(open_page):

@@ -210,6 +210,7 @@ def test_tag_page_lists_news_and_events(sample_output):
 def test_uids_survive_an_edit_of_title_and_time(tmp_path, build):
     site = tmp_path / "site"
     shutil.copytree(REPO / "content", site / "content")
+    shutil.copytree(REPO / "static", site / "static")  # (the contracts' PDFs)
     shutil.copy(REPO / "config.yaml", site / "config.yaml")
     assert build(site).code == 0
 
@@ -233,6 +234,7 @@ def test_uids_survive_an_edit_of_title_and_time(tmp_path, build):
 def test_bad_calendar_leaves_output_untouched(tmp_path, build):
     site = tmp_path / "site"
     shutil.copytree(REPO / "content", site / "content")
+    shutil.copytree(REPO / "static", site / "static")  # (the contracts' PDFs)
     shutil.copy(REPO / "config.yaml", site / "config.yaml")
     assert build(site).code == 0
     before = tree_bytes(site / "output")

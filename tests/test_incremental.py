@@ -86,6 +86,7 @@ class Site:
 
     def config(self) -> None:
         (self.root / "config.yaml").write_text(CONFIG.format(per_page=self.rng.randint(2, 5)))
+        self._contracts_follow_config()
 
     def calendar(self) -> None:
         (self.root / "content/calendar/cal.yaml").write_text(events_text(self.rng))
@@ -151,6 +152,46 @@ class Site:
         name = self.rng.choice(["Christmas holiday", "Office closed for Christmas", None])
         closure = "closures:\n  - id: christmas-day\n    name: Christmas Day\n    when: December 25\n"
         (self.root / "content/calendar/closures.yaml").write_text(closure + (f"    public_name: {name}\n" if name else ""))
+        self._contracts_follow_config()
+
+    # -- issue 13: content/contracts.yaml (its employer is config.yaml's employer tag), documents, attachments
+    def _employers(self) -> list[str]:
+        return re.findall(r"slug: ([a-z]+), name: [A-Z]+, kind: employer", (self.root / "config.yaml").read_text())
+
+    def _contracts_follow_config(self) -> None:
+        """Contracts name an employer of config.yaml: after config.yaml changes, theirs or none."""
+        path = self.root / "content/contracts.yaml"
+        if path.exists():
+            employers = self._employers()
+            if employers:
+                path.write_text(re.sub(r"employer: [a-z]+", f"employer: {employers[0]}", path.read_text()))
+            else:
+                path.unlink()
+
+    def contracts(self) -> None:  # add, change or remove contracts; resize a document; attach files to a post
+        if not self._employers():
+            tag = self.rng.choice(TAGS)
+            (self.root / "config.yaml").write_text(CONFIG.format(per_page=3) +
+                                                   f"tags:\n  - {{slug: {tag}, name: {tag.upper()}, kind: employer}}\n")
+        employer = self._employers()[0]
+        docs = self.root / "static/contracts"
+        docs.mkdir(parents=True, exist_ok=True)
+        (docs / "a.pdf").write_bytes(b"%PDF-1.4\n" + b"x" * self.rng.randint(1, 5000))
+        path = self.root / "content/contracts.yaml"
+        if self.rng.random() < 0.2 and path.exists():
+            path.unlink()
+        else:
+            entries = []
+            for n in range(self.rng.randint(1, 3)):
+                expires = f"2027-0{self.rng.randint(1, 9)}-{self.rng.randint(1, 28):02d}"  # some within 120 days
+                entries.append(f"  - id: c{n}\n    employer: {employer}\n    unit: Unit {self.rng.randint(0, 99)}\n"
+                               f"    effective: 2024-01-01\n    expires: {expires}\n    document: /contracts/a.pdf\n"
+                               f"    bargaining_status: {self.rng.choice(['in force', 'in bargaining', 'expired'])}\n")
+            path.write_text("contracts:\n" + "".join(entries))
+        slug = self.rng.choice(sorted(self.posts))
+        (self.root / "content/posts" / f"{slug}-letter.pdf").write_bytes(b"%PDF-1.4\n" + b"y" * self.rng.randint(1, 900))
+        self._front(slug, "attachments", f"[{{file: {slug}-letter.pdf, title: Letter}}]" if self.rng.random() < 0.7
+                    else None)
 
     def touch(self) -> None:  # same bytes, new mtime: nothing may change
         slug = self.rng.choice(sorted(self.posts))
@@ -158,7 +199,7 @@ class Site:
 
 
 OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch",
-              "alert", "series", "expires", "source", "members"]
+              "alert", "series", "expires", "source", "members", "contracts"]
 
 
 def incremental_and_clean(site: Site, tmp: Path, step: int, atomic: bool = True) -> tuple[dict, dict]:

@@ -187,7 +187,7 @@ def test_error_format_github_prints_annotations_and_a_summary(scratch, build, tm
     assert done.code == 1
     assert done.err.splitlines() == [
         "::error file=content/posts/a.md,line=2,title=title::required",
-        "::warning file=content/posts/b.md,line=4,title=colour::unknown key (known: title, date, updated, summary, tags, author, image, draft, slug, expires, source, series)",
+        "::warning file=content/posts/b.md,line=4,title=colour::unknown key (known: title, date, updated, summary, tags, author, image, draft, slug, expires, source, series, attachments)",
         "Build failed: 1 problem; output left as it was.",
     ]
     assert summary.read_text() == (

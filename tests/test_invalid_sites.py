@@ -70,7 +70,20 @@ GENERATED = {
                                                 b"".join(b"      " + b"> " * i + b"x\n" for i in range(1, 80))),
     "cal-enormous-line": lambda root: _write(root, "content/calendar/events.yaml",
                                              EVENT + b"    description: " + b"x" * (MAX_LINE + 1) + b"\n"),
+    "contract-document-symlink-outside": lambda root: _links_outside(root),
+    "contract-enormous-file": lambda root: _write(root, "content/contracts.yaml", b"contracts:\n" + (
+        b"  - id: acme\n    employer: acme\n    unit: " + b"x" * 1000 + b"\n") * (MAX_BYTES // 1000)),
 }
+
+
+def _links_outside(root: Path) -> None:
+    """Links to a PDF outside the site: a document, a folder under static/, an attachment beside a post."""
+    outside = root.parent / "outside"
+    outside.mkdir()
+    (outside / "acme.pdf").write_bytes(b"%PDF-1.4 secret\n")
+    os.symlink(outside / "acme.pdf", root / "static/contracts/linked.pdf")
+    os.symlink(outside, root / "static/linked-folder")
+    os.symlink(outside / "acme.pdf", root / "content/posts/linked.pdf")
 
 
 def _make_site(name: str, dest: Path) -> Path:
@@ -92,7 +105,7 @@ def _args(name: str) -> list[str]:
 def test_the_corpus_is_big_enough():
     assert len(CASES) >= 40
     kinds = {name.split("-")[0] for name in CASES}
-    assert kinds == {"config", "post", "page", "cal"}
+    assert kinds == {"config", "post", "page", "cal", "contract"}
     missing = [n for n in CASES if not (CASES_DIR / n / "expected.txt").is_file()]
     assert not missing or os.environ.get("INVALID_SITES_UPDATE"), missing
     assert set(GENERATED) <= set(CASES)

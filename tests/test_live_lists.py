@@ -246,6 +246,7 @@ def test_items_carry_their_start_and_end(sample_output):
 def _copy_sample(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(REPO / "content", site / "content")
+    shutil.copytree(REPO / "static", site / "static")  # (the contracts' PDFs)
     shutil.copy(REPO / "config.yaml", site / "config.yaml")
     return site
 

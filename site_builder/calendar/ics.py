@@ -31,6 +31,7 @@ from site_builder.calendar.recurrence import plan_series
 
 if TYPE_CHECKING:
     from site_builder.config import SiteConfig
+    from site_builder.models import Contract
 
 UTC = timezone.utc
 STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
@@ -50,6 +51,10 @@ def event_uid(event: Event, config: "SiteConfig") -> str:
 
 def series_uid(series: MeetingSeries, config: "SiteConfig") -> str:
     return f"meeting-{series.id}@{host(config)}"
+
+
+def contract_uid(contract: "Contract", config: "SiteConfig") -> str:
+    return f"contract-{contract.id}@{host(config)}"
 
 
 def closure_uid(closure: Closure, config: "SiteConfig") -> str:
@@ -82,14 +87,7 @@ def calendar_ics(
     series = list(series)
     closures = list(closures)
     consult = list(closures if series_closures is None else series_closures)
-    cal = _calendar(config)
-    cal.add("NAME", name)
-    cal.add("X-WR-CALNAME", name)
-    if description:
-        cal.add("X-WR-CALDESC", description)
-    cal.add("X-WR-TIMEZONE", config.timezone)
-    cal.add("REFRESH-INTERVAL", timedelta(hours=config.calendar.refresh_hours), parameters={"VALUE": "DURATION"})
-    cal.add("X-PUBLISHED-TTL", f"PT{config.calendar.refresh_hours}H")
+    cal = _feed(name, config, description)
 
     groups: list[tuple[tuple, list[VEvent]]] = []
     zones: set[str] = set()
@@ -127,6 +125,34 @@ def calendar_ics(
     return _serialize(cal)
 
 
+def contracts_ics(*, name: str, contracts: Iterable["Contract"], config: "SiteConfig", now: datetime,
+                  page_url: str) -> bytes:
+    """/calendar/contracts.ics: each contract's last day, all-day (VALUE=DATE, exclusive DTEND),
+    UID contract-<id>@host, sorted by date then UID; contracts without an expiry are left out."""
+    cal = _feed(name, config, f"When the contracts of {config.title} expire")
+    stamp = _utc(now)
+    items = sorted((c for c in contracts if c.expires is not None), key=lambda c: (c.expires, c.id))
+    for contract in items:
+        employer = config.tag_info(contract.employer).name or contract.employer
+        vevent = VEvent()
+        vevent.add("UID", contract_uid(contract, config))
+        vevent.add("DTSTAMP", stamp)
+        vevent.add("DTSTART", contract.expires)
+        vevent.add("DTEND", contract.expires + timedelta(days=1))
+        vevent.add("SUMMARY", f"Contract expires: {employer}, {contract.unit}")
+        text = f"The {employer} contract for {contract.unit} ends on {_long_date(contract.expires)}."
+        text += f" Status: {contract.status}."
+        if contract.summary:
+            text += " " + contract.summary
+        vevent.add("DESCRIPTION", text + "\n\n" + page_url + f"#contract-{contract.id}")
+        vevent.add("URL", page_url + f"#contract-{contract.id}")
+        vevent.add("CATEGORIES", ["contracts"])
+        vevent.add("TRANSP", "TRANSPARENT")
+        vevent.add("STATUS", "CONFIRMED")
+        cal.add_component(vevent)
+    return _serialize(cal)
+
+
 def event_ics(
     event: Event, config: "SiteConfig", now: datetime, event_url: Callable[[Event], str] | None = None
 ) -> bytes:
@@ -153,6 +179,19 @@ def _serialize(cal: Calendar) -> bytes:
     text = data.decode("utf-8")
     cleaned = _FORBIDDEN.sub("", text)
     return data if cleaned == text else cleaned.encode("utf-8")
+
+
+def _feed(name: str, config: "SiteConfig", description: str = "") -> Calendar:
+    """A subscribable calendar's head: its name, zone and how often apps should fetch it again."""
+    cal = _calendar(config)
+    cal.add("NAME", name)
+    cal.add("X-WR-CALNAME", name)
+    if description:
+        cal.add("X-WR-CALDESC", description)
+    cal.add("X-WR-TIMEZONE", config.timezone)
+    cal.add("REFRESH-INTERVAL", timedelta(hours=config.calendar.refresh_hours), parameters={"VALUE": "DURATION"})
+    cal.add("X-PUBLISHED-TTL", f"PT{config.calendar.refresh_hours}H")
+    return cal
 
 
 def _calendar(config: "SiteConfig") -> Calendar:

@@ -15,7 +15,8 @@ from site_builder.config import SiteConfig
 from site_builder.errors import ContentError, Problem
 from site_builder.errors import shown as quoted
 from site_builder import schema
-from site_builder.models import Alert, Credit, FrozenMap, Page, Post, Series
+from site_builder.models import Alert, Attachment, Credit, FrozenMap, Page, Post, Series
+from site_builder.readers import files
 from site_builder.cache import digest
 from site_builder.readers.source import (
     is_empty, read_tags,
@@ -35,7 +36,9 @@ SERIES_KEYS = schema.SERIES.names
 CREDIT_KEYS = schema.CREDIT.names
 ALERT_TEXT_LIMIT = 300  # characters of an alert's text; more is a warning (a banner is read in passing)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PAGE_KEYS = ("title", "updated", "summary", "menu", "draft", "slug")
+PAGE_KEYS = schema.PAGE.names
+ATTACHMENT_KEYS = schema.ATTACHMENT.names
+MAX_ATTACHMENTS = 50
 _HANDLER = YAMLHandler()
 
 
@@ -184,6 +187,51 @@ class _Meta:
             return None
         return Credit(name=name, url=url, author=author, date=day)
 
+    def attachments(self, key: str) -> tuple[Attachment, ...]:
+        """`attachments:` a list of {file:, title:}; only what was typed is checked here (the
+        files themselves are found on every build: readers/files.resolve)."""
+        value = self.doc.meta.get(key)
+        if is_empty(value):
+            return ()
+        if not isinstance(value, list):
+            self.error(key, f"must be a list of files (- file: /files/letter.pdf, title: ...), got {_kind(value)}")
+            return ()
+        if len(value) > MAX_ATTACHMENTS:
+            self.error(key, f"{len(value)} files; at most {MAX_ATTACHMENTS} can be listed under one text")
+            return ()
+        out: list[Attachment] = []
+        for i, entry in enumerate(value):
+            at = value.line_of(i) if hasattr(value, "line_of") else self.line(key)
+            where = f"{key}[{i}]"
+            if isinstance(entry, str):  # `- /files/letter.pdf`: a file without a title
+                entry = {"file": entry}
+            if not isinstance(entry, dict):
+                self.problems.append(Problem(self.doc.path, at, where, f"must be file: and title:, got {_kind(entry)}"))
+                continue
+            line = (lambda k: entry.line_of(k)) if hasattr(entry, "line_of") else (lambda k: at)
+            for sub in entry:
+                if sub not in ATTACHMENT_KEYS:
+                    self.problems.append(Problem(self.doc.path, line(sub), f"{where}.{sub}",
+                                                 f"unknown key (known: {', '.join(ATTACHMENT_KEYS)})", "warning"))
+            path, message = files.written(entry.get("file"), beside=True)
+            if message:
+                self.problems.append(Problem(self.doc.path, line("file") if "file" in entry else at,
+                                             f"{where}.file", message))
+                continue
+            title = entry.get("title")
+            if isinstance(title, (int, float)) and not isinstance(title, bool):
+                title = str(title)
+            if is_empty(title):
+                self.problems.append(Problem(self.doc.path, line("title") if "title" in entry else at, f"{where}.title",
+                                             "required: the link's words (Letter to members)"))
+                continue
+            if not isinstance(title, str) or "\x00" in title:
+                self.problems.append(Problem(self.doc.path, line("title"), f"{where}.title",
+                                             f"must be text, got {_kind(title)}"))
+                continue
+            out.append(Attachment(file=path, title=" ".join(title.split()), line=at))
+        return tuple(out)
+
     def flag(self, key: str) -> bool:
         value = self.doc.meta.get(key, False)
         if is_empty(value):
@@ -299,6 +347,7 @@ def _post(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         credit=meta.credit("source"),
         series=meta.ident("series", "series id"),
         series_line=meta.line("series"),
+        attachments=meta.attachments("attachments"),
         extra=meta.unknown(POST_KEYS),
     )
     if date and post["expires"] and post["expires"] <= date:
@@ -326,6 +375,7 @@ def _page(doc: Document, stem: str, config: SiteConfig, problems: list[Problem])
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
         slug_line=meta.line("slug") if "slug" in doc.meta else 1,
+        attachments=meta.attachments("attachments"),
         extra=meta.unknown(PAGE_KEYS),
     )
     if any(p.is_error for p in problems[before:]):

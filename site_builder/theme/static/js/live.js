@@ -12,6 +12,9 @@
    [data-live-from-start]  on a list: an item is live only from its data-starts (action alerts).
    [data-live-any="ID"]    shown while the element with that id has a shown child;
    [data-live-none="ID"]   shown while it has none ("No actions right now").
+   [data-live-days="YYYY-MM-DD"]  its text becomes the days from today (in the zone data-live-zone)
+                       to that date, in the words of its data-text-future / -tomorrow / -today /
+                       -yesterday / -past attributes, {n} standing for the number (contract expiries).
 
    Times are ISO 8601 with an offset ("2026-11-24T18:30:00-06:00").  The page is checked again
    when the next start or end comes (at least every 10 minutes) and when it becomes visible. */
@@ -129,6 +132,17 @@
         if (isToday) cells[d].setAttribute("aria-current", "date");
         else cells[d].removeAttribute("aria-current");
       }
+    }
+    var counters = document.querySelectorAll("[data-live-days]");  // "Expires in 120 days"
+    for (var z = 0; z < counters.length; z++) {
+      var el = counters[z];
+      var today = dayIn(el.getAttribute("data-live-zone"), now);
+      var target = Date.parse(el.getAttribute("data-live-days") + "T00:00:00Z");
+      if (!today || isNaN(target)) continue;
+      var left = Math.round((target - Date.parse(today + "T00:00:00Z")) / 86400000);
+      var word = left > 1 ? "future" : left === 1 ? "tomorrow" : left === 0 ? "today" : left === -1 ? "yesterday" : "past";
+      var text = (el.getAttribute("data-text-" + word) || "").replace("{n}", Math.abs(left).toLocaleString("en-US"));
+      if (text && el.textContent !== text) el.textContent = text;
     }
     clearTimeout(timer);
     timer = setTimeout(check, Math.max(1, Math.min(next - now, MAX_WAIT)));

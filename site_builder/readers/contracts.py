@@ -1,0 +1,160 @@
+"""content/contracts.yaml → Contract values (+ every Problem, at its file:line).  Read on every
+build, like the calendar files: one small file, and its documents' sizes can change on their own."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from site_builder import schema
+from site_builder.errors import ContentError, Problem, shown
+from site_builder.models import Attachment, Contract
+from site_builder.readers import files
+from site_builder.readers.calendar import _Item, parse_date
+from site_builder.readers.source import decode_source, read_source
+from site_builder.search import language_problem
+from site_builder.textutil import slugify
+from site_builder.yamlutil import YList, YMap, load_yaml
+
+FILE = "contracts.yaml"
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # a contract's dates; 9999 is a typo, and would overflow day arithmetic
+MAX_CONTRACTS = 20_000
+CONTRACT_KEYS = schema.CONTRACT.names
+LANGUAGE_KEYS = schema.CONTRACT_LANGUAGE.names
+
+
+def contracts_path(config: Any) -> Path:
+    return config.content_dir / FILE
+
+
+def _date(value: Any) -> date:
+    day = parse_date(value)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{day.isoformat()} is not a contract date (between {FIRST_YEAR} and {LAST_YEAR}); a typo?")
+    return day
+
+
+def _document(item: _Item, key: str, config: Any, pdf_only: bool = True) -> Attachment | None:
+    """A PDF under static/, found now (its size is shown): problems at the key's line."""
+    if not item.has(key):
+        return None
+    path, message = files.written(item.data[key], beside=False)
+    if not message and pdf_only and not path.lower().endswith(".pdf"):
+        message = f"{shown(path)} must be a PDF (a file ending in .pdf) under static/"
+    if message:
+        item.error(key, message)
+        return None
+    found, message, warning = files.resolve(config.root, config.root / "static", Attachment(path, "", item.line(key)),
+                                            None)
+    if message:
+        item.error(key, message)
+        return None
+    if warning:
+        item.error(key, warning, "warning")
+    return found
+
+
+def _contract(item: _Item, config: Any, ids: dict[str, int]) -> Contract | None:
+    ident = item.ident("id", required="a permanent id such as healthpartners-clerical-2020; never change it")
+    if ident in ids:
+        item.error("id", f"duplicate id {ident!r} (already used at {item.path}:{ids[ident]})")
+    elif ident:
+        ids[ident] = item.line("id")
+    employer = item.text("employer", required="the employer's topic from config.yaml tags:, such as healthpartners")
+    if employer:
+        known = [t.slug for t in config.tags if t.kind == "employer"]
+        names = {**{slugify(t.name): t.slug for t in config.tags if t.kind == "employer" and t.name},
+                 **{slug: slug for slug in known}}
+        employer = names.get(slugify(employer), employer)  # the topic's name (`HealthPartners`) is fine too
+        if employer not in known:
+            listed = ", ".join(known) if known else "none yet"
+            item.error("employer", f"{shown(employer)} is not an employer of config.yaml tags: (employers: {listed}); "
+                                   "add it there with kind: employer")
+    unit = item.text("unit", required="who the contract covers, such as Clerical workers")
+    status = item.choice("bargaining_status", schema.BARGAINING_STATUS, "in force")
+    dates_needed = "" if status == "in bargaining" else "a date like 2020-11-30, unless bargaining_status is in bargaining"
+    effective = item.parsed("effective", _date, required=dates_needed)
+    expires = item.parsed("expires", _date, required=dates_needed)
+    if effective and expires and expires < effective:
+        item.error("expires", f"{expires.isoformat()} is before effective ({effective.isoformat()})")
+    document = _document(item, "document", config)
+    summary = item.text("summary")
+    languages: list[Attachment] = []
+    raw = item.data.get("languages")
+    if item.has("languages"):
+        if not isinstance(raw, YList):
+            item.error("languages", "must be a list of {language:, document:} (the contract in other languages)")
+        else:
+            seen: set[str] = set()
+            for i, entry in enumerate(raw):
+                if not isinstance(entry, YMap):
+                    item.problems.append(Problem(item.path, raw.line_of(i), f"{item.field('languages')}[{i}]",
+                                                 "must be language: and document:"))
+                    item.failed = True
+                    continue
+                sub = _Item(entry, item.path, f"{item.field('languages')}[{i}]", item.problems, LANGUAGE_KEYS)
+                code = sub.text("language", required="a language code such as es")
+                if code and (message := language_problem(code)):
+                    sub.error("language", message)
+                elif code.lower() in seen:
+                    sub.error("language", f"{code!r} is listed twice")
+                seen.add(code.lower())
+                if not sub.has("document"):
+                    sub.error("document", "is required (the translated PDF under static/)")
+                found = _document(sub, "document", config)
+                sub.warn_unknown()
+                item.failed |= sub.failed
+                if found is not None and not sub.failed:
+                    languages.append(Attachment(found.file, code, found.line, found.url, found.size, found.label,
+                                                found.mime, language=code))
+    item.warn_unknown()
+    if item.failed:
+        return None
+    return Contract(id=ident, employer=employer, unit=unit, effective=effective, expires=expires, document=document,
+                    summary=summary, status=status or "in force", languages=tuple(languages), line=item.data.line)
+
+
+def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
+    """Every contract of content/contracts.yaml (none when the file does not exist), in file order."""
+    path = contracts_path(config)
+    shown_path = f"{config.content_dir.name}/{FILE}" if config.content_dir.parent == config.root else str(path)
+    problems: list[Problem] = []
+    if not path.exists() and not path.is_symlink():
+        return (), problems
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(config.root.resolve()):
+            return (), [Problem(shown_path, 1, "", "is a link to a file outside the site; copy the file itself here")]
+        data = load_yaml(decode_source(read_source(path, shown_path), shown_path), shown_path, warnings=problems)
+    except ContentError as exc:
+        return (), problems + [exc.problem]
+    except OSError as exc:
+        return (), problems + [Problem(shown_path, 1, "", f"cannot read the file: {exc.strerror or exc}")]
+    if data is None:
+        return (), problems
+    if not isinstance(data, YMap):
+        return (), problems + [Problem(shown_path, 1, "", "must start with contracts: followed by a list of contracts")]
+    for key in data:
+        if key != "contracts":
+            problems.append(Problem(shown_path, data.line_of(key), key, "unknown section (ignored); use contracts",
+                                    "warning"))
+    items = data.get("contracts")
+    if items is None or items == []:
+        return (), problems
+    if not isinstance(items, YList):
+        return (), problems + [Problem(shown_path, data.line_of("contracts"), "contracts",
+                                       "must be a list of contracts (- id: ...)")]
+    if len(items) > MAX_CONTRACTS:
+        return (), problems + [Problem(shown_path, data.line_of("contracts"), "contracts",
+                                       f"{len(items):,} contracts; at most {MAX_CONTRACTS:,} are read")]
+    out: list[Contract] = []
+    ids: dict[str, int] = {}
+    for i, raw in enumerate(items):
+        if not isinstance(raw, YMap):
+            problems.append(Problem(shown_path, items.line_of(i), f"contracts[{i}]",
+                                    "each contract must be keys and values (id:, employer:, unit:, ...)"))
+            continue
+        contract = _contract(_Item(raw, shown_path, f"contracts[{i}]", problems, CONTRACT_KEYS), config, ids)
+        if contract is not None:
+            out.append(contract)
+    return tuple(out), problems
