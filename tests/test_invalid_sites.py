@@ -81,6 +81,7 @@ def _links_outside(root: Path) -> None:
     outside = root.parent / "outside"
     outside.mkdir()
     (outside / "acme.pdf").write_bytes(b"%PDF-1.4 secret\n")
+    (root / "static/contracts").mkdir(parents=True)  # git keeps no empty folders
     os.symlink(outside / "acme.pdf", root / "static/contracts/linked.pdf")
     os.symlink(outside, root / "static/linked-folder")
     os.symlink(outside / "acme.pdf", root / "content/posts/linked.pdf")
