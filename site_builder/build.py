@@ -259,19 +259,25 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
     key = digest(version_key(), config.base_url,
                  *(part for out in outputs if out.path.endswith(".html") and out.kind == "page"
                    for part in (out.path, (memo.hash_of(out.path) if memo else None) or digest(out.data or b""))))
+    # "last:<base_url>" names the key of the latest index, so that serve (stale_ok) can show it
+    # while the pages change; it is looked up and set on every build, so it is never pruned.
     last = f"last:{config.base_url}"
     if cache is not None:
-        found = cache.get_many("search", [key, last] if stale_ok else [key])
+        found = cache.get_many("search", [key, last])
+        latest = found.get(last) if isinstance(found.get(last), str) else None
+        if key not in found and stale_ok and latest is not None:
+            found.update(cache.get_many("search", [latest]))
+            key = latest
         if key in found:
+            if latest != key:
+                cache.put_many("search", {last: key})
             return found[key]
-        if stale_ok and last in found:
-            return found[last]
     try:
         result = search_outputs(config, outputs)
     except SearchError as exc:
         raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
     if cache is not None:
-        cache.put_many("search", {key: result, last: result})
+        cache.put_many("search", {key: result, last: key})
     return result
 
 
@@ -369,14 +375,14 @@ def build(
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat", "jinja"))
+                cache.finish(ok=True)
                 late = [Problem(str(cache.path), 1, "cache", w, "warning") for w in cache.warnings[shown:]]
                 result = replace(result, warnings=result.warnings + tuple(late))  # (a cache that filled the disk)
         finally:
             if early is not None:
                 early.close()
             if cache is not None:
-                cache.touched = {}
+                cache.finish(ok=False)  # (after a success: nothing left to do)
                 if own_cache:
                     cache.close()
     return BuildReport(
