@@ -1,7 +1,8 @@
 """Static full-text search: a Pagefind index of the built pages, returned as outputs.
 
-The index is built in memory from the rendered HTML of posts, pages and events (the pages whose
-main content carries `data-pagefind-body`), by the `pagefind` package's bundled binary, and
+The index is built from the rendered HTML of posts, pages and events (the pages whose main
+content carries `data-pagefind-body`): they are put in a private temporary folder (in memory
+where there is one) and the `pagefind` package's bundled binary runs once over it.  Its bundle
 comes back as `Output`s under `pagefind/`; the writer writes them with everything else, so the
 swap of output/ stays atomic and a failed index never leaves half a site.
 
@@ -10,8 +11,10 @@ The only module that imports `pagefind`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -69,134 +72,63 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
     if problem := language_problem(config.language or "en"):
         raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
-    try:
-        files = _run(_index(pages, language))
-    except SearchError:
-        raise
-    except Exception as exc:  # the binary missing, crashing or answering with an error
-        raise SearchError(f"search index (Pagefind) failed: {exc}") from exc
+    files = _index(pages, language)
     return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(files.items())]
 
 
-def _run(coro):
-    """Run a coroutine to completion, also when called from inside a running event loop."""
-    import asyncio  # only a build with search needs it (saves its import on every other build)
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+def _scratch_folder() -> str | None:
+    """Where the pages are put for Pagefind: a folder in memory (/dev/shm) where there is one.
+    On the disk, creating a thousand folders and files and Pagefind reading them back cost
+    about as much as the indexing itself (docs/performance.md)."""
+    shm = "/dev/shm"
+    return shm if tempfile.tempdir is None and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-async def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
-    # Pagefind's Python client answers one message per 0.1 s and reads its pipe in 2 MiB lines,
-    # so pages go in as one directory (one message) and the bundle comes back through files in
-    # a private temporary folder, never through the pipe; nothing is written near output/.
-    # The client waits forever for an answer from a binary that has died (a panic), so every
-    # call is raced against the binary's exit and a timeout, and the binary is always stopped.
-    from pagefind.index import IndexConfig
-    from pagefind.service import PagefindService
+def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
+    """Run the pagefind binary once over the pages, put in a private temporary folder, and return
+    its bundle (relative path → bytes).  Nothing is written near output/, and the binary is
+    stopped after `timeout` seconds (it once hung on a made-up language)."""
+    from pagefind.service import get_executable  # (finds the binary: PAGEFIND_BINARY_PATH, pagefind_bin, PATH)
 
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
-    tmp = tempfile.mkdtemp(prefix="site-builder-search-")
-    service = None
+    tmp = tempfile.mkdtemp(prefix="site-builder-search-", dir=_scratch_folder())
     try:
         site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
         for rel, data in pages:
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        service = await _call(None, PagefindService().launch(), "starting", timeout)
-        index = await _call(service, service.create_index(IndexConfig(force_language=language, write_playground=False)),
-                            "starting an index", timeout)
-        result = await _call(service, index.add_directory(str(site)), "indexing the pages", timeout)
-        if result.get("page_count", 0) != len(pages):
-            raise SearchError(f"Pagefind indexed {result.get('page_count')} of {len(pages)} pages")
-        await _call(service, index.write_files(output_path=str(bundle)), "writing the index", timeout)
-        return await _settled_files(bundle)
+        binary = get_executable()
+        if binary is None:
+            raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")
+        command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--force-language", language,
+                   "--silent"]
+        try:
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise SearchError(f"search index (Pagefind) failed: no answer from the pagefind program after {timeout:g} s "
+                              "while indexing the pages") from None
+        except OSError as exc:
+            raise SearchError(f"search index (Pagefind) failed: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            raise SearchError(f"search index (Pagefind) failed: the pagefind program stopped while indexing the pages "
+                              f"(exit status {done.returncode}){': ' + said[0][:300] if said[0] else ''}")
+        files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+        indexed = _page_count(files)
+        if indexed != len(pages):
+            raise SearchError(f"search index (Pagefind) failed: Pagefind indexed {indexed} of {len(pages)} pages")
+        return files
     finally:
-        try:
-            if service is not None:
-                await _stop(service)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def _settled_files(bundle: Path, patience: float = 10.0) -> dict[str, bytes]:
-    """The bundle's files once Pagefind has finished writing them.  Its "written" answer can come
-    while the last files are still being written (seen on a loaded machine: an empty
-    pagefind-highlight.js), so the folder is read until two reads 50 ms apart agree and no file is
-    empty (no file of a Pagefind bundle is), for at most `patience` seconds."""
-    import asyncio
+def _page_count(files: dict[str, bytes]) -> int | None:
+    """How many pages the bundle's entry file says were indexed (None if it has none)."""
+    import json
 
-    def read() -> dict[str, bytes]:
-        return {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
-
-    files, waited = read(), 0.0
-    while waited < patience:
-        await asyncio.sleep(0.05)
-        waited += 0.05
-        again = read()
-        if again == files and files and all(files.values()):
-            return files
-        files = again
-    raise SearchError("search index (Pagefind) not built: its files were still changing after "
-                      f"{patience:.0f} s")
-
-
-async def _call(service, awaitable, doing: str, timeout: float):
-    """Await one call to Pagefind, but not longer than `timeout` seconds, nor after the binary
-    has exited (its answer would never come)."""
-    import asyncio
-
-    task = asyncio.ensure_future(awaitable)
-    watch = {task}
-    process = getattr(service, "_backend", None)
-    exited = asyncio.ensure_future(process.wait()) if process is not None else None
-    if exited is not None:
-        watch.add(exited)
     try:
-        done, _ = await asyncio.wait(watch, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if exited is not None and not exited.done():
-            exited.cancel()
-    if task in done:
-        return task.result()
-    task.cancel()
-    if exited is not None and exited in done:
-        raise SearchError(f"search index (Pagefind) failed: the pagefind program stopped while {doing} "
-                          f"(exit status {exited.result()})")
-    raise SearchError(f"search index (Pagefind) failed: no answer from the pagefind program after {timeout:g} s "
-                      f"while {doing}")
-
-
-async def _stop(service) -> None:
-    """Stop the binary for good, whether it answered, hung or died; never wait long for it."""
-    import asyncio
-
-    for future in list(getattr(service, "_responses", {}).values()):
-        if not future.done():
-            future.cancel()
-    poll = getattr(service, "_poll_task", None)
-    if poll is not None:
-        poll.cancel()
-        try:
-            await poll
-        except BaseException:  # noqa: BLE001 - its end (cancelled, or the pipe closed) is expected
-            pass
-    process = getattr(service, "_backend", None)
-    if process is None:
-        return
-    if process.returncode is None:
-        try:
-            process.kill()
-        except ProcessLookupError:
-            pass
-    try:
-        await asyncio.wait_for(process.wait(), timeout=5)
-    except asyncio.TimeoutError:
-        pass
+        entry = json.loads(files["pagefind-entry.json"])
+        return sum(int(language["page_count"]) for language in entry["languages"].values())
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
