@@ -6,13 +6,15 @@
   overlay in every open tab.
 - watchdog watches config.yaml, content/, templates/ and static/ (never output/, .cache/ or editor
   temp files); a burst of events is debounced into one rebuild on one background thread.
-- The live-reload script is injected into HTML responses here, at serve time; build output never
-  contains it.
+- The live-reload script (theme/serve/livereload.js) is injected into HTML responses here, at
+  serve time; build output never contains it.
 - No module-level mutable state: everything lives on the `Server` object.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import mimetypes
 import posixpath
@@ -102,68 +104,20 @@ def is_relevant(path: str | bytes, root: Path) -> bool:
 
 # -- the injected script ---------------------------------------------------------------------------
 
-_SCRIPT = """<script id="site-builder-livereload">(function () {
-  var build = %(build)d, version = %(version)d, box = null,
-      here = location.pathname.replace(/index\\.html$/, "");
-  try {
-    var y = sessionStorage.getItem("site-builder-scroll");
-    if (y !== null) { sessionStorage.removeItem("site-builder-scroll");
-      addEventListener("load", function () { scrollTo(0, +y); }); }
-  } catch (e) {}
-  function reload() {
-    try { sessionStorage.setItem("site-builder-scroll", String(scrollY)); } catch (e) {}
-    location.reload();
-  }
-  function clear() { if (box) { box.remove(); box = null; } }
-  function show(lines) {
-    clear();
-    box = document.createElement("div");
-    box.id = "site-builder-error";
-    box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;background:rgba(20,0,0,.92);" +
-      "color:#fff;font:15px/1.5 ui-monospace,Menlo,Consolas,monospace;padding:2rem;white-space:pre-wrap";
-    var h = document.createElement("h2");
-    h.textContent = "Build failed \\u2014 showing the last good build. Fix the file and save.";
-    h.style.cssText = "font:bold 18px system-ui,sans-serif;color:#ffb4b4;margin:0 0 1rem";
-    box.appendChild(h);
-    lines.forEach(function (line) {
-      var p = document.createElement("p");
-      p.className = "site-builder-problem";
-      p.style.margin = "0 0 .5rem";
-      p.textContent = line;
-      box.appendChild(p);
-    });
-    (document.body || document.documentElement).appendChild(box);
-  }
-  var status = window.siteBuilderLiveReload = {build: build, version: version, connected: false};
-  /* Changes announced before this stream opened are not lost: the server answers "state" with
-     the pages changed since the version this page was served at. */
-  function changed(r) {
-    if (r.version <= version) { return false; }
-    if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return true; }
-    build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
-    version = status.version = r.version;
-    return false;
-  }
-  var source = new EventSource(%(url)s);
-  source.addEventListener("state", function (e) {
-    var s = JSON.parse(e.data);
-    status.connected = true;
-    if (s.paths === null) { source.close(); reload(); return; }  /* the server cannot tell: reload */
-    if (changed(s)) { return; }
-    if (s.problems.length) { show(s.problems); } else { clear(); }
-  });
-  source.addEventListener("reload", function (e) {
-    if (!changed(JSON.parse(e.data))) { clear(); }
-  });
-  source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
-})();</script>
-"""
+LIVERELOAD_JS = Path(__file__).parent / "theme" / "serve" / "livereload.js"  # (not in theme/static: never built)
 
 
-def livereload_script(build_number: int, version: int, endpoint: str) -> str:
-    return _SCRIPT % {"build": build_number, "version": version,
-                      "url": json.dumps(endpoint).replace("<", "\\u003c")}
+@functools.lru_cache(maxsize=1)
+def _livereload_code() -> str:
+    return LIVERELOAD_JS.read_text(encoding="utf-8")
+
+
+def livereload_script(build_number: int, version: int, endpoint: str, code: str | None = None) -> str:
+    """The <script> element serve puts into a page: the theme's serve/livereload.js, inline, with
+    the build, version and event-stream address as data attributes."""
+    code = _livereload_code() if code is None else code
+    return (f'<script id="site-builder-livereload" data-build="{int(build_number)}" data-version="{int(version)}" '
+            f'data-url="{html.escape(endpoint, quote=True)}">{code}</script>\n')
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
