@@ -171,9 +171,35 @@ def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False
         target.write_text(target.read_text().replace("## Section 2", f"## Section two ({i})", 1))
         time.sleep(PAUSE)
         edits.append(timed_build(root, env)[0])
+    row = {"n": n, "cold": cold, "noop": statistics.median(noops), "edit": statistics.median(edits),
+           "first_edit": first_edit, "peak_mb": cold_peak}
+    if sample:
+        row["pagefind"] = pagefind_alone(root / "output", workdir)
+        # The same site with `search: false`, cold: what search adds, and the number to hold beside Hugo.
+        for name in (".cache", "output", ".output.lock"):
+            if (root / name).exists():
+                (root / name).rename(aside / f"{name}.search")
+        config = root / "config.yaml"
+        config.write_text(config.read_text() + "\nsearch: false\n")
+        time.sleep(PAUSE)
+        row["cold_no_search"] = timed_build(root, env)[0]
     shutil.rmtree(aside, ignore_errors=True)
-    return {"n": n, "cold": cold, "noop": statistics.median(noops), "edit": statistics.median(edits),
-            "first_edit": first_edit, "peak_mb": cold_peak}
+    return row
+
+
+def pagefind_alone(output: Path, workdir: Path) -> float:
+    """Seconds the pagefind binary takes on its own over the built site's pages (read from disk, as
+    its users run it: `pagefind --site output`), bundle written outside the site."""
+    from pagefind.service import get_executable
+
+    bundle = workdir / "pagefind-alone"
+    shutil.rmtree(bundle, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([str(get_executable()), "--site", str(output), "--output-path", str(bundle), "--force-language",
+                    "en", "--silent"], check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(bundle, ignore_errors=True)
+    return seconds
 
 
 def compare_tools(n: int, workdir: Path) -> dict:
@@ -242,9 +268,15 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f} "
               f"{row['first_edit']:>13.2f}", flush=True)
+        if "pagefind" in row:
+            print(f"{'':>6} search off: {row['cold_no_search']:.2f} s cold; search's share of the cold build "
+                  f"{row['cold'] - row['cold_no_search']:.2f} s; the pagefind binary alone over the built site "
+                  f"{row['pagefind']:.2f} s", flush=True)
         if args.compare:
             for tool, seconds in compare_tools(n, workdir).items():
-                print(f"{'':>6} {tool}: {seconds:.2f} s cold; site_builder/{tool} = {row['cold'] / seconds:.2f}", flush=True)
+                print(f"{'':>6} {tool}: {seconds:.2f} s cold; site_builder/{tool} = {row['cold'] / seconds:.2f}"
+                      + (f" (search off: {row['cold_no_search'] / seconds:.2f})" if "pagefind" in row else ""),
+                      flush=True)
     if len(rows) >= 2:
         print(f"scaling: cold time at {rows[-1]['n']} / at {rows[0]['n']} = {rows[-1]['cold'] / rows[0]['cold']:.2f}")
     if not args.keep:
