@@ -31,8 +31,7 @@ from markdown import inlinepatterns, util
 from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from site_builder.textutil import (RAW_HTML_MODES, markdown_problem, strip_controls,  # noqa: F401  (re-exported)
-                                   unsafe_url)
+from site_builder.textutil import RAW_HTML_MODES, markdown_problem, strip_controls, unsafe_url
 
 EXTENSIONS = ["extra", "toc", "sane_lists"]
 URL_ATTRS = ("href", "src")  # what the base path is added to
