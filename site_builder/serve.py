@@ -43,7 +43,7 @@ from site_builder.cache import BuildCache
 from site_builder.clock import build_time
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
-from site_builder.writer import replace_file
+from site_builder.writer import replace_in
 
 WATCHED_DIRS = ("content", "templates", "static")
 LIVERELOAD = "__livereload"
@@ -631,7 +631,7 @@ class Server:
         for path, data in pages.items():
             target = self.output_dir / path
             if not target.is_file() or target.read_bytes() != data:
-                replace_file(self.output_dir, path, data=data)
+                replace_in(self.output_dir, path, data)
                 shown.append(path)
         if shown:
             self._announce(self._urls(shown))

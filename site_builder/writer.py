@@ -16,21 +16,19 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import marshal
 import os
 import shutil
-import stat
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
-from site_builder.clock import settled
 from site_builder.errors import Problem, SiteError
+from site_builder.files import is_plain_path, real_dir, remove_tree, replace_atomically
 from site_builder.models import Output
+from site_builder.tree_record import TreeRecord, load_record, save_record, scan_tree
 
-_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
 
 
 class WriteError(SiteError):
@@ -89,18 +87,6 @@ class WriteReport:
     unchanged: int
     removed: int
     changed: tuple[str, ...] | None = None  # in-place updates: the paths written or removed
-
-def is_plain_path(path: str) -> bool:
-    """A relative path inside output/: no "..", ".", empty parts, backslashes, NULs or device names."""
-    parts = path.split("/")
-    return not (
-        not path
-        or "\x00" in path
-        or "\\" in path
-        or any(part in ("..", ".", "") for part in parts)  # also refuses "/abs" and "a//b"
-        or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in parts)
-    )
-
 
 def check_paths(outputs: Sequence[Output]) -> list[Problem]:
     problems = []
@@ -207,7 +193,7 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
         except OSError:
             pass
         try:
-            _replace_with(Path(target), lambda tmp: os.link(old, tmp))
+            replace_atomically(target, lambda tmp: os.link(old, tmp), fresh=True)
             return False
         except OSError:
             pass
@@ -215,23 +201,12 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
         raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
     try:
         if out.source:
-            _replace_with(Path(target), lambda tmp: shutil.copyfile(out.source, tmp))
+            replace_atomically(target, lambda tmp: shutil.copyfile(out.source, tmp), fresh=True)
         else:
-            _replace_with(Path(target), lambda tmp: tmp.write_bytes(out.data or b""))
+            replace_atomically(target, lambda tmp: tmp.write_bytes(out.data or b""), fresh=True)
     except OSError as exc:  # name the file being written, not the source it was copied from
         raise OSError(exc.errno, exc.strerror, str(target)) from None
     return True
-
-
-def _replace_with(target: Path, make: Callable[[Path], object]) -> None:
-    """Create the new file under a temporary name beside `target`, then rename it over."""
-    if not target.exists():
-        make(target)
-        return
-    temporary = target.parent / f".{target.name}.new-{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    make(temporary)
-    os.replace(temporary, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -246,92 +221,6 @@ def _exchange(a: Path, b: Path) -> bool:
     return res == 0
 
 
-
-
-@dataclass
-class TreeRecord:
-    """What a folder tree holds, so a build need not walk thousands of folders to know it.
-
-    For every folder: its mtime, when it was listed, its files (with their inode numbers, which
-    listing a folder gives for free) and its sub-folders.  A folder's
-    mtime changes whenever an entry is added, removed or renamed in it, so a folder whose mtime
-    is still the recorded one holds the recorded entries, unless the change came so soon after
-    the listing that the filesystem's clock did not tick ("racy", as in git's index): such a
-    folder is listed again.  The record is therefore exact, whatever else touched the tree."""
-
-    tree: tuple[int, int]  # (st_dev, st_ino) of the tree's root
-    # rel → (mtime, listed_at, file names, sub-folder names, the files' inode numbers)
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]]
-
-    def files(self) -> set[str]:
-        return {f"{folder}/{name}" if folder else name for folder, entry in self.folders.items() for name in entry[2]}
-
-    def inodes(self) -> dict[str, int]:
-        """path → inode number of every file: a file whose folder is unchanged since it was
-        listed is still that inode (replacing or renaming a file changes its folder's mtime)."""
-        return {f"{folder}/{name}" if folder else name: ino
-                for folder, entry in self.folders.items() for name, ino in zip(entry[2], entry[4])}
-
-
-def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
-    """The files under `root` (symlinked folders count as files, never followed), listing only
-    the folders that `hint` (an earlier record of this tree) cannot vouch for."""
-    try:
-        st = os.stat(root)
-    except FileNotFoundError:
-        return TreeRecord((0, 0), {})
-    tree = (st.st_dev, st.st_ino)
-    known = hint.folders if hint is not None and hint.tree == tree else {}
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {}
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        path = os.path.join(root, rel_dir) if rel_dir else str(root)
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            continue
-        entry = known.get(rel_dir)
-        if entry is None or entry[0] != mtime or not settled(mtime, entry[1]):  # changed, or may have
-            listed_at = time.time_ns()
-            files, subs = [], []
-            with os.scandir(path) as entries:
-                for item in entries:
-                    if item.is_dir(follow_symlinks=False):
-                        subs.append(item.name)
-                    else:
-                        files.append((item.name, item.inode()))
-            files.sort()
-            entry = (mtime, listed_at, tuple(name for name, _ in files), tuple(sorted(subs)),
-                     tuple(ino for _, ino in files))
-        folders[rel_dir] = entry
-        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in entry[3])
-    return TreeRecord(tree, folders)
-
-
-def load_record(path: Path) -> TreeRecord | None:
-    """A record saved by save_record, or None when missing or unreadable (then the tree is walked).
-    (marshal: ten times faster to load than JSON for this shape; the file is only a hint.)"""
-    try:
-        tree, folders = marshal.loads(path.read_bytes())
-        if not (isinstance(tree, tuple) and isinstance(folders, dict)):
-            return None
-        if not all(isinstance(v, tuple) and len(v) == 5 for v in folders.values()):
-            return None
-        for folder, (_, _, files, subs, _) in folders.items():  # a damaged or forged record is no hint
-            if folder and not is_plain_path(folder):
-                return None
-            if not all(isinstance(n, str) and n and "/" not in n and n not in (".", "..") for n in (*files, *subs)):
-                return None
-        return TreeRecord(tree, folders)
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-
-
-def save_record(path: Path, record: TreeRecord) -> None:
-    temporary = path.parent / f"{path.name}.new-{os.getpid()}"
-    temporary.write_bytes(marshal.dumps((tuple(record.tree), record.folders)))
-    os.replace(temporary, path)
 
 
 def staging_path(output_dir: Path) -> Path:
@@ -398,43 +287,6 @@ class EarlyWriter:
             remove_tree(self.staging)  # (gone already once swapped in)
 
 
-def _real_dir(path: Path | str) -> bool:
-    """A folder itself, not a symlink to one (a link named like our staging or previous-build
-    folder must never be renamed, descended into or emptied: it points at someone's files)."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def remove_tree(path: Path | str) -> None:
-    """Delete a folder of ours (a staging or previous-build tree) whatever it holds, read-only
-    sub-folders included (a static/ folder copied with its modes, a failed build): each folder
-    is made writable before it is emptied.  A symlink or file in its place is unlinked, never
-    followed.  Never raises; what cannot be removed stays."""
-    root = os.path.abspath(path)
-    if not _real_dir(root):
-        with contextlib.suppress(OSError):
-            if os.path.lexists(root):
-                os.unlink(root)
-        return
-
-    def unlock(func, name, exc_info) -> None:
-        if not os.path.abspath(name).startswith(root + os.sep):
-            return  # the tree's own root: its parent is not ours to change
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            if func is not os.unlink and os.path.isdir(name) and not os.path.islink(name):
-                os.chmod(name, 0o700)
-                remove_tree(name)
-            else:
-                func(name)
-        except OSError:
-            pass
-
-    shutil.rmtree(root, onerror=unlock)
-
-
 def _remove_stale_staging(output_dir: Path, keep: Path | None = None) -> None:
     """Staging folders left by builds that were killed (their process is gone: we hold the lock)."""
     for stale in output_dir.parent.glob(f".{output_dir.name}.staging-*"):
@@ -488,10 +340,7 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
     for out, is_same in zip(outputs, same):
         if is_same:
             continue
-        if out.source:
-            replace_file(output_dir, out.path, source=out.source)
-        else:
-            replace_file(output_dir, out.path, data=out.data or b"")
+        replace_in(output_dir, out.path, out.data or b"", out.source)
         written.append(out.path)
     gone = existing - {o.path for o in outputs}
     for path in sorted(gone, reverse=True):
@@ -501,16 +350,11 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
                        changed=tuple(written) + tuple(sorted(gone)))
 
 
-def replace_file(output_dir: Path, path: str, data: bytes = b"", source: str | None = None) -> None:
-    """Put one file in place in a private folder: written beside it, then renamed over it."""
+def replace_in(output_dir: Path, path: str, data: bytes = b"", source: str | None = None) -> None:
+    """Put one file in place in a live folder (serve's preview): made beside it, then renamed over it."""
     target = output_dir / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    if source:
-        shutil.copyfile(source, temporary)
-    else:
-        temporary.write_bytes(data)
-    os.replace(temporary, target)
+    replace_atomically(target, (lambda tmp: shutil.copyfile(source, tmp)) if source else (lambda tmp: tmp.write_bytes(data)))
 
 
 def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> None:
@@ -550,7 +394,7 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
     previous = parent / f".{output_dir.name}.prev"
     previous_path = parent / f".{output_dir.name}.prev.files"  # what `previous` holds
     hint: TreeRecord | None = None
-    if _real_dir(previous) and output_dir.is_dir():
+    if real_dir(previous) and output_dir.is_dir():
         # Double buffering: bring the build-before-last's tree up to date instead of making a
         # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
         hint = load_record(previous_path)
