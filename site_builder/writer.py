@@ -1,11 +1,16 @@
 """Owns output/: builds the new site in a staging folder beside it and swaps it in whole.
 
 - A path that is duplicated, absolute, or escapes the output root is refused before anything is written.
+- One strategy per build (_write_site picks it): nothing to write (`_nothing_to_write`); serve's
+  private preview updated in place (`_update_in_place`); or a staging folder made from the build
+  before's tree (`_from_previous_tree`, double buffering), from the pages a cold build wrote
+  while it rendered (`_from_early_files`, EarlyWriter) or new (`_new_tree`), then the one `_swap`.
 - A file whose bytes did not change is hard-linked from the previous output, so it keeps its
   mtime (rsync and CDNs see no change) and costs no write.
 - The swap is one atomic renameat2(RENAME_EXCHANGE) on Linux (two renames elsewhere): a build
   that fails or is killed at any point leaves the previous output/ whole.
-- One build at a time per output folder (an flock on a lock file beside it).
+- One build at a time per output folder (an flock on a lock file beside it).  The writer's own
+  paths beside output/ are all in `Sidecars`.
 - Only a folder that site-builder made is replaced: every build writes a marker file
   (MARKER) into it, and a non-empty folder without one is refused unless forced (claim_output).
 """
@@ -125,7 +130,7 @@ def _write_failed(exc: OSError, output_dir: Path, staging: Path | None = None) -
 
 @contextlib.contextmanager
 def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    lock_path = output_dir.parent / f".{output_dir.name}.lock"
+    lock_path = Sidecars(output_dir).lock
     try:
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+b")
@@ -312,7 +317,7 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True,
     claim_output(output_dir, force)
     staging = staging_path(output_dir)
     try:
-        return _write_site(outputs, output_dir, staging, atomic, early)
+        return _write_site(outputs, output_dir, atomic, early)
     except OSError as exc:
         raise _write_failed(exc, output_dir, staging) from None
 
@@ -366,96 +371,167 @@ def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> 
             pass
 
 
-def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atomic: bool = True,
+@dataclass(frozen=True)
+class Sidecars:
+    """The writer's own paths beside output/, each named after it (`.output.*` for `output/`)."""
+
+    output: Path
+
+    def _beside(self, suffix: str) -> Path:
+        return self.output.parent / f".{self.output.name}.{suffix}"
+
+    @property
+    def lock(self) -> Path:  # one build at a time (build_lock)
+        return self._beside("lock")
+
+    @property
+    def staging(self) -> Path:  # the new site, until it is swapped in
+        return staging_path(self.output)
+
+    @property
+    def record(self) -> Path:  # the tree record of output/
+        return self._beside("files")
+
+    @property
+    def previous(self) -> Path:  # the build before's tree: the next staging folder (double buffering)
+        return self._beside("prev")
+
+    @property
+    def previous_record(self) -> Path:  # its tree record
+        return self._beside("prev.files")
+
+    @property
+    def old(self) -> Path:  # where output/ goes for a moment where renameat2 is missing
+        return self._beside(f"old-{os.getpid()}")
+
+
+@dataclass
+class _Staged:
+    """A staging folder made ready by one of the swap strategies: the folders it has, which
+    outputs are in it already (`kept`) and whether those were linked from output/ or written
+    early, and its tree record when it has one."""
+
+    folders: set[str]
+    kept: list[bool]
+    early: bool = False
+    record: TreeRecord | None = None
+
+
+def _write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True,
                 early: EarlyWriter | None = None) -> WriteReport:
-    parent = output_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    """Pick one strategy: nothing to write; update in place (serve); or make a staging folder (from
+    the build before's tree, from the files written early, or new) and swap it in (_swap)."""
+    side = Sidecars(output_dir)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
     placed = early.finish() if early is not None else {}  # (its threads are done after this)
     if output_dir.exists():
         placed = {}  # output/ appeared meanwhile (made by hand): the early files go with the stale staging
-    _remove_stale_staging(output_dir, keep=staging if placed else None)
-    live_path = parent / f".{output_dir.name}.files"  # what output/ holds, so it needn't be walked
-    loaded = load_record(live_path)
+    _remove_stale_staging(output_dir, keep=side.staging if placed else None)
+    loaded = load_record(side.record)
     live = scan_tree(output_dir, loaded)
     existing = live.files()
-    desired = {o.path for o in outputs}
-    removed = len(existing - desired)
     same = [_is_same(out, output_dir) for out in outputs]
-    if removed == 0 and all(same) and len(existing) == len(outputs):
-        os.utime(output_dir)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
-        _save_quietly(live_path, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
-        return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
+    if all(same) and existing == {o.path for o in outputs}:
+        return _nothing_to_write(outputs, side, live, loaded)
     if not atomic and output_dir.is_dir():
         report = _update_in_place(outputs, same, output_dir, existing)
         # The record from before the update stays exact: every folder the update touched has a
         # new mtime, so it is listed again next time; the thousands it did not touch are not.
-        _save_quietly(live_path, live, loaded)
+        _save_quietly(side.record, live, loaded)
         return report
-    previous = parent / f".{output_dir.name}.prev"
-    previous_path = parent / f".{output_dir.name}.prev.files"  # what `previous` holds
-    hint: TreeRecord | None = None
-    if real_dir(previous) and output_dir.is_dir():
-        # Double buffering: bring the build-before-last's tree up to date instead of making a
-        # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
-        hint = load_record(previous_path)
-        previous_path.unlink(missing_ok=True)  # the tree is about to change
-        os.rename(previous, staging)
-        hint = scan_tree(staging, hint)
-        extra = hint.files() - desired
-        for path in extra:
-            (staging / path).unlink()
-        folders = set(hint.folders) - _remove_empty_dirs(staging, extra)
-        # From the two records, no stat needed: a file of the staging tree that already is the
-        # live file (same inode: linked by the last build, unchanged since) is left as it is.
-        staged, live_inodes = hint.inodes(), live.inodes()
-        keep = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
-                for out, is_same in zip(outputs, same)]
+    if real_dir(side.previous) and output_dir.is_dir():
+        staged = _from_previous_tree(outputs, same, side, live)
     else:
-        remove_tree(previous)
-        if placed:  # a cold build whose pages were partly written while it rendered (EarlyWriter)
-            extra = placed.keys() - desired
-            for path in extra:
-                (staging / path).unlink()
-            _remove_empty_dirs(staging, extra)
-            folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
-            keep = [placed.get(out.path) is not None and not out.source and
-                    (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
-        else:
-            staging.mkdir()
-            folders, keep = {""}, [False] * len(outputs)
+        remove_tree(side.previous)
+        staged = _from_early_files(outputs, side.staging, placed) if placed else _new_tree(outputs, side.staging)
+    return _swap(outputs, same, staged, side, live, removed=len(existing - {o.path for o in outputs}))
+
+
+def _nothing_to_write(outputs: Sequence[Output], side: Sidecars, live: TreeRecord,
+                      loaded: TreeRecord | None) -> WriteReport:
+    """output/ already holds exactly these files: nothing is written."""
+    os.utime(side.output)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
+    _save_quietly(side.record, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
+    return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
+
+
+def _from_previous_tree(outputs: Sequence[Output], same: list[bool], side: Sidecars, live: TreeRecord) -> _Staged:
+    """Double buffering: bring the build-before-last's tree up to date instead of making a whole
+    new tree (thousands of mkdirs and links) and deleting the old one afterwards."""
+    staging = side.staging
+    hint = load_record(side.previous_record)
+    side.previous_record.unlink(missing_ok=True)  # the tree is about to change
+    os.rename(side.previous, staging)
+    hint = scan_tree(staging, hint)
+    desired = {o.path for o in outputs}
+    extra = hint.files() - desired
+    for path in extra:
+        (staging / path).unlink()
+    folders = set(hint.folders) - _remove_empty_dirs(staging, extra)
+    # From the two records, no stat needed: a file of the staging tree that already is the
+    # live file (same inode: linked by the last build, unchanged since) is left as it is.
+    staged, live_inodes = hint.inodes(), live.inodes()
+    kept = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
+            for out, is_same in zip(outputs, same)]
+    return _Staged(folders, kept, record=hint)
+
+
+def _from_early_files(outputs: Sequence[Output], staging: Path, placed: dict[str, bytes]) -> _Staged:
+    """A cold build whose pages were partly written while it rendered (EarlyWriter): keep the
+    early files that are exactly the final ones, remove those no output wants."""
+    desired = {o.path for o in outputs}
+    extra = placed.keys() - desired
+    for path in extra:
+        (staging / path).unlink()
+    _remove_empty_dirs(staging, extra)
+    folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
+    kept = [placed.get(out.path) is not None and not out.source and
+            (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
+    return _Staged(folders, kept, early=True)
+
+
+def _new_tree(outputs: Sequence[Output], staging: Path) -> _Staged:
+    """An empty staging folder: every file is written (a first build, or after a failed one)."""
+    staging.mkdir()
+    return _Staged({""}, [False] * len(outputs))
+
+
+def _swap(outputs: Sequence[Output], same: list[bool], staged: _Staged, side: Sidecars, live: TreeRecord,
+          removed: int) -> WriteReport:
+    """The one swap: write what the staging folder still lacks, then exchange it with output/ in
+    one step; the old output/ becomes the next build's `previous` tree.  Whatever fails, output/
+    is as it was and the staging folder is removed."""
+    staging, output_dir = side.staging, side.output
     leftover: Path | None = staging
     try:
-        for folder in sorted({os.path.dirname(out.path) for out in outputs} - folders):
+        for folder in sorted({os.path.dirname(out.path) for out in outputs} - staged.folders):
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        # `keep`: files already in place, either linked from the live tree (unchanged) or, on a
-        # cold build, written early (new)
-        reused, written_early = (0, sum(keep)) if placed else (sum(keep), 0)
-        outputs = [out for out, k in zip(outputs, keep) if not k]
-        same = [is_same for is_same, k in zip(same, keep) if not k]
-        args = (outputs, same, [staging] * len(outputs), [output_dir] * len(outputs))
-        if sum(1 for is_same in same if not is_same) > THREADED_WRITES:
+        todo = [(out, is_same) for out, is_same, kept in zip(outputs, same, staged.kept) if not kept]
+        args = ([out for out, _ in todo], [is_same for _, is_same in todo], [staging] * len(todo),
+                [output_dir] * len(todo))
+        if sum(1 for _, is_same in todo if not is_same) > THREADED_WRITES:
             # Writing many files is I/O: a few threads keep the disk busy while Python waits.
             with ThreadPoolExecutor(max_workers=4) as pool:
                 results = list(pool.map(_place, *args))
         else:
             results = list(map(_place, *args))
-        written = sum(results) + written_early
-        unchanged = len(results) - sum(results) + reused
+        kept = len(outputs) - len(todo)
+        written = sum(results) + (kept if staged.early else 0)
+        unchanged = len(results) - sum(results) + (0 if staged.early else kept)
         if output_dir.exists():
             if _exchange(staging, output_dir):
-                os.rename(staging, previous)  # the old live tree: the next build's staging
+                os.rename(staging, side.previous)  # the old live tree: the next build's staging
                 leftover = None
             else:
-                old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
-                os.rename(output_dir, old_dir)
+                os.rename(output_dir, side.old)
                 try:
                     os.rename(staging, output_dir)
                 except OSError:
-                    os.rename(old_dir, output_dir)  # put the previous site back
+                    os.rename(side.old, output_dir)  # put the previous site back
                     raise
                 leftover = None
-                os.rename(old_dir, previous)
-            _save_quietly(previous_path, live, None)  # renaming a tree leaves its folders' mtimes as they were
+                os.rename(side.old, side.previous)
+            _save_quietly(side.previous_record, live, None)  # renaming a tree leaves its folders' mtimes as they were
         else:
             os.rename(staging, output_dir)
             leftover = None
@@ -463,10 +539,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         if leftover is not None:
             remove_tree(leftover)
         raise
-    if leftover is not None:
-        remove_tree(leftover)
-    if hint is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
-        _save_quietly(live_path, hint, None)
+    if staged.record is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
+        _save_quietly(side.record, staged.record, None)
     else:
-        live_path.unlink(missing_ok=True)
+        side.record.unlink(missing_ok=True)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
