@@ -9,6 +9,7 @@ as they do for a user) and reads its peak RSS from the kernel.  Nothing here is 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import re
@@ -190,12 +191,12 @@ def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False
 def pagefind_alone(output: Path, workdir: Path) -> float:
     """Seconds the pagefind binary takes on its own over the built site's pages (read from disk, as
     its users run it: `pagefind --site output`), bundle written outside the site."""
-    from pagefind.service import get_executable
+    from site_builder.search import pagefind_binary
 
     bundle = workdir / "pagefind-alone"
     shutil.rmtree(bundle, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([str(get_executable()), "--site", str(output), "--output-path", str(bundle), "--force-language",
+    subprocess.run([str(pagefind_binary()), "--site", str(output), "--output-path", str(bundle), "--force-language",
                     "en", "--silent"], check=True, capture_output=True)
     seconds = time.perf_counter() - started
     shutil.rmtree(bundle, ignore_errors=True)
@@ -221,11 +222,7 @@ def compare_tools(n: int, workdir: Path) -> dict:
         started = time.perf_counter()
         subprocess.run([hugo_bin, "--quiet", "-s", str(hugo)], check=True, capture_output=True)
         results["hugo"] = time.perf_counter() - started
-    try:
-        import pelican  # noqa: F401  (only whether it is installed)
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("pelican") is not None:  # (installed: it runs as its own program)
         pel = workdir / f"pelican-{n}"
         shutil.rmtree(pel, ignore_errors=True)
         (pel / "content").mkdir(parents=True)

@@ -12,7 +12,6 @@ The only module that imports `pagefind`.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -20,29 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from site_builder.models import Output
+from site_builder.textutil import language_problem
 
-if TYPE_CHECKING:  # config.py may call language_problem: no import cycle at run time
+if TYPE_CHECKING:
     from site_builder.config import SiteConfig
 
 BODY_MARK = b"data-pagefind-body"
 BUNDLE_DIR = "pagefind"
-TIMEOUT_SECONDS = 300.0  # for each answer of the Pagefind process; a crash is noticed at once
-# A BCP 47 language tag, as far as a site needs one: a 2–3 letter language, then optional
-# subtags of 1–8 letters or digits (script, region, variant): en, fr-CA, zh-Hant-TW, es-419.
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-MAX_LANGUAGE = 35
-
-
-def language_problem(value: str) -> str | None:
-    """Why `value` cannot be the site's `language` (None if it can).  Pagefind, the page's
-    `lang` attribute and the feeds all need a real language tag; a long made-up one once made
-    Pagefind's binary panic and the build wait for it forever."""
-    if isinstance(value, str) and len(value) <= MAX_LANGUAGE and _LANGUAGE.match(value):
-        return None
-    from site_builder.errors import shown
-
-    return (f"{shown(value)} is not a language tag: use a 2- or 3-letter language code, optionally with a "
-            "region, such as en, es, fr-CA or en-US")
+TIMEOUT_SECONDS = 300.0  # for the whole run of the pagefind binary
 
 
 class SearchError(RuntimeError):
@@ -84,12 +68,18 @@ def _scratch_folder() -> str | None:
     return shm if tempfile.tempdir is None and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+def pagefind_binary() -> Path | None:
+    """The pagefind program, found as the `pagefind` package finds it (PAGEFIND_BINARY_PATH, the
+    bundled pagefind_bin, then PATH); None when there is none."""
+    from pagefind.service import get_executable
+
+    return get_executable()
+
+
 def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
     """Run the pagefind binary once over the pages, put in a private temporary folder, and return
     its bundle (relative path → bytes).  Nothing is written near output/, and the binary is
     stopped after `timeout` seconds (it once hung on a made-up language)."""
-    from pagefind.service import get_executable  # (finds the binary: PAGEFIND_BINARY_PATH, pagefind_bin, PATH)
-
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     tmp = tempfile.mkdtemp(prefix="site-builder-search-", dir=_scratch_folder())
     try:
@@ -98,7 +88,7 @@ def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None 
             target = site / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        binary = get_executable()
+        binary = pagefind_binary()
         if binary is None:
             raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")
         command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--force-language", language,
