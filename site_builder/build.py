@@ -118,11 +118,11 @@ class RenderedMarkdown(Mapping[str, str]):
 
 
 def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
-                     early: Callable[[dict[str, bytes]], None] | None = None,
+                     pages_ready: Callable[[dict[str, bytes]], None] | None = None,
                      ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
     """Render the Markdown not already in the cache (rendered with the same text and settings).
-    Also returns the post pages the Markdown workers rendered along the way (path → bytes),
-    each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
+    Also returns the post pages the Markdown workers rendered along the way (path → bytes), each
+    batch also handed to `pages_ready` as it arrives: the cold-build path (docs/architecture.md)."""
     config = site.config
     texts = markdown_sources(site)
     keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}
@@ -137,7 +137,7 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PagesInWorkers(site, names_by_key), progress=progress, arrived=early)
+                                   then=PagesInWorkers(site, names_by_key), progress=progress, pages_ready=pages_ready)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -284,9 +284,10 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
          cache: BuildCache | None = None, output_dir: Path | None = None,
          progress: Callable[[int, int], None] | None = None,
-         early: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
+         pages_ready: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
     """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
-    `early` receives pages as soon as they are made (a cold build writes them while it renders).
+    `pages_ready` receives pages as soon as the Markdown workers make them (a cold build writes
+    them while it renders: writer.EarlyWriter.pages_ready).
 
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
     and pages whose whole context is unchanged are reused from `output_dir` as they are.
@@ -316,7 +317,7 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
         raise BuildFailed(problems)
 
     site = with_alert_html(site, cache)
-    html_of, prerendered = _render_markdown(site, cache, progress, early)
+    html_of, prerendered = _render_markdown(site, cache, progress, pages_ready)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
@@ -370,7 +371,7 @@ def build(
         shown = len(cache.warnings) if cache is not None else 0  # plan() reports these
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
-                          early=early.put if early else None)
+                          pages_ready=early.pages_ready if early else None)
             report = write_site(result.outputs, target, atomic=atomic, early=early, force=force)
             if result.memo:
                 result.memo.commit()
