@@ -56,16 +56,35 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
     if problem := language_problem(config.language or "en"):
         raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
-    files = _index(pages, language)
+    size = sum(len(data) for _, data in pages)
+    files, problem = None, ""
+    for folder in dict.fromkeys((_scratch_folder(size), None)):  # in memory, else the system's temporary folder
+        try:
+            files = _index(pages, language, folder=folder)
+            break
+        except OSError as exc:  # the pages could not be written there (full, refused)
+            problem = exc.strerror or str(exc)
+    if files is None:
+        raise SearchError(f"search index (Pagefind) not built: could not write the pages for it ({problem})")
     return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(files.items())]
 
 
-def _scratch_folder() -> str | None:
-    """Where the pages are put for Pagefind: a folder in memory (/dev/shm) where there is one.
-    On the disk, creating a thousand folders and files and Pagefind reading them back cost
-    about as much as the indexing itself (docs/performance.md)."""
-    shm = "/dev/shm"
-    return shm if tempfile.tempdir is None and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+MEMORY_FOLDER = "/dev/shm"
+
+
+def _scratch_folder(size: int) -> str | None:
+    """Where the pages are put for Pagefind: a folder in memory (/dev/shm) when there is one with
+    room for three times their size (the pages and the bundle), else None (the system's temporary
+    folder).  On the disk, creating a thousand folders and files and Pagefind reading them back
+    cost about as much as the indexing itself (docs/performance.md)."""
+    if tempfile.tempdir is not None:  # (set on purpose: the tests, a TMPDIR the caller chose)
+        return None
+    try:
+        st = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return None
+    room = st.f_bavail * st.f_frsize
+    return MEMORY_FOLDER if room > 3 * size and os.access(MEMORY_FOLDER, os.W_OK | os.X_OK) else None
 
 
 def pagefind_binary() -> Path | None:
@@ -76,12 +95,14 @@ def pagefind_binary() -> Path | None:
     return get_executable()
 
 
-def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
-    """Run the pagefind binary once over the pages, put in a private temporary folder, and return
-    its bundle (relative path → bytes).  Nothing is written near output/, and the binary is
-    stopped after `timeout` seconds (it once hung on a made-up language)."""
+def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None,
+           folder: str | None = None) -> dict[str, bytes]:
+    """Run the pagefind binary once over the pages, put in a private temporary folder (inside
+    `folder`; None: the system's), and return its bundle (relative path → bytes).  Nothing is
+    written near output/; the binary is stopped after `timeout` seconds (it once hung on a
+    made-up language).  OSError: the pages could not be written (a full folder...)."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
-    tmp = tempfile.mkdtemp(prefix="site-builder-search-", dir=_scratch_folder())
+    tmp = tempfile.mkdtemp(prefix="site-builder-search-", dir=folder)
     try:
         site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
         for rel, data in pages:

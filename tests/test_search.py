@@ -201,3 +201,30 @@ def test_serves_first_edit_after_an_unchanged_build_reuses_the_index(tmp_path, m
     assert runs == []
     build(config, now)
     assert runs == [1]
+
+
+def test_a_full_or_refused_memory_folder_falls_back_to_the_disk(monkeypatch, tmp_path, config):
+    """/dev/shm is small in many containers (64 MB): a folder that cannot take the pages is no
+    failure, the system's temporary folder is used; when that fails too, the message says why."""
+    refused = tmp_path / "refused"
+    refused.write_text("a file where the folder should be: refused even for root")
+    monkeypatch.setattr(search_module, "_scratch_folder", lambda size: str(refused))
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(work))
+    out = search_outputs(config, [Output("a/index.html", html("A", "words"))])
+    assert entry(out)["languages"]["en"]["page_count"] == 1
+    assert _leftovers(work) == []
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(refused))
+    with pytest.raises(SearchError, match=r"not built: could not write the pages for it \(Not a directory\)"):
+        search_outputs(config, [Output("a/index.html", html("A", "words"))])
+
+
+def test_the_memory_folder_is_used_only_with_room_to_spare(monkeypatch):
+    monkeypatch.setattr(search_module.tempfile, "tempdir", None)
+    import os
+
+    room = os.statvfs(search_module.MEMORY_FOLDER)
+    free = room.f_bavail * room.f_frsize
+    assert search_module._scratch_folder(free // 4) == search_module.MEMORY_FOLDER
+    assert search_module._scratch_folder(free // 2) is None
