@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from site_builder.files import is_plain_path
 from site_builder.models import Output
 from site_builder.textutil import language_problem
 
@@ -37,8 +38,8 @@ def searchable(outputs: Iterable[Output]) -> list[tuple[str, bytes]]:
     """(path, html) of the pages to index: HTML whose main content is marked for Pagefind."""
     pages = []
     for out in outputs:
-        if not out.path.endswith(".html") or out.kind != "page":
-            continue
+        if not out.path.endswith(".html") or out.kind != "page" or not is_plain_path(out.path):
+            continue  # (a path that is not plain is refused by the writer, by name; never written here)
         data = out.data if out.data is not None else Path(out.source).read_bytes() if out.source else b""
         if BODY_MARK in data:
             pages.append((out.path, data))

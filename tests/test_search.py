@@ -228,3 +228,8 @@ def test_the_memory_folder_is_used_only_with_room_to_spare(monkeypatch):
     free = room.f_bavail * room.f_frsize
     assert search_module._scratch_folder(free // 4) == search_module.MEMORY_FOLDER
     assert search_module._scratch_folder(free // 2) is None
+
+
+def test_a_page_path_that_is_not_plain_is_never_written_for_pagefind(tmp_path):
+    pages = [Output("../../escape/index.html", html("E", "words")), Output("a/index.html", html("A", "words"))]
+    assert [path for path, _ in searchable(pages)] == ["a/index.html"]
