@@ -58,7 +58,7 @@ class Site:
     pages: tuple[Page, ...]  # sorted by slug
     tags: tuple[Tag, ...]  # sorted by slug
     drafts_shown: bool = False
-    calendar: object = None  # calendar.assemble.CalendarSite, when the calendar stage ran
+    calendar: object = None  # calendar.site.CalendarSite, when the calendar stage ran
     ended: tuple[Post, ...] = ()  # published posts past their `expires`: own page only
     alerts: tuple[Alert, ...] = ()  # every alert not a draft, most recent start first
     series: tuple[SeriesPosts, ...] = ()  # sorted by id

@@ -9,6 +9,7 @@ as they do for a user) and reads its peak RSS from the kernel.  Nothing here is 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import re
@@ -171,9 +172,54 @@ def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False
         target.write_text(target.read_text().replace("## Section 2", f"## Section two ({i})", 1))
         time.sleep(PAUSE)
         edits.append(timed_build(root, env)[0])
+    row = {"n": n, "cold": cold, "noop": statistics.median(noops), "edit": statistics.median(edits),
+           "first_edit": first_edit, "peak_mb": cold_peak}
+    if sample:
+        # Search's share, timed directly (a difference of two cold builds drowns in a busy machine's
+        # noise): site_builder's search step and the binary alone over the same built pages, in
+        # turns, the fastest of three each.
+        shares, alone = [], []
+        for _ in range(3):
+            shares.append(search_step(root))
+            alone.append(pagefind_alone(root / "output", workdir))
+        row["search"], row["pagefind"] = min(shares), min(alone)
+        # The same site with `search: false`, cold: what search adds, and the number to hold beside Hugo.
+        for name in (".cache", "output", ".output.lock"):
+            if (root / name).exists():
+                (root / name).rename(aside / f"{name}.search")
+        config = root / "config.yaml"
+        config.write_text(config.read_text() + "\nsearch: false\n")
+        time.sleep(PAUSE)
+        row["cold_no_search"] = timed_build(root, env)[0]
     shutil.rmtree(aside, ignore_errors=True)
-    return {"n": n, "cold": cold, "noop": statistics.median(noops), "edit": statistics.median(edits),
-            "first_edit": first_edit, "peak_mb": cold_peak}
+    return row
+
+
+def search_step(root: Path) -> float:
+    """Seconds of the build's search step (search.search_outputs) over the built site's pages, in a
+    fresh process, as a cold build runs it."""
+    code = ("import sys,time;from pathlib import Path;from site_builder.config import load_config;"
+            "from site_builder.models import Output;from site_builder.search import search_outputs;"
+            "root=Path(sys.argv[1]);out=root/'output';config=load_config(root/'config.yaml');"
+            "pages=[Output(p.relative_to(out).as_posix(),p.read_bytes()) for p in sorted(out.rglob('*.html'))];"
+            "t=time.perf_counter();search_outputs(config,pages);print(time.perf_counter()-t)")
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def pagefind_alone(output: Path, workdir: Path) -> float:
+    """Seconds the pagefind binary takes on its own over the built site's pages (read from disk, as
+    its users run it: `pagefind --site output`), bundle written outside the site."""
+    from site_builder.search import pagefind_binary
+
+    bundle = workdir / "pagefind-alone"
+    shutil.rmtree(bundle, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([str(pagefind_binary()), "--site", str(output), "--output-path", str(bundle), "--force-language",
+                    "en", "--silent"], check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(bundle, ignore_errors=True)
+    return seconds
 
 
 def compare_tools(n: int, workdir: Path) -> dict:
@@ -195,11 +241,7 @@ def compare_tools(n: int, workdir: Path) -> dict:
         started = time.perf_counter()
         subprocess.run([hugo_bin, "--quiet", "-s", str(hugo)], check=True, capture_output=True)
         results["hugo"] = time.perf_counter() - started
-    try:
-        import pelican  # noqa: F401  (only whether it is installed)
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("pelican") is not None:  # (installed: it runs as its own program)
         pel = workdir / f"pelican-{n}"
         shutil.rmtree(pel, ignore_errors=True)
         (pel / "content").mkdir(parents=True)
@@ -242,9 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f} "
               f"{row['first_edit']:>13.2f}", flush=True)
+        if "pagefind" in row:
+            print(f"{'':>6} search off: {row['cold_no_search']:.2f} s cold; search's step over the built pages "
+                  f"{row['search']:.2f} s, the pagefind binary alone over the built site {row['pagefind']:.2f} s "
+                  "(fastest of 3 each, in turns)", flush=True)
         if args.compare:
             for tool, seconds in compare_tools(n, workdir).items():
-                print(f"{'':>6} {tool}: {seconds:.2f} s cold; site_builder/{tool} = {row['cold'] / seconds:.2f}", flush=True)
+                print(f"{'':>6} {tool}: {seconds:.2f} s cold; site_builder/{tool} = {row['cold'] / seconds:.2f}"
+                      + (f" (search off: {row['cold_no_search'] / seconds:.2f})" if "pagefind" in row else ""),
+                      flush=True)
     if len(rows) >= 2:
         print(f"scaling: cold time at {rows[-1]['n']} / at {rows[0]['n']} = {rows[-1]['cold'] / rows[0]['cold']:.2f}")
     if not args.keep:

@@ -121,11 +121,11 @@ class RenderedMarkdown(Mapping[str, str]):
 
 
 def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
-                     early: Callable[[dict[str, bytes]], None] | None = None,
+                     pages_ready: Callable[[dict[str, bytes]], None] | None = None,
                      ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
     """Render the Markdown not already in the cache (rendered with the same text and settings).
-    Also returns the post pages the Markdown workers rendered along the way (path → bytes),
-    each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
+    Also returns the post pages the Markdown workers rendered along the way (path → bytes), each
+    batch also handed to `pages_ready` as it arrives: the cold-build path (docs/architecture.md)."""
     config = site.config
     texts = markdown_sources(site)
     keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}
@@ -140,7 +140,7 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PagesInWorkers(site, names_by_key), progress=progress, arrived=early)
+                                   then=PagesInWorkers(site, names_by_key), progress=progress, pages_ready=pages_ready)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -274,19 +274,25 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
     key = digest(version_key(), config.base_url,
                  *(part for out in outputs if out.path.endswith(".html") and out.kind == "page"
                    for part in (out.path, (memo.hash_of(out.path) if memo else None) or digest(out.data or b""))))
+    # "last:<base_url>" names the key of the latest index, so that serve (stale_ok) can show it
+    # while the pages change; it is looked up and set on every build, so it is never pruned.
     last = f"last:{config.base_url}"
     if cache is not None:
-        found = cache.get_many("search", [key, last] if stale_ok else [key])
+        found = cache.get_many("search", [key, last])
+        latest = found.get(last) if isinstance(found.get(last), str) else None
+        if key not in found and stale_ok and latest is not None:
+            found.update(cache.get_many("search", [latest]))
+            key = latest
         if key in found:
+            if latest != key:
+                cache.put_many("search", {last: key})
             return found[key]
-        if stale_ok and last in found:
-            return found[last]
     try:
         result = search_outputs(config, outputs)
     except SearchError as exc:
         raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
     if cache is not None:
-        cache.put_many("search", {key: result, last: result})
+        cache.put_many("search", {key: result, last: key})
     return result
 
 
@@ -330,16 +336,17 @@ def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOp
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
          cache: BuildCache | None = None, output_dir: Path | None = None,
          progress: Callable[[int, int], None] | None = None,
-         early: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
+         pages_ready: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
     """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
-    `early` receives pages as soon as they are made (a cold build writes them while it renders).
+    `pages_ready` receives pages as soon as the Markdown workers make them (a cold build writes
+    them while it renders: writer.EarlyWriter.pages_ready).
 
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
     and pages whose whole context is unchanged are reused from `output_dir` as they are.
     """
     site, problems = read_site(config, now, options, cache)
     site = with_alert_html(site, cache)
-    html_of, prerendered = _render_markdown(site, cache, progress, early)
+    html_of, prerendered = _render_markdown(site, cache, progress, pages_ready)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
@@ -395,19 +402,19 @@ def build(
         shown = len(cache.warnings) if cache is not None else 0  # plan() reports these
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
-                          early=early.put if early else None)
+                          pages_ready=early.pages_ready if early else None)
             report = write_site(result.outputs, target, atomic=atomic, early=early, force=force)
             if result.memo:
                 result.memo.commit()
             if cache is not None:
-                cache.prune_untouched(("doc", "md", "search", "ics", "feed", "stat", "jinja"))
+                cache.finish(ok=True)
                 late = [Problem(str(cache.path), 1, "cache", w, "warning") for w in cache.warnings[shown:]]
                 result = replace(result, warnings=result.warnings + tuple(late))  # (a cache that filled the disk)
         finally:
             if early is not None:
                 early.close()
             if cache is not None:
-                cache.touched = {}
+                cache.finish(ok=False)  # (after a success: nothing left to do)
                 if own_cache:
                     cache.close()
     return BuildReport(

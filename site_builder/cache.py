@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import os
 import pickle
 import sqlite3
@@ -22,21 +21,24 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from site_builder import __version__
+from site_builder.hashing import digest
 
 SCHEMA = 1
 _CANNOT_WRITE = {8, 10, 13, 14}  # SQLite's READONLY, IOERR, FULL, CANTOPEN: the disk, not the file
-NAMESPACES = ("doc", "md", "page")
 
-
-def digest(*parts: str | bytes) -> str:
-    """blake2b of the parts, each followed by a NUL byte."""
-    if parts and all(type(part) is str for part in parts):  # the common case, in one call (same bytes hashed)
-        return hashlib.blake2b(("\x00".join(parts) + "\x00").encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
-    h = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
+# Every namespace of the cache.  When a build ends well (BuildCache.finish), the entries of a
+# "used" namespace that it did not use are dropped, so the cache stays the size of the site; the
+# "pages" namespace holds one page memo per output folder, dropped when that folder is gone.
+NAMESPACES = {
+    "stat": "used",    # readers: each content folder's stat index (source.StatIndex)
+    "doc": "used",     # readers: parsed sources, by their bytes
+    "md": "used",      # build: Markdown HTML, by its text and settings
+    "feed": "used",    # build: RSS files, by their items and config
+    "ics": "used",     # build: .ics files, by their items, config and day
+    "search": "used",  # build: Pagefind bundles, by their pages; "last:<base_url>" names the latest
+    "jinja": "used",   # render: compiled templates
+    "pages": "folder",  # PageMemo: per output folder, what each page was made from
+}
 
 
 LIBRARIES = ("markdown", "jinja2", "icalendar", "nh3")
@@ -132,7 +134,7 @@ class BuildCache:
         # Values already loaded or stored by this process: a long-lived cache (serve) skips
         # SQLite and unpickling for them on every rebuild.
         self.memory: dict[str, dict[str, Any]] = {}
-        self.touched: dict[str, set[str]] = {}  # keys used by the current build, for prune_untouched
+        self.touched: dict[str, set[str]] = {}  # keys used by the current build (see finish)
 
     def open(self) -> "BuildCache":
         """Open (or create) the cache.  The cache only saves time: when it cannot be read it is
@@ -190,6 +192,7 @@ class BuildCache:
 
     def _split(self, ns: str, keys: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
         """(entries already in memory, keys to look up in SQLite); marks the keys as used."""
+        assert ns in NAMESPACES, ns
         keys = list(dict.fromkeys(keys))
         self.touched.setdefault(ns, set()).update(keys)
         memory = self.memory.setdefault(ns, {})
@@ -221,6 +224,7 @@ class BuildCache:
         return set(found) | {key for (key,) in self._rows("key", ns, missing)}
 
     def put_many(self, ns: str, items: dict[str, Any]) -> None:
+        assert ns in NAMESPACES, ns
         if not items:
             return
         self.touched.setdefault(ns, set()).update(items)
@@ -242,25 +246,31 @@ class BuildCache:
                 self.db.execute("ROLLBACK")
             self._give_up(exc)
 
-    def prune_untouched(self, namespaces: Iterable[str]) -> None:
-        """After a successful build: forget entries of these namespaces that it did not use,
-        so the cache stays the size of the site, not of its history."""
-        for ns in namespaces:
-            keep = self.touched.get(ns, set())
-            self.prune(ns, keep)
-            memory = self.memory.get(ns, {})
-            for key in [k for k in memory if k not in keep]:
-                del memory[key]
-        self.touched = {}
+    def finish(self, ok: bool) -> None:
+        """End a build.  After one that succeeded (its output written), forget what it did not
+        use (see NAMESPACES); after a failed one, keep everything.  Either way the next build
+        starts counting afresh."""
+        touched, self.touched = self.touched, {}
+        if not ok:
+            return
+        for ns, rule in NAMESPACES.items():
+            if rule == "used":
+                keep = touched.get(ns, set())
+                memory = self.memory.get(ns, {})
+                for key in [k for k in memory if k not in keep]:
+                    del memory[key]
+                self._drop(ns, lambda key: key not in keep)
+            else:  # a page memo whose output folder is gone (an old --output) is of no use
+                self._drop(ns, lambda key: not os.path.isdir(key.partition(":")[2]))
+                for key in [k for k in self.memory.get(ns, {}) if not os.path.isdir(k.partition(":")[2])]:
+                    del self.memory[ns][key]
 
-    def prune(self, ns: str, keep: Iterable[str]) -> None:
-        """Drop entries of `ns` not in `keep` (keeps the cache the size of the site)."""
+    def _drop(self, ns: str, stale) -> None:
         if self.db is None:
             return
-        keep = set(keep)
-        stale = [(ns, k) for (k,) in self.db.execute("SELECT key FROM entries WHERE ns = ?", (ns,)) if k not in keep]
-        if stale:
-            self._write(lambda db: db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", stale))
+        gone = [(ns, k) for (k,) in self.db.execute("SELECT key FROM entries WHERE ns = ?", (ns,)) if stale(k)]
+        if gone:
+            self._write(lambda db: db.executemany("DELETE FROM entries WHERE ns = ? AND key = ?", gone))
 
     def close(self) -> None:
         if self.db is not None:

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from site_builder import schema
 from site_builder.errors import ConfigError, ContentError, Problem
 from site_builder.models import SITE_PATHS
-from site_builder.textutil import unsafe_url
+from site_builder.textutil import language_problem, unsafe_url
 from site_builder.readers.source import decode_source, read_source
-from site_builder.search import language_problem
 from site_builder.yamlutil import YMap, load_yaml
 
 CONFIG_NAME = "config.yaml"

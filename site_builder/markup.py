@@ -31,8 +31,7 @@ from markdown import inlinepatterns, util
 from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from site_builder.textutil import (RAW_HTML_MODES, markdown_problem, strip_controls,  # noqa: F401  (re-exported)
-                                   unsafe_url)
+from site_builder.textutil import RAW_HTML_MODES, markdown_problem, strip_controls, unsafe_url
 
 EXTENSIONS = ["extra", "toc", "sane_lists"]
 URL_ATTRS = ("href", "src")  # what the base path is added to
@@ -398,11 +397,11 @@ def render_many(texts: dict[str, str], base_path: str, raw_html: str, workers: i
 def render_then(texts: dict[str, str], base_path: str, raw_html: str, then: Callable[[str, str], dict] | None,
                 workers: int | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                arrived: Callable[[dict], None] | None = None) -> tuple[dict[str, str], dict]:
+                pages_ready: Callable[[dict], None] | None = None) -> tuple[dict[str, str], dict]:
     """render_many, and when the work is spread over worker processes, `then(key, html)` is
     called in the worker right after each document (the pool is forked, so `then` may use
     anything the caller has, unpickled); the dicts it returns are merged and returned too,
-    and each is passed to `arrived` as it comes back (while the workers go on).
+    and each is passed to `pages_ready` as it comes back (while the workers go on).
     With too little work for a pool, `then` is not called and the second dict is empty."""
     import multiprocessing
     import os
@@ -426,8 +425,8 @@ def render_then(texts: dict[str, str], base_path: str, raw_html: str, then: Call
             for done, more in pool.imap_unordered(_render_chunk, chunks):
                 results.update(done)
                 extra.update(more)
-                if arrived and more:
-                    arrived(more)
+                if pages_ready and more:
+                    pages_ready(more)
                 if progress:
                     progress(len(results), total)
     if progress and total:

@@ -84,7 +84,7 @@ class Post:
     date: datetime  # aware, in the site's timezone unless the author gave an offset
     body: str  # Markdown source
     updated: datetime | None = None
-    summary: str = ""  # as written; see Site.summary_of for the derived one
+    summary: str = ""  # as written; render.Renderer.summary derives one from the text when empty
     tags: tuple[str, ...] = ()
     author: str = ""
     image: str = ""

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from site_builder.build import _refuse_dangerous_output, read_site, with_alert_html
-from site_builder.cache import digest
+from site_builder.hashing import digest
 from site_builder.calendar.recurrence import expand_series
 from site_builder.calendar.site import event_url
 from site_builder.calendar.words import attendance_words, occurrence_words

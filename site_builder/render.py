@@ -132,7 +132,7 @@ class Renderer:
     env: jinja2.Environment
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
     memo: PageMemo | None = None  # skips pages whose whole context is unchanged
-    prerendered: dict[str, bytes] | None = None  # path → page rendered by a Markdown worker (PagesInWorkers)
+    prerendered: Mapping[str, bytes] | None = None  # path → page a Markdown worker rendered (PagesInWorkers), read only
 
     def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
         """Render `template` to `path`, or reuse the file when its context is unchanged.
@@ -145,7 +145,7 @@ class Renderer:
             if existing is not None:
                 return Output(path, source=existing, unchanged=True)
         page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
-        data = self.prerendered.pop(path, None) if self.prerendered else None
+        data = self.prerendered.get(path) if self.prerendered else None
         if data is None:
             if derive is not None:
                 context.update(derive())

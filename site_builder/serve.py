@@ -6,13 +6,15 @@
   overlay in every open tab.
 - watchdog watches config.yaml, content/, templates/ and static/ (never output/, .cache/ or editor
   temp files); a burst of events is debounced into one rebuild on one background thread.
-- The live-reload script is injected into HTML responses here, at serve time; build output never
-  contains it.
+- The live-reload script (theme/serve/livereload.js) is injected into HTML responses here, at
+  serve time; build output never contains it.
 - No module-level mutable state: everything lives on the `Server` object.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import mimetypes
 import posixpath
@@ -41,7 +43,7 @@ from site_builder.cache import BuildCache
 from site_builder.clock import build_time
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
-from site_builder.writer import replace_file
+from site_builder.writer import replace_in
 
 WATCHED_DIRS = ("content", "templates", "static")
 LIVERELOAD = "__livereload"
@@ -102,68 +104,20 @@ def is_relevant(path: str | bytes, root: Path) -> bool:
 
 # -- the injected script ---------------------------------------------------------------------------
 
-_SCRIPT = """<script id="site-builder-livereload">(function () {
-  var build = %(build)d, version = %(version)d, box = null,
-      here = location.pathname.replace(/index\\.html$/, "");
-  try {
-    var y = sessionStorage.getItem("site-builder-scroll");
-    if (y !== null) { sessionStorage.removeItem("site-builder-scroll");
-      addEventListener("load", function () { scrollTo(0, +y); }); }
-  } catch (e) {}
-  function reload() {
-    try { sessionStorage.setItem("site-builder-scroll", String(scrollY)); } catch (e) {}
-    location.reload();
-  }
-  function clear() { if (box) { box.remove(); box = null; } }
-  function show(lines) {
-    clear();
-    box = document.createElement("div");
-    box.id = "site-builder-error";
-    box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;background:rgba(20,0,0,.92);" +
-      "color:#fff;font:15px/1.5 ui-monospace,Menlo,Consolas,monospace;padding:2rem;white-space:pre-wrap";
-    var h = document.createElement("h2");
-    h.textContent = "Build failed \\u2014 showing the last good build. Fix the file and save.";
-    h.style.cssText = "font:bold 18px system-ui,sans-serif;color:#ffb4b4;margin:0 0 1rem";
-    box.appendChild(h);
-    lines.forEach(function (line) {
-      var p = document.createElement("p");
-      p.className = "site-builder-problem";
-      p.style.margin = "0 0 .5rem";
-      p.textContent = line;
-      box.appendChild(p);
-    });
-    (document.body || document.documentElement).appendChild(box);
-  }
-  var status = window.siteBuilderLiveReload = {build: build, version: version, connected: false};
-  /* Changes announced before this stream opened are not lost: the server answers "state" with
-     the pages changed since the version this page was served at. */
-  function changed(r) {
-    if (r.version <= version) { return false; }
-    if (r.paths === null || r.paths.indexOf(here) >= 0) { source.close(); reload(); return true; }
-    build = status.build = r.build;  /* this page did not change: stay, and stay up to date */
-    version = status.version = r.version;
-    return false;
-  }
-  var source = new EventSource(%(url)s);
-  source.addEventListener("state", function (e) {
-    var s = JSON.parse(e.data);
-    status.connected = true;
-    if (s.paths === null) { source.close(); reload(); return; }  /* the server cannot tell: reload */
-    if (changed(s)) { return; }
-    if (s.problems.length) { show(s.problems); } else { clear(); }
-  });
-  source.addEventListener("reload", function (e) {
-    if (!changed(JSON.parse(e.data))) { clear(); }
-  });
-  source.addEventListener("error-state", function (e) { show(JSON.parse(e.data).problems); });
-})();</script>
-"""
+LIVERELOAD_JS = Path(__file__).parent / "theme" / "serve" / "livereload.js"  # (not in theme/static: never built)
 
 
-def livereload_script(build_number: int, version: int, endpoint: str) -> str:
-    return _SCRIPT % {"build": build_number, "version": version,
-                      "url": json.dumps(endpoint).replace("<", "\\u003c")}
+@functools.lru_cache(maxsize=1)
+def _livereload_code() -> str:
+    return LIVERELOAD_JS.read_text(encoding="utf-8")
+
+
+def livereload_script(build_number: int, version: int, endpoint: str, code: str | None = None) -> str:
+    """The <script> element serve puts into a page: the theme's serve/livereload.js, inline, with
+    the build, version and event-stream address as data attributes."""
+    code = _livereload_code() if code is None else code
+    return (f'<script id="site-builder-livereload" data-build="{int(build_number)}" data-version="{int(version)}" '
+            f'data-url="{html.escape(endpoint, quote=True)}">{code}</script>\n')
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
@@ -255,8 +209,8 @@ class Broadcaster:
 # -- watching ---------------------------------------------------------------------------------------
 
 class _Changes(FileSystemEventHandler):
-    def __init__(self, server: "Server") -> None:
-        self.server = server
+    def __init__(self, root: Path, on_change: Callable[[str], None]) -> None:
+        self.root, self.on_change = root, on_change
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -264,9 +218,8 @@ class _Changes(FileSystemEventHandler):
         if event.is_directory and event.event_type == "modified":
             return
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        root = self.server.root
-        if any(p and is_relevant(p, root) for p in paths):
-            self.server.changed(paths[1] or paths[0])
+        if any(p and is_relevant(p, self.root) for p in paths):
+            self.on_change(paths[1] or paths[0])
 
 
 # -- HTTP -------------------------------------------------------------------------------------------
@@ -464,12 +417,125 @@ class CmsBackend:
 
 # -- the server -------------------------------------------------------------------------------------
 
+def _url_host(host: str) -> str:
+    """The host part of a URL for the address serve listens on (127.0.0.1 for every address)."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 def _default_echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+class Requests:
+    """Rebuild requests from the watcher, debounced: `next()` blocks until a burst of changes has
+    been quiet for DEBOUNCE_SECONDS and returns the files changed in it (None once stopped)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._since: float | None = None  # when the first change of the waiting burst came
+        self._last = 0.0  # when its latest change came
+        self._edited: set[str] = set()  # files changed in it
+        self._stopping = False
+
+    def add(self, path: str = "") -> None:
+        with self._cond:
+            if path:
+                self._edited.add(path)
+            now = time.monotonic()
+            if self._since is None:
+                self._since = now
+            self._last = now
+            self._cond.notify()
+
+    @property
+    def waiting(self) -> bool:
+        with self._cond:
+            return self._since is not None
+
+    def next(self) -> set[str] | None:
+        with self._cond:
+            while not self._stopping:
+                if self._since is not None:
+                    wait = self._last + DEBOUNCE_SECONDS - time.monotonic()
+                    if wait <= 0:
+                        break
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
+            if self._stopping:
+                return None
+            self._since = None
+            edited, self._edited = self._edited, set()
+            return edited
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+
+class Attempts:
+    """How many builds have been attempted; tests and the benchmark wait on it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.count = 0
+
+    def add(self) -> None:
+        with self._cond:
+            self.count += 1
+            self._cond.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.count >= count, timeout)
+
+
+class Watcher:
+    """watchdog on config.yaml and the watched folders of `root`; a folder created later is
+    watched once `watch_new()` sees it."""
+
+    def __init__(self, root: Path, on_change: Callable[[str], None]) -> None:
+        self.root = root
+        self.observer = Observer()
+        self._handler = _Changes(root, on_change)
+        self._watched: set[str] = set()
+
+    def start(self) -> None:
+        self.observer.schedule(self._handler, str(self.root), recursive=False)
+        self.watch_new(quiet=False)
+        self.observer.start()
+
+    def watch_new(self, quiet: bool = True) -> None:
+        """Watch the folders not watched yet; `quiet`: one that cannot be is tried again next time."""
+        for name in WATCHED_DIRS:
+            folder = self.root / name
+            if name not in self._watched and folder.is_dir():
+                try:
+                    self.observer.schedule(self._handler, str(folder), recursive=True)
+                except (OSError, RuntimeError):
+                    if not quiet:
+                        raise
+                    continue
+                self._watched.add(name)
+
+    def stop(self) -> None:
+        try:
+            self.observer.stop()
+            self.observer.join(timeout=5)
+        except RuntimeError:
+            pass
+
+
 class Server:
-    """A running preview server.  Create with `start()`; `stop()` ends it (idempotent)."""
+    """A running preview server.  Create with `start()`; `stop()` ends it (idempotent).
+
+    Its state, by what it is for: the site (config_path, root, base_path, output_dir, strict,
+    cache, and `site`, the last good build, that edits are previewed from); what the tabs are
+    told (`state`, `changes`, `instance`, `events`); the rebuild loop's `requests`, `attempts`
+    and `watcher`; the HTTP server (`httpd`, host, port) and the editor's `cms_backend`."""
 
     def __init__(self, config_path: Path, host: str, port: int, output_dir: Path | None,
                  echo: Callable[[str], None], strict: bool = False, cms: bool = False) -> None:
@@ -486,33 +552,26 @@ class Server:
         self.want_cms = cms
         self.output_dir = Path(output_dir) if output_dir else serve_output_dir(config)
         self.cache = BuildCache(self.root / ".cache").open()  # kept open: rebuilds reuse what it holds in memory
-        self.httpd = _HTTPServer((host, port), self)
-        self.host = host
-        self.port = self.httpd.server_address[1]
-        self.events = Broadcaster()
+        self.site = None  # the last good build's Site: edits are previewed from it
+        # what the tabs are told
         self.state = State(0, ())
         self.changes = ChangeLog()
         self.instance = secrets.token_hex(8)  # versions are this run's own: a restarted serve is another
-        self.last_problems: tuple[Problem, ...] = ()
-        self._cond = threading.Condition()
-        self._pending_since: float | None = None
-        self._last_change = 0.0
-        self._stopping = False
-        self._stopped = False
-        self._built = threading.Condition()
-        self.attempts = 0
-        self.last_change_at: float | None = None  # perf_counter of the change that led to the last build
-        self.on_reload: Callable[[int], None] | None = None
-        self._edited: set[str] = set()  # files changed since the last rebuild started
-        self._site = None  # the last good build's Site: edits are previewed from it
-        self.observer = Observer()
-        self._watched: set[str] = set()
+        self.events = Broadcaster()
+        # the rebuild loop
+        self.requests = Requests()
+        self.attempts = Attempts()
+        self.watcher = Watcher(self.root, self.requests.add)
+        self.httpd = _HTTPServer((host, port), self)
+        self.host = host
+        self.port = self.httpd.server_address[1]
         self._threads: list[threading.Thread] = []
+        self._stopped = False
 
     # public --------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"http://{self._url_host()}:{self.port}{self.base_path}"
+        return f"http://{_url_host(self.host)}:{self.port}{self.base_path}"
 
     def script(self) -> str:
         version = self.changes.version
@@ -540,24 +599,13 @@ class Server:
         version = self.changes.add(paths)
         self.events.send("reload", json.dumps({"build": self.state.build, "version": version, "paths": paths}),
                          event_id=version)
-        if self.on_reload:
-            self.on_reload(self.state.build)
 
     def wait_for_attempt(self, count: int, timeout: float = 10.0) -> bool:
         """Block until `count` builds have been attempted (tests and the benchmark use this)."""
-        with self._built:
-            return self._built.wait_for(lambda: self.attempts >= count, timeout)
+        return self.attempts.wait_for(count, timeout)
 
     def changed(self, path: str = "") -> None:
-        with self._cond:
-            if path:
-                self._edited.add(path)
-            now = time.monotonic()
-            if self._pending_since is None:
-                self._pending_since = now
-                self.last_change_at = time.perf_counter()
-            self._last_change = now
-            self._cond.notify()
+        self.requests.add(path)
 
     def serve_forever(self) -> None:
         """Block until stop() (from another thread) or Ctrl-C; then stop cleanly."""
@@ -573,14 +621,8 @@ class Server:
         if self._stopped:
             return
         self._stopped = True
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        try:
-            self.observer.stop()
-            self.observer.join(timeout=5)
-        except RuntimeError:
-            pass
+        self.requests.stop()
+        self.watcher.stop()
         self.events.close()
         if self._threads:  # shutdown() waits for serve_forever, which only runs once started
             self.httpd.shutdown()
@@ -592,24 +634,19 @@ class Server:
         self.cache.close()
 
     # internals -----------------------------------------------------------------------------------
-    def _url_host(self) -> str:
-        if self.host in ("", "0.0.0.0", "::"):
-            return "127.0.0.1"
-        return f"[{self.host}]" if ":" in self.host else self.host
-
     def _load_config(self, port: int | None) -> SiteConfig:
         config = load_config(self.config_path, strict=self.strict)
         if port is None:
             return config
         return load_config(self.config_path, strict=self.strict,
-                           base_url=f"http://{self._url_host()}:{port}{config.base_path}")
+                           base_url=f"http://{_url_host(self.host)}:{port}{config.base_path}")
 
     def _start(self) -> "Server":
         if self.want_cms:
             self.cms_backend = CmsBackend(self.root)
             self.cms_backend.wait_ready()
         self.rebuild(initial=True)
-        self._watch()
+        self.watcher.start()
         loops = ((lambda: self.httpd.serve_forever(poll_interval=0.1), "site-builder-http"),
                  (self._rebuild_loop, "site-builder-rebuild"))
         for target, name in loops:
@@ -618,42 +655,10 @@ class Server:
             self._threads.append(thread)
         return self
 
-    def _watch(self) -> None:
-        handler = _Changes(self)
-        self.observer.schedule(handler, str(self.root), recursive=False)
-        for name in WATCHED_DIRS:
-            self._watch_dir(handler, name)
-        self.observer.start()
-        self._handler = handler
-
-    def _watch_dir(self, handler: _Changes, name: str) -> None:
-        folder = self.root / name
-        if name not in self._watched and folder.is_dir():
-            self.observer.schedule(handler, str(folder), recursive=True)
-            self._watched.add(name)
-
     def _rebuild_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopping:
-                    if self._pending_since is not None:
-                        wait = self._last_change + DEBOUNCE_SECONDS - time.monotonic()
-                        if wait <= 0:
-                            break
-                        self._cond.wait(wait)
-                    else:
-                        self._cond.wait()
-                if self._stopping:
-                    return
-                self._pending_since = None
-                edited, self._edited = self._edited, set()
-            for name in WATCHED_DIRS:  # a folder created after start is watched from now on
-                if name not in self._watched:
-                    try:
-                        self._watch_dir(self._handler, name)
-                    except (OSError, RuntimeError):
-                        pass
-            if edited and self._site is not None and not self.state.problems:
+        while (edited := self.requests.next()) is not None:
+            self.watcher.watch_new()  # a folder created after start is watched from now on
+            if edited and self.site is not None and not self.state.problems:
                 self._preview(edited)
             self.rebuild()
 
@@ -668,7 +673,7 @@ class Server:
                    p.relative_to(content).parts[0] in ("posts", "pages") for p in paths):
             return
         try:
-            pages = preview_edits(self._site, paths, self.cache)
+            pages = preview_edits(self.site, paths, self.cache)
         except Exception:  # the full rebuild reports whatever is wrong
             return
         if not pages:
@@ -677,7 +682,7 @@ class Server:
         for path, data in pages.items():
             target = self.output_dir / path
             if not target.is_file() or target.read_bytes() != data:
-                replace_file(self.output_dir, path, data=data)
+                replace_in(self.output_dir, path, data)
                 shown.append(path)
         if shown:
             self._announce(self._urls(shown))
@@ -710,10 +715,9 @@ class Server:
             self._failed([Problem("site-builder", 1, "", f"internal error: {type(exc).__name__}: {exc}")])
             return False
         self.base_path = config.base_path
-        self._site = report.site
+        self.site = report.site
         recovered = bool(self.state.problems)
         self.state = State(self.state.build + 1, ())
-        self.last_problems = report.warnings
         for warning in report.warnings:
             self.echo(str(warning))
         what = "Built" if initial else ("Fixed; rebuilt" if recovered else "Rebuilt")
@@ -721,33 +725,26 @@ class Server:
                   f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
         paths = None if initial else self._urls(report.changed)  # (tabs not named still drop the overlay)
         self._announce(paths)
-        self._attempted()
+        self.attempts.add()
         return True
 
     def _superseded(self) -> bool:
         """A failed build whose files changed again meanwhile is not shown: an editor saving in
         place (truncate, then write) can be caught half-way, and the next rebuild is coming.
         It still counts as an attempt."""
-        with self._cond:
-            pending = self._pending_since is not None
-        if pending:
-            self._attempted()
-        return pending
+        if self.requests.waiting:
+            self.attempts.add()
+            return True
+        return False
 
     def _failed(self, problems: list[Problem]) -> None:
-        self.last_problems = tuple(problems)
         lines = tuple(str(p) for p in problems if p.is_error) or tuple(str(p) for p in problems)
         self.state = State(self.state.build, lines)
         self.echo("Build failed; still serving the last good build:")
         for line in lines:
             self.echo(f"  {line}")
         self.events.send("error-state", self.state.message())
-        self._attempted()
-
-    def _attempted(self) -> None:
-        with self._built:
-            self.attempts += 1
-            self._built.notify_all()
+        self.attempts.add()
 
 
 def start(config_path: Path | str = CONFIG_NAME, host: str = "127.0.0.1", port: int = 8000,

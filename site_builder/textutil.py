@@ -8,6 +8,8 @@ import unicodedata
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from site_builder.errors import shown
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RAW_HTML_MODES = ("allow", "sanitize", "escape")
 _UNSAFE_SCHEME = re.compile(r"^(?:javascript|vbscript|data):", re.IGNORECASE)
@@ -171,3 +173,19 @@ def markdown_problem(text: str) -> tuple[int, str] | None:
                 "ones) to be rendered in reasonable time; close them, write them as \\[ \\( \\<, or put the text "
                 "in a code block")
     return None
+
+
+# A BCP 47 language tag, as far as a site needs one: a 2–3 letter language, then optional
+# subtags of 1–8 letters or digits (script, region, variant): en, fr-CA, zh-Hant-TW, es-419.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_LANGUAGE = 35
+
+
+def language_problem(value: str) -> str | None:
+    """Why `value` cannot be the site's `language` (None if it can).  Pagefind (search.py), the
+    page's `lang` attribute and the feeds all need a real language tag; a long made-up one once made
+    Pagefind's binary panic and the build wait for it forever."""
+    if isinstance(value, str) and len(value) <= MAX_LANGUAGE and _LANGUAGE.match(value):
+        return None
+    return (f"{shown(value)} is not a language tag: use a 2- or 3-letter language code, optionally with a "
+            "region, such as en, es, fr-CA or en-US")

@@ -1,11 +1,16 @@
 """Owns output/: builds the new site in a staging folder beside it and swaps it in whole.
 
 - A path that is duplicated, absolute, or escapes the output root is refused before anything is written.
+- One strategy per build (_write_site picks it): nothing to write (`_nothing_to_write`); serve's
+  private preview updated in place (`_update_in_place`); or a staging folder made from the build
+  before's tree (`_from_previous_tree`, double buffering), from the pages a cold build wrote
+  while it rendered (`_from_early_files`, EarlyWriter) or new (`_new_tree`), then the one `_swap`.
 - A file whose bytes did not change is hard-linked from the previous output, so it keeps its
   mtime (rsync and CDNs see no change) and costs no write.
 - The swap is one atomic renameat2(RENAME_EXCHANGE) on Linux (two renames elsewhere): a build
   that fails or is killed at any point leaves the previous output/ whole.
-- One build at a time per output folder (an flock on a lock file beside it).
+- One build at a time per output folder (an flock on a lock file beside it).  The writer's own
+  paths beside output/ are all in `Sidecars`.
 - Only a folder that site-builder made is replaced: every build writes a marker file
   (MARKER) into it, and a non-empty folder without one is refused unless forced (claim_output).
 """
@@ -16,21 +21,19 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import marshal
 import os
 import shutil
-import stat
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
-from site_builder.clock import settled
 from site_builder.errors import Problem, SiteError
+from site_builder.files import is_plain_path, real_dir, remove_tree, replace_atomically
 from site_builder.models import Output
+from site_builder.tree_record import TreeRecord, load_record, save_record, scan_tree
 
-_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
 
 
 class WriteError(SiteError):
@@ -90,18 +93,6 @@ class WriteReport:
     removed: int
     changed: tuple[str, ...] | None = None  # in-place updates: the paths written or removed
 
-def is_plain_path(path: str) -> bool:
-    """A relative path inside output/: no "..", ".", empty parts, backslashes, NULs or device names."""
-    parts = path.split("/")
-    return not (
-        not path
-        or "\x00" in path
-        or "\\" in path
-        or any(part in ("..", ".", "") for part in parts)  # also refuses "/abs" and "a//b"
-        or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in parts)
-    )
-
-
 def check_paths(outputs: Sequence[Output]) -> list[Problem]:
     problems = []
     seen: set[str] = set()
@@ -139,7 +130,7 @@ def _write_failed(exc: OSError, output_dir: Path, staging: Path | None = None) -
 
 @contextlib.contextmanager
 def build_lock(output_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    lock_path = output_dir.parent / f".{output_dir.name}.lock"
+    lock_path = Sidecars(output_dir).lock
     try:
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+b")
@@ -207,7 +198,7 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
         except OSError:
             pass
         try:
-            _replace_with(Path(target), lambda tmp: os.link(old, tmp))
+            replace_atomically(target, lambda tmp: os.link(old, tmp), fresh=True)
             return False
         except OSError:
             pass
@@ -215,23 +206,12 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
         raise WriteError(f"{out.path}: the output file to keep has disappeared during the build")
     try:
         if out.source:
-            _replace_with(Path(target), lambda tmp: shutil.copyfile(out.source, tmp))
+            replace_atomically(target, lambda tmp: shutil.copyfile(out.source, tmp), fresh=True)
         else:
-            _replace_with(Path(target), lambda tmp: tmp.write_bytes(out.data or b""))
+            replace_atomically(target, lambda tmp: tmp.write_bytes(out.data or b""), fresh=True)
     except OSError as exc:  # name the file being written, not the source it was copied from
         raise OSError(exc.errno, exc.strerror, str(target)) from None
     return True
-
-
-def _replace_with(target: Path, make: Callable[[Path], object]) -> None:
-    """Create the new file under a temporary name beside `target`, then rename it over."""
-    if not target.exists():
-        make(target)
-        return
-    temporary = target.parent / f".{target.name}.new-{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    make(temporary)
-    os.replace(temporary, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -248,101 +228,17 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 
-@dataclass
-class TreeRecord:
-    """What a folder tree holds, so a build need not walk thousands of folders to know it.
-
-    For every folder: its mtime, when it was listed, its files (with their inode numbers, which
-    listing a folder gives for free) and its sub-folders.  A folder's
-    mtime changes whenever an entry is added, removed or renamed in it, so a folder whose mtime
-    is still the recorded one holds the recorded entries, unless the change came so soon after
-    the listing that the filesystem's clock did not tick ("racy", as in git's index): such a
-    folder is listed again.  The record is therefore exact, whatever else touched the tree."""
-
-    tree: tuple[int, int]  # (st_dev, st_ino) of the tree's root
-    # rel → (mtime, listed_at, file names, sub-folder names, the files' inode numbers)
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]]
-
-    def files(self) -> set[str]:
-        return {f"{folder}/{name}" if folder else name for folder, entry in self.folders.items() for name in entry[2]}
-
-    def inodes(self) -> dict[str, int]:
-        """path → inode number of every file: a file whose folder is unchanged since it was
-        listed is still that inode (replacing or renaming a file changes its folder's mtime)."""
-        return {f"{folder}/{name}" if folder else name: ino
-                for folder, entry in self.folders.items() for name, ino in zip(entry[2], entry[4])}
-
-
-def scan_tree(root: Path, hint: TreeRecord | None = None) -> TreeRecord:
-    """The files under `root` (symlinked folders count as files, never followed), listing only
-    the folders that `hint` (an earlier record of this tree) cannot vouch for."""
-    try:
-        st = os.stat(root)
-    except FileNotFoundError:
-        return TreeRecord((0, 0), {})
-    tree = (st.st_dev, st.st_ino)
-    known = hint.folders if hint is not None and hint.tree == tree else {}
-    folders: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...], tuple[int, ...]]] = {}
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        path = os.path.join(root, rel_dir) if rel_dir else str(root)
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except FileNotFoundError:
-            continue
-        entry = known.get(rel_dir)
-        if entry is None or entry[0] != mtime or not settled(mtime, entry[1]):  # changed, or may have
-            listed_at = time.time_ns()
-            files, subs = [], []
-            with os.scandir(path) as entries:
-                for item in entries:
-                    if item.is_dir(follow_symlinks=False):
-                        subs.append(item.name)
-                    else:
-                        files.append((item.name, item.inode()))
-            files.sort()
-            entry = (mtime, listed_at, tuple(name for name, _ in files), tuple(sorted(subs)),
-                     tuple(ino for _, ino in files))
-        folders[rel_dir] = entry
-        stack.extend(f"{rel_dir}/{name}" if rel_dir else name for name in entry[3])
-    return TreeRecord(tree, folders)
-
-
-def load_record(path: Path) -> TreeRecord | None:
-    """A record saved by save_record, or None when missing or unreadable (then the tree is walked).
-    (marshal: ten times faster to load than JSON for this shape; the file is only a hint.)"""
-    try:
-        tree, folders = marshal.loads(path.read_bytes())
-        if not (isinstance(tree, tuple) and isinstance(folders, dict)):
-            return None
-        if not all(isinstance(v, tuple) and len(v) == 5 for v in folders.values()):
-            return None
-        for folder, (_, _, files, subs, _) in folders.items():  # a damaged or forged record is no hint
-            if folder and not is_plain_path(folder):
-                return None
-            if not all(isinstance(n, str) and n and "/" not in n and n not in (".", "..") for n in (*files, *subs)):
-                return None
-        return TreeRecord(tree, folders)
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-
-
-def save_record(path: Path, record: TreeRecord) -> None:
-    temporary = path.parent / f"{path.name}.new-{os.getpid()}"
-    temporary.write_bytes(marshal.dumps((tuple(record.tree), record.folders)))
-    os.replace(temporary, path)
-
-
 def staging_path(output_dir: Path) -> Path:
     return output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
 
 
 class EarlyWriter:
-    """A cold build's head start: pages made while the build is still rendering (the post
-    pages the Markdown workers send back) are written into the staging folder by a few threads
-    at once, so the disk works while the CPUs render.  Creating 1,500 folders and files costs
-    0.3 to 1.5 s on the disks measured (docs/performance.md); this hides most of it.
+    """The writer's end of the cold-build path (docs/architecture.md): the post pages the
+    Markdown workers render (render.PagesInWorkers) come back batch by batch through
+    markup.render_then → build.plan → `pages_ready`, and are written into the staging folder by
+    a few threads while the build still renders, so the disk works while the CPUs render
+    (≈0.35 s of a 7–9 s cold build of 1,000 posts, median of ten paired runs: docs/performance.md).
+    The same pages reach render.Renderer as `prerendered`, so each is made once.
 
     Only when output/ does not exist yet (a first build, a CI or host build from a clean
     checkout): every file is then new and the staging folder starts empty, so nothing needs
@@ -359,7 +255,7 @@ class EarlyWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._made = False  # the staging folder was created (close() removes it)
 
-    def put(self, pages: dict[str, bytes]) -> None:
+    def pages_ready(self, pages: dict[str, bytes]) -> None:
         if not self.active or not pages:
             return
         if self._pool is None:
@@ -398,43 +294,6 @@ class EarlyWriter:
             remove_tree(self.staging)  # (gone already once swapped in)
 
 
-def _real_dir(path: Path | str) -> bool:
-    """A folder itself, not a symlink to one (a link named like our staging or previous-build
-    folder must never be renamed, descended into or emptied: it points at someone's files)."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def remove_tree(path: Path | str) -> None:
-    """Delete a folder of ours (a staging or previous-build tree) whatever it holds, read-only
-    sub-folders included (a static/ folder copied with its modes, a failed build): each folder
-    is made writable before it is emptied.  A symlink or file in its place is unlinked, never
-    followed.  Never raises; what cannot be removed stays."""
-    root = os.path.abspath(path)
-    if not _real_dir(root):
-        with contextlib.suppress(OSError):
-            if os.path.lexists(root):
-                os.unlink(root)
-        return
-
-    def unlock(func, name, exc_info) -> None:
-        if not os.path.abspath(name).startswith(root + os.sep):
-            return  # the tree's own root: its parent is not ours to change
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            if func is not os.unlink and os.path.isdir(name) and not os.path.islink(name):
-                os.chmod(name, 0o700)
-                remove_tree(name)
-            else:
-                func(name)
-        except OSError:
-            pass
-
-    shutil.rmtree(root, onerror=unlock)
-
-
 def _remove_stale_staging(output_dir: Path, keep: Path | None = None) -> None:
     """Staging folders left by builds that were killed (their process is gone: we hold the lock)."""
     for stale in output_dir.parent.glob(f".{output_dir.name}.staging-*"):
@@ -460,7 +319,7 @@ def write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True,
     claim_output(output_dir, force)
     staging = staging_path(output_dir)
     try:
-        return _write_site(outputs, output_dir, staging, atomic, early)
+        return _write_site(outputs, output_dir, atomic, early)
     except OSError as exc:
         raise _write_failed(exc, output_dir, staging) from None
 
@@ -488,10 +347,7 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
     for out, is_same in zip(outputs, same):
         if is_same:
             continue
-        if out.source:
-            replace_file(output_dir, out.path, source=out.source)
-        else:
-            replace_file(output_dir, out.path, data=out.data or b"")
+        replace_in(output_dir, out.path, out.data or b"", out.source)
         written.append(out.path)
     gone = existing - {o.path for o in outputs}
     for path in sorted(gone, reverse=True):
@@ -501,16 +357,11 @@ def _update_in_place(outputs: Sequence[Output], same: list[bool], output_dir: Pa
                        changed=tuple(written) + tuple(sorted(gone)))
 
 
-def replace_file(output_dir: Path, path: str, data: bytes = b"", source: str | None = None) -> None:
-    """Put one file in place in a private folder: written beside it, then renamed over it."""
+def replace_in(output_dir: Path, path: str, data: bytes = b"", source: str | None = None) -> None:
+    """Put one file in place in a live folder (serve's preview): made beside it, then renamed over it."""
     target = output_dir / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    if source:
-        shutil.copyfile(source, temporary)
-    else:
-        temporary.write_bytes(data)
-    os.replace(temporary, target)
+    replace_atomically(target, (lambda tmp: shutil.copyfile(source, tmp)) if source else (lambda tmp: tmp.write_bytes(data)))
 
 
 def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> None:
@@ -522,96 +373,167 @@ def _save_quietly(path: Path, record: TreeRecord, loaded: TreeRecord | None) -> 
             pass
 
 
-def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atomic: bool = True,
+@dataclass(frozen=True)
+class Sidecars:
+    """The writer's own paths beside output/, each named after it (`.output.*` for `output/`)."""
+
+    output: Path
+
+    def _beside(self, suffix: str) -> Path:
+        return self.output.parent / f".{self.output.name}.{suffix}"
+
+    @property
+    def lock(self) -> Path:  # one build at a time (build_lock)
+        return self._beside("lock")
+
+    @property
+    def staging(self) -> Path:  # the new site, until it is swapped in
+        return staging_path(self.output)
+
+    @property
+    def record(self) -> Path:  # the tree record of output/
+        return self._beside("files")
+
+    @property
+    def previous(self) -> Path:  # the build before's tree: the next staging folder (double buffering)
+        return self._beside("prev")
+
+    @property
+    def previous_record(self) -> Path:  # its tree record
+        return self._beside("prev.files")
+
+    @property
+    def old(self) -> Path:  # where output/ goes for a moment where renameat2 is missing
+        return self._beside(f"old-{os.getpid()}")
+
+
+@dataclass
+class _Staged:
+    """A staging folder made ready by one of the swap strategies: the folders it has, which
+    outputs are in it already (`kept`) and whether those were linked from output/ or written
+    early, and its tree record when it has one."""
+
+    folders: set[str]
+    kept: list[bool]
+    early: bool = False
+    record: TreeRecord | None = None
+
+
+def _write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True,
                 early: EarlyWriter | None = None) -> WriteReport:
-    parent = output_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
+    """Pick one strategy: nothing to write; update in place (serve); or make a staging folder (from
+    the build before's tree, from the files written early, or new) and swap it in (_swap)."""
+    side = Sidecars(output_dir)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
     placed = early.finish() if early is not None else {}  # (its threads are done after this)
     if output_dir.exists():
         placed = {}  # output/ appeared meanwhile (made by hand): the early files go with the stale staging
-    _remove_stale_staging(output_dir, keep=staging if placed else None)
-    live_path = parent / f".{output_dir.name}.files"  # what output/ holds, so it needn't be walked
-    loaded = load_record(live_path)
+    _remove_stale_staging(output_dir, keep=side.staging if placed else None)
+    loaded = load_record(side.record)
     live = scan_tree(output_dir, loaded)
     existing = live.files()
-    desired = {o.path for o in outputs}
-    removed = len(existing - desired)
     same = [_is_same(out, output_dir) for out in outputs]
-    if removed == 0 and all(same) and len(existing) == len(outputs):
-        os.utime(output_dir)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
-        _save_quietly(live_path, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
-        return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
+    if all(same) and existing == {o.path for o in outputs}:
+        return _nothing_to_write(outputs, side, live, loaded)
     if not atomic and output_dir.is_dir():
         report = _update_in_place(outputs, same, output_dir, existing)
         # The record from before the update stays exact: every folder the update touched has a
         # new mtime, so it is listed again next time; the thousands it did not touch are not.
-        _save_quietly(live_path, live, loaded)
+        _save_quietly(side.record, live, loaded)
         return report
-    previous = parent / f".{output_dir.name}.prev"
-    previous_path = parent / f".{output_dir.name}.prev.files"  # what `previous` holds
-    hint: TreeRecord | None = None
-    if _real_dir(previous) and output_dir.is_dir():
-        # Double buffering: bring the build-before-last's tree up to date instead of making a
-        # whole new tree (thousands of mkdirs and links) and deleting the old one afterwards.
-        hint = load_record(previous_path)
-        previous_path.unlink(missing_ok=True)  # the tree is about to change
-        os.rename(previous, staging)
-        hint = scan_tree(staging, hint)
-        extra = hint.files() - desired
-        for path in extra:
-            (staging / path).unlink()
-        folders = set(hint.folders) - _remove_empty_dirs(staging, extra)
-        # From the two records, no stat needed: a file of the staging tree that already is the
-        # live file (same inode: linked by the last build, unchanged since) is left as it is.
-        staged, live_inodes = hint.inodes(), live.inodes()
-        keep = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
-                for out, is_same in zip(outputs, same)]
+    if real_dir(side.previous) and output_dir.is_dir():
+        staged = _from_previous_tree(outputs, same, side, live)
     else:
-        remove_tree(previous)
-        if placed:  # a cold build whose pages were partly written while it rendered (EarlyWriter)
-            extra = placed.keys() - desired
-            for path in extra:
-                (staging / path).unlink()
-            _remove_empty_dirs(staging, extra)
-            folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
-            keep = [placed.get(out.path) is not None and not out.source and
-                    (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
-        else:
-            staging.mkdir()
-            folders, keep = {""}, [False] * len(outputs)
+        remove_tree(side.previous)
+        staged = _from_early_files(outputs, side.staging, placed) if placed else _new_tree(outputs, side.staging)
+    return _swap(outputs, same, staged, side, live, removed=len(existing - {o.path for o in outputs}))
+
+
+def _nothing_to_write(outputs: Sequence[Output], side: Sidecars, live: TreeRecord,
+                      loaded: TreeRecord | None) -> WriteReport:
+    """output/ already holds exactly these files: nothing is written."""
+    os.utime(side.output)  # files untouched; the folder's mtime still records "built now" (deploy reads it)
+    _save_quietly(side.record, live, loaded)  # (the root's new mtime is listed again next time: one scandir)
+    return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
+
+
+def _from_previous_tree(outputs: Sequence[Output], same: list[bool], side: Sidecars, live: TreeRecord) -> _Staged:
+    """Double buffering: bring the build-before-last's tree up to date instead of making a whole
+    new tree (thousands of mkdirs and links) and deleting the old one afterwards."""
+    staging = side.staging
+    hint = load_record(side.previous_record)
+    side.previous_record.unlink(missing_ok=True)  # the tree is about to change
+    os.rename(side.previous, staging)
+    hint = scan_tree(staging, hint)
+    desired = {o.path for o in outputs}
+    extra = hint.files() - desired
+    for path in extra:
+        (staging / path).unlink()
+    folders = set(hint.folders) - _remove_empty_dirs(staging, extra)
+    # From the two records, no stat needed: a file of the staging tree that already is the
+    # live file (same inode: linked by the last build, unchanged since) is left as it is.
+    staged, live_inodes = hint.inodes(), live.inodes()
+    kept = [is_same and out.path in staged and staged[out.path] == live_inodes.get(out.path)
+            for out, is_same in zip(outputs, same)]
+    return _Staged(folders, kept, record=hint)
+
+
+def _from_early_files(outputs: Sequence[Output], staging: Path, placed: dict[str, bytes]) -> _Staged:
+    """A cold build whose pages were partly written while it rendered (EarlyWriter): keep the
+    early files that are exactly the final ones, remove those no output wants."""
+    desired = {o.path for o in outputs}
+    extra = placed.keys() - desired
+    for path in extra:
+        (staging / path).unlink()
+    _remove_empty_dirs(staging, extra)
+    folders = {""} | {os.path.dirname(path) for path in placed.keys() - extra}
+    kept = [placed.get(out.path) is not None and not out.source and
+            (out.data is placed[out.path] or out.data == placed[out.path]) for out in outputs]
+    return _Staged(folders, kept, early=True)
+
+
+def _new_tree(outputs: Sequence[Output], staging: Path) -> _Staged:
+    """An empty staging folder: every file is written (a first build, or after a failed one)."""
+    staging.mkdir()
+    return _Staged({""}, [False] * len(outputs))
+
+
+def _swap(outputs: Sequence[Output], same: list[bool], staged: _Staged, side: Sidecars, live: TreeRecord,
+          removed: int) -> WriteReport:
+    """The one swap: write what the staging folder still lacks, then exchange it with output/ in
+    one step; the old output/ becomes the next build's `previous` tree.  Whatever fails, output/
+    is as it was and the staging folder is removed."""
+    staging, output_dir = side.staging, side.output
     leftover: Path | None = staging
     try:
-        for folder in sorted({os.path.dirname(out.path) for out in outputs} - folders):
+        for folder in sorted({os.path.dirname(out.path) for out in outputs} - staged.folders):
             os.makedirs(os.path.join(staging, folder), exist_ok=True)
-        # `keep`: files already in place, either linked from the live tree (unchanged) or, on a
-        # cold build, written early (new)
-        reused, written_early = (0, sum(keep)) if placed else (sum(keep), 0)
-        outputs = [out for out, k in zip(outputs, keep) if not k]
-        same = [is_same for is_same, k in zip(same, keep) if not k]
-        args = (outputs, same, [staging] * len(outputs), [output_dir] * len(outputs))
-        if sum(1 for is_same in same if not is_same) > THREADED_WRITES:
+        todo = [(out, is_same) for out, is_same, kept in zip(outputs, same, staged.kept) if not kept]
+        args = ([out for out, _ in todo], [is_same for _, is_same in todo], [staging] * len(todo),
+                [output_dir] * len(todo))
+        if sum(1 for _, is_same in todo if not is_same) > THREADED_WRITES:
             # Writing many files is I/O: a few threads keep the disk busy while Python waits.
             with ThreadPoolExecutor(max_workers=4) as pool:
                 results = list(pool.map(_place, *args))
         else:
             results = list(map(_place, *args))
-        written = sum(results) + written_early
-        unchanged = len(results) - sum(results) + reused
+        kept = len(outputs) - len(todo)
+        written = sum(results) + (kept if staged.early else 0)
+        unchanged = len(results) - sum(results) + (0 if staged.early else kept)
         if output_dir.exists():
             if _exchange(staging, output_dir):
-                os.rename(staging, previous)  # the old live tree: the next build's staging
+                os.rename(staging, side.previous)  # the old live tree: the next build's staging
                 leftover = None
             else:
-                old_dir = parent / f".{output_dir.name}.old-{os.getpid()}"
-                os.rename(output_dir, old_dir)
+                os.rename(output_dir, side.old)
                 try:
                     os.rename(staging, output_dir)
                 except OSError:
-                    os.rename(old_dir, output_dir)  # put the previous site back
+                    os.rename(side.old, output_dir)  # put the previous site back
                     raise
                 leftover = None
-                os.rename(old_dir, previous)
-            _save_quietly(previous_path, live, None)  # renaming a tree leaves its folders' mtimes as they were
+                os.rename(side.old, side.previous)
+            _save_quietly(side.previous_record, live, None)  # renaming a tree leaves its folders' mtimes as they were
         else:
             os.rename(staging, output_dir)
             leftover = None
@@ -619,10 +541,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, staging: Path, atom
         if leftover is not None:
             remove_tree(leftover)
         raise
-    if leftover is not None:
-        remove_tree(leftover)
-    if hint is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
-        _save_quietly(live_path, hint, None)
+    if staged.record is not None:  # as above: the staging tree's record, now the live tree's (same root inode)
+        _save_quietly(side.record, staged.record, None)
     else:
-        live_path.unlink(missing_ok=True)
+        side.record.unlink(missing_ok=True)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.writer import MARKER, remove_tree
+from site_builder.files import remove_tree
+from site_builder.writer import MARKER
 from tests.conftest import REPO, tree_bytes
 from tests.test_faults import env, run, small_tmpfs
 

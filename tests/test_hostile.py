@@ -17,7 +17,8 @@ import feedparser
 import icalendar
 import pytest
 
-from site_builder.markup import MarkdownRenderer, sanitize, unsafe_url
+from site_builder.markup import MarkdownRenderer, sanitize
+from site_builder.textutil import unsafe_url
 from site_builder.models import Output
 from site_builder.writer import WriteError, check_paths, write_site
 from tests.conftest import main_at_epoch, tree_bytes

@@ -10,7 +10,8 @@ from html.parser import HTMLParser
 import icalendar
 import pytest
 
-from site_builder.markup import MarkdownRenderer, markdown_problem
+from site_builder.markup import MarkdownRenderer
+from site_builder.textutil import markdown_problem
 from site_builder.textutil import unsafe_url
 from tests.bounded import build_bounded
 from tests.conftest import MINIMAL_CONFIG, post, write_site

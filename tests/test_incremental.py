@@ -344,3 +344,31 @@ def test_a_build_with_nothing_to_render_loads_no_renderer(tmp_path):
     first, second = (run.stdout.splitlines()[-1].split() for run in runs)
     assert first == ["0", "icalendar", "markdown", "nh3"], runs[0].stderr  # the cold build makes everything
     assert second == ["0"], runs[1].stderr
+
+
+def test_the_page_memo_of_an_output_folder_that_is_gone_is_dropped(tmp_path):
+    site = Site(tmp_path / "site", random.Random(9))
+    config = load_config(site.root / "config.yaml")
+    build(config, NOW, output_dir=tmp_path / "one")
+    build(config, NOW, output_dir=tmp_path / "two")
+
+    def slots() -> set[str]:
+        db = sqlite3.connect(site.root / ".cache/build.sqlite")
+        try:
+            return {key for (key,) in db.execute("SELECT key FROM entries WHERE ns = 'pages'")}
+        finally:
+            db.close()
+
+    assert slots() == {f"pages:{tmp_path / 'one'}", f"pages:{tmp_path / 'two'}"}
+    import shutil
+
+    shutil.rmtree(tmp_path / "one")
+    build(config, NOW, output_dir=tmp_path / "two")
+    assert slots() == {f"pages:{tmp_path / 'two'}"}
+
+
+def test_the_cache_knows_every_namespace_it_is_given(tmp_path):
+    cache = BuildCache(tmp_path / ".cache").open()
+    with pytest.raises(AssertionError):
+        cache.put_many("page", {"a": 1})  # (misspelt: "pages")
+    cache.close()

@@ -115,7 +115,7 @@ def test_early_files_that_are_not_the_final_ones_are_replaced_or_removed(tmp_pat
     early = EarlyWriter(target)
     try:
         assert early.active
-        early.put({"news/a/index.html": b"early a", "news/b/index.html": b"b", "news/gone/index.html": b"x",
+        early.pages_ready({"news/a/index.html": b"early a", "news/b/index.html": b"b", "news/gone/index.html": b"x",
                    "../escape.html": b"never"})
         report = write_site(final, target, early=early)
     finally:
@@ -130,7 +130,7 @@ def test_a_failed_cold_build_leaves_no_staging_folder(tmp_path):
     from site_builder.writer import EarlyWriter
 
     early = EarlyWriter(tmp_path / "output")
-    early.put({"news/a/index.html": b"a"})
+    early.pages_ready({"news/a/index.html": b"a"})
     early.finish()
     assert list(tmp_path.glob(".output.staging-*"))
     early.close()  # what build() does when anything after this point fails
@@ -144,7 +144,7 @@ def test_early_files_are_dropped_when_output_appears_meanwhile(tmp_path):
     target = tmp_path / "output"
     early = EarlyWriter(target)
     try:
-        early.put({"news/a/index.html": b"early a", "news/b/index.html": b"early b"})
+        early.pages_ready({"news/a/index.html": b"early a", "news/b/index.html": b"early b"})
         target.mkdir()
         (target / "old.html").write_text("made by hand")
         report = write_site([Output("news/a/index.html", b"a")], target, early=early, force=True)

@@ -1,4 +1,4 @@
-"""search.search_outputs: a Pagefind bundle built in memory from the rendered pages, deterministic."""
+"""search.search_outputs: a Pagefind bundle made from the rendered pages by one run of the binary, deterministic."""
 
 from __future__ import annotations
 
@@ -152,13 +152,15 @@ def test_a_panicking_pagefind_is_an_error_not_a_hang(monkeypatch, tmp_path):
     monkeypatch.setattr(search_module.tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(search_module, "TIMEOUT_SECONDS", 60.0)
     with pytest.raises(SearchError, match=r"the pagefind program stopped while .* \(exit status \d+\)"):
-        search_module._run(search_module._index([("a/index.html", html("A", "words"))], "a" * 50))
+        search_module._index([("a/index.html", html("A", "words"))], "a" * 50)
     assert _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("script, message", [
-    ("head -c 1 >/dev/null; exit 3", r"the pagefind program stopped while starting an index \(exit status 3\)"),
-    ("exec sleep 60", r"no answer from the pagefind program after 1 s while starting an index"),
+    ("head -c 1 >/dev/null; exit 3", r"the pagefind program stopped while indexing the pages \(exit status 3\)"),
+    ("exec sleep 60", r"no answer from the pagefind program after 1 s while indexing the pages"),
+    ("echo 'Error: no space left' >&2; exit 1", r"stopped while indexing the pages \(exit status 1\): Error: no space left"),
+    ("exit 0", r"Pagefind indexed None of 1 pages"),
 ])
 def test_a_dead_or_silent_binary_ends_the_call(monkeypatch, tmp_path, config, script, message):
     fake = tmp_path / "pagefind"
@@ -174,22 +176,60 @@ def test_a_dead_or_silent_binary_ends_the_call(monkeypatch, tmp_path, config, sc
     assert _leftovers(work) == []
 
 
-def test_the_bundle_is_read_only_once_pagefind_has_finished_writing_it(tmp_path):
-    """Pagefind may answer "written" before its last file is: _settled_files waits until the
-    folder stops changing and holds no empty file."""
-    import asyncio
-    import threading
+def test_serves_first_edit_after_an_unchanged_build_reuses_the_index(tmp_path, monkeypatch):
+    """The "last:" entry must survive builds whose exact index was in the cache: serve's first
+    edit after them reuses the last index instead of running Pagefind (issue 15)."""
+    from datetime import datetime, timezone
 
-    from site_builder.search import SearchError, _settled_files
+    from site_builder import build as build_module
+    from site_builder.build import BuildOptions, build
+    from site_builder.config import load_config
+    from tests.conftest import write_site
 
-    bundle = tmp_path / "bundle"
-    bundle.mkdir()
-    (bundle / "pagefind.js").write_text("x")
-    late = bundle / "pagefind-highlight.js"
-    late.write_bytes(b"")  # created, not yet written
-    threading.Timer(0.3, lambda: late.write_text("var highlight;")).start()
-    files = asyncio.run(_settled_files(bundle))
-    assert files == {"pagefind.js": b"x", "pagefind-highlight.js": b"var highlight;"}
-    late.write_bytes(b"")
-    with pytest.raises(SearchError):
-        asyncio.run(_settled_files(bundle, patience=0.3))
+    root = write_site(tmp_path / "site", {
+        "config.yaml": "title: S\nbase_url: https://example.org/\n",
+        "content/posts/a.md": "---\ntitle: Alpha\ndate: 2026-01-01\n---\nPicket at the clinic.\n",
+    })
+    config, now = load_config(root / "config.yaml"), datetime(2026, 11, 18, tzinfo=timezone.utc)
+    build(config, now)
+    build(config, now)  # the exact index is in the cache
+    runs = []
+    real = build_module.search_outputs
+    monkeypatch.setattr(build_module, "search_outputs", lambda *a: runs.append(1) or real(*a))
+    (root / "content/posts/b.md").write_text("---\ntitle: Beta\ndate: 2026-01-02\n---\nRally downtown.\n")
+    build(config, now, BuildOptions(stale_search_ok=True))
+    assert runs == []
+    build(config, now)
+    assert runs == [1]
+
+
+def test_a_full_or_refused_memory_folder_falls_back_to_the_disk(monkeypatch, tmp_path, config):
+    """/dev/shm is small in many containers (64 MB): a folder that cannot take the pages is no
+    failure, the system's temporary folder is used; when that fails too, the message says why."""
+    refused = tmp_path / "refused"
+    refused.write_text("a file where the folder should be: refused even for root")
+    monkeypatch.setattr(search_module, "_scratch_folder", lambda size: str(refused))
+    work = tmp_path / "tmp"
+    work.mkdir()
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(work))
+    out = search_outputs(config, [Output("a/index.html", html("A", "words"))])
+    assert entry(out)["languages"]["en"]["page_count"] == 1
+    assert _leftovers(work) == []
+    monkeypatch.setattr(search_module.tempfile, "tempdir", str(refused))
+    with pytest.raises(SearchError, match=r"not built: could not write the pages for it \(Not a directory\)"):
+        search_outputs(config, [Output("a/index.html", html("A", "words"))])
+
+
+def test_the_memory_folder_is_used_only_with_room_to_spare(monkeypatch):
+    monkeypatch.setattr(search_module.tempfile, "tempdir", None)
+    import os
+
+    room = os.statvfs(search_module.MEMORY_FOLDER)
+    free = room.f_bavail * room.f_frsize
+    assert search_module._scratch_folder(free // 4) == search_module.MEMORY_FOLDER
+    assert search_module._scratch_folder(free // 2) is None
+
+
+def test_a_page_path_that_is_not_plain_is_never_written_for_pagefind(tmp_path):
+    pages = [Output("../../escape/index.html", html("E", "words")), Output("a/index.html", html("A", "words"))]
+    assert [path for path, _ in searchable(pages)] == ["a/index.html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -245,16 +246,16 @@ def test_only_tabs_showing_a_changed_page_reload(site, server):
 
 
 def served_version(body: bytes) -> int:
-    match = re.search(rb"version = (\d+)", body)
+    match = re.search(rb'data-version="(\d+)"', body)
     assert match, body[-2000:]
     return int(match.group(1))
 
 
 def stream_url(server, body: bytes) -> str:
     """The live-reload address the page's script opens (with its server instance and version)."""
-    match = re.search(rb'new EventSource\("([^"]+)"\)', body)
+    match = re.search(rb'<script id="site-builder-livereload"[^>]* data-url="([^"]+)"', body)
     assert match, body[-2000:]
-    return server.url[: -len(server.base_path)] + match.group(1).decode()
+    return server.url[: -len(server.base_path)] + html.unescape(match.group(1).decode())
 
 
 def first_state(url: str, headers: dict | None = None) -> dict:

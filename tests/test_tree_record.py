@@ -12,7 +12,7 @@ import random
 import shutil
 from pathlib import Path
 
-from site_builder.writer import TreeRecord, load_record, save_record, scan_tree
+from site_builder.tree_record import TreeRecord, load_record, save_record, scan_tree
 
 OLD_NS = 1_600_000_000 * 10**9  # 2020: long before any listing made by these tests
 

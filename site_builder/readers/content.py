@@ -17,7 +17,7 @@ from site_builder.errors import shown as quoted
 from site_builder import schema
 from site_builder.models import Alert, Attachment, Credit, FrozenMap, Page, Post, Series
 from site_builder.readers import files
-from site_builder.cache import digest
+from site_builder.hashing import digest
 from site_builder.readers.source import (
     is_empty, read_tags,
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from site_builder.cache import digest
+from site_builder.hashing import digest
 from site_builder.errors import Problem, shown
 from site_builder.models import Attachment
 from site_builder.textutil import unsafe_url
