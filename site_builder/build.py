@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from site_builder import i18n
 from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
@@ -23,7 +24,8 @@ from site_builder.models import Output, Page, Post
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_alerts, read_pages, read_posts, read_series
 from site_builder.readers.source import list_sources
-from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
+from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
+                                 render_pages, templates_key)
 from site_builder.writer import EarlyWriter, build_lock, write_site
 
 
@@ -84,8 +86,8 @@ def markdown_sources(site: Site) -> dict[str, tuple[str, str]]:
     texts = {item.source: (item.fingerprint, item.body) for item in (*site.posts, *site.ended, *site.pages)}
     texts.update({s.series.source: (s.series.fingerprint, s.series.body) for s in site.series if s.series.source})
     if site.calendar is not None:
-        texts.update({f"event:{e.id}": ("", e.description) for e in site.calendar.events})
-        texts.update({f"meeting:{v.series.id}": ("", v.series.description) for v in site.calendar.series})
+        texts.update({description_name(e, site.config): ("", e.description) for e in site.calendar.events})
+        texts.update({description_name(v.series, site.config): ("", v.series.description) for v in site.calendar.series})
     return texts
 
 
@@ -117,14 +119,16 @@ class RenderedMarkdown(Mapping[str, str]):
         return len(self.keys)
 
 
-def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
+def _render_markdown(sites: list[Site], cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
                      early: Callable[[dict[str, bytes]], None] | None = None,
+                     alternates: Mapping[str, tuple[str, ...]] | None = None,
                      ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
-    """Render the Markdown not already in the cache (rendered with the same text and settings).
+    """Render the Markdown not already in the cache (rendered with the same text and settings) of
+    the site (and of each of its languages' parts, i18n.py).
     Also returns the post pages the Markdown workers rendered along the way (path → bytes),
     each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
-    config = site.config
-    texts = markdown_sources(site)
+    config = sites[0].config
+    texts = {name: text for site in sites for name, text in markdown_sources(site).items()}
     keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}
     present = cache.has_many("md", keys.values()) if cache else set()
     missing = {key: texts[name][1] for name, key in keys.items() if key not in present}
@@ -137,7 +141,8 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PagesInWorkers(site, names_by_key), progress=progress, arrived=early)
+                                   then=PagesInWorkers(sites, names_by_key, alternates), progress=progress,
+                                   arrived=early)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -301,20 +306,47 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
         calendar, found = assemble_calendar(config, calendar_data, now)
         problems += found
+    translations: dict[str, tuple[list[Post], list[Page]]] = {}
+    if config.languages:
+        posts, translated_posts, found = i18n.split(config, posts, "post")
+        problems += found
+        pages, translated_pages, found = i18n.split(config, pages, "page")
+        problems += found
+        problems += i18n.untranslated_problems(posts, translated_posts, "post")
+        problems += i18n.untranslated_problems(pages, translated_pages, "page")
+        translations = {code: (translated_posts[code], translated_pages[code]) for code in translated_posts}
+        problems += i18n.folder_problems(config, [*pages, *(p for _, ps in translations.values() for p in ps)],
+                                         _static_outputs(config))
     site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar,
                            alerts=alerts, series=series_files)
     problems += found
+    sites = [site]
+    for lang in config.languages[1:]:
+        own_posts, own_pages = translations[lang.code]
+        sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
+        sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
+                              calendar=calendar, alerts=alerts, series=series_files)
+        own = {item.source for item in (*own_posts, *own_pages)}
+        problems += [p for p in found if p.path in own]  # (the rest: said of the default language already)
+        sites.append(sub)
+    problems += i18n.catalog_problems(config)
     if options.strict:
         problems = [replace(p, severity="error") for p in problems]
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
 
-    site = with_alert_html(site, cache)
-    html_of, prerendered = _render_markdown(site, cache, progress, early)
+    sites = [with_alert_html(each, cache) for each in sites]
+    site = sites[0]
+    alternates = i18n.alternates(sites, lambda each: render_pages(each, {}, dry=True)) if len(sites) > 1 else None
+    html_of, prerendered = _render_markdown(sites, cache, progress, early, alternates)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
-    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
+    outputs: list[Output] = []
+    for each in sites:
+        outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
+                                memo=memo, prerendered=prerendered, alternates=alternates)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
-    lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in (*site.posts, *site.ended)}
+    lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
+               for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))

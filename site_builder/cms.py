@@ -84,6 +84,7 @@ WIDGETS: dict[str, dict[str, Any]] = {
     "path": {"widget": "string"},
     "language": {"widget": "string"},
     "list": {"widget": "list"},
+    "languages": {"widget": "object"},
     "object": {"widget": "object"},
 }
 assert set(WIDGETS) == set(schema.TYPES), "every schema type needs a widget"

@@ -60,6 +60,7 @@ class Post:
     credit: Credit | None = None  # front matter `source:` (a repost)
     series: str = ""  # the id of its update series
     series_line: int = field(default=1, compare=False, repr=False)
+    lang: str = ""  # a translation (about.es.md): its language code; "" in the default language
 
     @property
     def url(self) -> str:
@@ -148,6 +149,7 @@ class Page:
     extra: Mapping = field(default_factory=lambda: EMPTY)
     fingerprint: str = field(default="", compare=False, repr=False)
     slug_line: int = field(default=1, compare=False, repr=False)
+    lang: str = ""  # a translation (about.es.md): its language code; "" in the default language
 
     @property
     def url(self) -> str:

@@ -53,6 +53,8 @@ TYPES: dict[str, tuple[str, dict]] = {
     "language": ("language code (`en`, `es`)", {"type": "string", "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                                  "maxLength": 35}),
     "list": ("list", {"type": "array"}),
+    "languages": ("mapping of language codes", {"type": "object", "propertyNames": {
+        "pattern": r"^[a-z]{2,3}$"}}),
     "object": ("section", {"type": "object"}),
 }
 
@@ -169,12 +171,23 @@ TAG = Kind("config.tags", "Topic", "config.yaml tags:", plural="topics", fields=
           "vote Jan 12`), shown on the topic page and the topics index"),
 ))
 
+LANGUAGE = Kind("config.languages", "Language", "config.yaml languages: (one entry per language code)", (
+    Field("name", "text", "the language's name as its speakers write it (`Español`, `Soomaali`, `Hmoob`): the "
+          "language switcher shows it", required=True, example="Español"),
+    Field("show_untranslated", "bool", "list the posts not translated into this language on its news pages, "
+          "feeds and topics (linked to the original); otherwise only its translations are listed", default=False),
+))
+
 CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
     Field("base_url", "url", "the public address; a subpath (`https://example.org/local12/`) is honoured everywhere. "
           "Override with `--base-url`", default="http://localhost:8000/"),
-    Field("language", "language", "the pages' language", default="en"),
+    Field("language", "language", "the pages' language; with `languages:`, the default one, built at `/`",
+          default="en"),
+    Field("languages", "languages", "the languages of a multilingual site, by code (`en`, `es`, `so`, `hmn`): the "
+          "default (`language`) at `/`, each other under `/<code>/` (docs/languages.md); without it the site has one "
+          "language", of=LANGUAGE),
     Field("timezone", "timezone", "the zone of every date and time written without an offset (a city such as "
           "`America/Chicago`; a region such as `America` is refused)", default="America/Chicago"),
     Field("author", "text", "the site's author, in feeds", default=""),
@@ -354,7 +367,7 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 ))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
+    CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, LANGUAGE, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
     CLOSURE, CALENDAR_FILE)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
               "series": SERIES}
@@ -404,6 +417,7 @@ DOC_TABLES = (
     ("configuration.md", "config.cms", CMS, "cms."),
     ("configuration.md", "config.contact", CONTACT, "contact."),
     ("configuration.md", "config.tags", TAG, "tags[]."),
+    ("languages.md", "config.languages", LANGUAGE, "languages.<code>."),
     ("editor.md", "editor.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
     ("content.md", "post.source", CREDIT, "source."),
@@ -452,6 +466,8 @@ def _property(f: Field) -> dict:
         prop["default"] = f.default
     if f.type == "object" and isinstance(f.of, Kind):
         prop.update(_object(f.of))
+    elif f.type == "languages" and isinstance(f.of, Kind):
+        prop["additionalProperties"] = _object(f.of)
     elif f.type == "list":
         prop["items"] = _object(f.of) if isinstance(f.of, Kind) else dict(TYPES[f.of or "text"][1])
     elif f.type == "place":
@@ -486,7 +502,7 @@ def all_fields(kind: Kind, prefix: str = "") -> Iterable[tuple[str, Field]]:
     for f in kind.fields:
         yield prefix + f.name, f
         if isinstance(f.of, Kind):
-            sep = "[]." if f.type == "list" else "."
+            sep = "[]." if f.type == "list" else ".<code>." if f.type == "languages" else "."
             yield from all_fields(f.of, f"{prefix}{f.name}{sep}")
 
 

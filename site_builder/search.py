@@ -70,7 +70,8 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
         raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
     try:
-        files = _run(_index(pages, language))
+        # several languages: Pagefind reads each page's <html lang> and keeps one index per language
+        files = _run(_index(pages, None if config.languages else language))
     except SearchError:
         raise
     except Exception as exc:  # the binary missing, crashing or answering with an error
@@ -92,7 +93,7 @@ def _run(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None) -> dict[str, bytes]:
+async def _index(pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None) -> dict[str, bytes]:
     # Pagefind's Python client answers one message per 0.1 s and reads its pipe in 2 MiB lines,
     # so pages go in as one directory (one message) and the bundle comes back through files in
     # a private temporary folder, never through the pipe; nothing is written near output/.

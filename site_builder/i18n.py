@@ -1,0 +1,301 @@
+"""Languages (docs/languages.md): translated content, the theme's words, dates per language.
+
+A site with `languages:` in config.yaml is built once per language, like Hugo's languages and
+Pelican's i18n_subsites: the default language at `/`, every other one in its own folder (`/es/`)
+with its own home, news, topics, calendar pages, feeds and .ics files.  Each language's part is
+an ordinary `Site` whose config says which language it is (`SiteConfig.lang`); its links lead to
+its own pages, or to the default language's page where it has no translation
+(`SiteConfig.root_only`).
+
+* Content: `about.es.md` is the Spanish `about.md` (same slug); calendar entries and alerts carry
+  `translations: {es: {title:, description:, note:}}`.  What is not translated is English.
+* The theme's words: gettext catalogs (`site_builder/locale/<code>/LC_MESSAGES/messages.po`, a
+  site's own `locale/<code>.po` over them), read from the .po files on every build (no compiled
+  .mo to forget to update); fuzzy or empty entries, and entries whose placeholders differ from
+  the English, fall back to English.  A translation is text, never HTML: it is escaped.
+* Dates: Babel's CLDR data where it has the language (es, so); otherwise (hmn) the English
+  pattern with the month and day names of the catalog.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from markupsafe import escape
+
+from site_builder.config import Language, SiteConfig
+from site_builder.errors import Problem
+from site_builder.models import FrozenMap
+from site_builder.textutil import slugify
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+_SUFFIX = re.compile(r"[a-z]{2,3}")
+
+
+# -- content ------------------------------------------------------------------------------
+def language_of(config: SiteConfig, source: str) -> tuple[str, str] | None:
+    """("es", "about") for content/pages/about.es.md when es is one of the site's languages;
+    None for a file in the default language.  (The default's own code, about.en.md, is the default.)"""
+    stem = Path(source).stem
+    if "." not in stem or not config.languages:
+        return None
+    base, code = stem.rsplit(".", 1)
+    return (code, base) if code in {lang.code for lang in config.languages} else None
+
+
+def split(config: SiteConfig, items: Iterable[Any], what: str) -> tuple[list[Any], dict[str, list[Any]], list[Problem]]:
+    """Posts or pages → (the default language's, {code: translations}, problems).  A translation
+    takes its original's slug from its file name (`about.es.md` → `about`) unless it gives `slug:`."""
+    default_code = config.languages[0].code
+    default: list[Any] = []
+    by_code: dict[str, list[Any]] = {lang.code: [] for lang in config.languages[1:]}
+    problems: list[Problem] = []
+    for item in items:
+        found = language_of(config, item.source)
+        if found is None:
+            stem = Path(item.source).stem
+            code = stem.rsplit(".", 1)[1] if "." in stem else ""
+            if _SUFFIX.fullmatch(code):
+                problems.append(Problem(item.source, 1, "", f"{code!r} is not one of the site's languages "
+                                        f"({', '.join(lang.code for lang in config.languages)}): built as the "
+                                        f"{what} {item.slug!r}; add {code} to config.yaml `languages:` to make it a "
+                                        "translation", "warning"))
+            default.append(item)
+            continue
+        code, base = found
+        if item.slug_line == 1:  # the slug came from the file name: the original's
+            item = replace(item, slug=slugify(base))
+        if code == default_code:
+            default.append(item)
+        else:
+            by_code[code].append(replace(item, lang=code))
+    return default, by_code, problems
+
+
+def untranslated_problems(default: Sequence[Any], by_code: dict[str, list[Any]], what: str) -> list[Problem]:
+    """A translation whose original is missing is built (in its language only), with a warning."""
+    slugs = {item.slug for item in default}
+    return [Problem(item.source, 1, "", f"a translation of the {what} {item.slug!r}, which has no original in the "
+                    "default language: it is built in its language only", "warning")
+            for items in by_code.values() for item in items if item.slug not in slugs]
+
+
+def language_config(config: SiteConfig, lang: Language, root_only: Iterable[str]) -> SiteConfig:
+    return replace(config, language=lang.code, lang=lang.code, root_only=frozenset(root_only), warnings=())
+
+
+def url_in(config: SiteConfig, code: str, path: str, absolute: bool = False) -> str:
+    """The address of site path `path` in language `code` (which must have it)."""
+    folder = "" if code == config.languages[0].code else "/" + code
+    base = config.base_url if absolute else config.base_path
+    return base.rstrip("/") + folder + "/" + path.lstrip("/")
+
+
+# -- the theme's words --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Words:
+    """One language's catalog: English → translation (only entries fit to use)."""
+
+    code: str
+    table: FrozenMap  # msgid → msgstr, as the translator wrote it
+    problems: tuple[Problem, ...] = ()
+
+    def gettext(self, message: str) -> str:
+        return self.table.get(message) or message
+
+    def html(self, message: str) -> str:
+        """The translation for a page: escaped (a catalog holds text, never markup)."""
+        found = self.table.get(message)
+        return str(escape(found)) if found else message
+
+
+def catalog_paths(config: SiteConfig, code: str) -> list[tuple[Path, str]]:
+    """The theme's catalog, then the site's own (whose entries win)."""
+    return [(LOCALE_DIR / code / "LC_MESSAGES" / "messages.po", f"site_builder/locale/{code}/LC_MESSAGES/messages.po"),
+            (config.root / "locale" / f"{code}.po", f"locale/{code}.po")]
+
+
+def words_for(config: SiteConfig, code: str) -> Words:
+    table: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path, shown in catalog_paths(config, code):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems.append(Problem(shown, 1, "", f"cannot read the catalog: {exc.strerror or exc}"))
+            continue
+        found, trouble = read_catalog(data, shown)
+        table.update(found)
+        problems += trouble
+    return Words(code, FrozenMap(table), tuple(problems))
+
+
+@functools.lru_cache(maxsize=32)
+def read_catalog(data: bytes, shown: str) -> tuple[dict[str, str], tuple[Problem, ...]]:
+    """A .po file → (msgid → msgstr of every entry fit to use, problems).  A malformed file is one
+    error at its line; an entry whose placeholders (`%(name)s`) differ from its English is a
+    warning and stays English; fuzzy (`#, fuzzy`: to be reviewed) and empty entries stay English."""
+    from babel.messages.pofile import PoFileError, read_po
+
+    try:
+        catalog = read_po(io.BytesIO(data), abort_invalid=True)
+    except PoFileError as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        return {}, (Problem(shown, line, "", f"not a readable gettext catalog: {exc}; none of its translations is used"),)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return {}, (Problem(shown, 1, "", f"not a readable gettext catalog: {exc}; none of its translations is used"),)
+    table: dict[str, str] = {}
+    problems: list[Problem] = []
+    for message in catalog:
+        if not message.id or isinstance(message.id, tuple) or message.fuzzy or not isinstance(message.string, str):
+            continue
+        text = message.string
+        if not text.strip():
+            continue
+        wanted, got = set(_PLACEHOLDER.findall(message.id)), set(_PLACEHOLDER.findall(text))
+        try:
+            text % {name: "" for name in got}
+            ok = wanted == got
+        except (KeyError, ValueError, TypeError):
+            ok = False
+        if not ok:
+            problems.append(Problem(shown, message.lineno or 1, "msgstr",
+                                    f"the translation of {message.id!r} must keep its placeholders exactly "
+                                    f"({', '.join(f'%({n})s' for n in sorted(wanted)) or 'none'}; a % sign is "
+                                    "written %%): the English is used until it does", "warning"))
+            continue
+        table[message.id] = text
+    return table, tuple(problems)
+
+
+# -- dates ---------------------------------------------------------------------------------
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
+
+def has_cldr(code: str) -> bool:
+    from babel import localedata
+
+    return localedata.exists(code)
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Dates and times in one language other than the default (English)."""
+
+    words: Words
+
+    @property
+    def code(self) -> str:
+        return self.words.code
+
+    def date(self, value: date | datetime, weekday: bool = True, year: bool = True) -> str:
+        if has_cldr(self.code):
+            from babel.dates import format_skeleton
+
+            day = value.date() if isinstance(value, datetime) else value
+            return format_skeleton(("yMMM" if year else "MMM") + ("Ed" if weekday else "d"), day, locale=self.code)
+        g = self.words.gettext
+        text = f"{g(MONTHS[value.month - 1])} {value.day}" + (f", {value.year}" if year else "")
+        return f"{g(DAYS[value.weekday()])}, {text}" if weekday else text
+
+    def time(self, value: datetime) -> str:
+        if has_cldr(self.code):
+            from babel.dates import format_time
+
+            return format_time(value.replace(tzinfo=None), "short", locale=self.code)
+        from site_builder.render import fmt_time
+
+        g = self.words.gettext
+        text = fmt_time(value)
+        return g("noon") if text == "noon" else text.replace(" am", " " + g("am")).replace(" pm", " " + g("pm"))
+
+    def time_range(self, start: datetime, end: datetime) -> str:
+        return f"{self.time(start)}–{self.time(end)}"
+
+    def month_name(self, month: int) -> str:
+        if has_cldr(self.code):
+            from babel.dates import get_month_names
+
+            return get_month_names("wide", context="stand-alone", locale=self.code)[month]
+        return self.words.gettext(MONTH_NAMES[month - 1])
+
+
+def template_functions(config: SiteConfig, words: Words) -> dict[str, Callable]:
+    """The Jinja filters of render.make_env that speak a language other than the default."""
+    dates = Dates(words)
+    return {"date": dates.date, "time": dates.time, "time_range": dates.time_range, "month_name": dates.month_name}
+
+
+def page_words(config: SiteConfig) -> Words | None:
+    """The theme's words in the pages' language, or None for English (the templates as written):
+    a language that is not English and has a catalog (the theme's or the site's)."""
+    code = config.language.split("-")[0].lower()
+    if code == "en" or not any(path.is_file() for path, _ in catalog_paths(config, code)):
+        return None
+    return words_for(config, code)
+
+
+# -- the build's part (build.plan) --------------------------------------------------------------
+def language_content(config: SiteConfig, lang: Language, posts: Sequence[Any], pages: Sequence[Any],
+                     own_posts: Sequence[Any], own_pages: Sequence[Any]) -> tuple[SiteConfig, list[Any], list[Any]]:
+    """A language's config and what its part of the site lists: its translations, the untranslated
+    posts when `show_untranslated`, and the untranslated pages (for the menu; their pages are the
+    originals: links lead there)."""
+    post_slugs, page_slugs = {p.slug for p in own_posts}, {p.slug for p in own_pages}
+    other_posts = [p for p in posts if p.slug not in post_slugs]
+    other_pages = [p for p in pages if p.slug not in page_slugs]
+    sub = language_config(config, lang, [p.url for p in (*other_posts, *other_pages)])
+    return sub, [*own_posts, *(other_posts if lang.show_untranslated else ())], [*own_pages, *other_pages]
+
+
+def folder(site: Any) -> str:
+    """"/es" for the Spanish part of the site, "" for the default language's."""
+    return f"/{site.config.lang}" if site.config.lang else ""
+
+
+def in_folder(site: Any, outputs: list[Any]) -> list[Any]:
+    """Outputs (feeds) of a language's part moved into its folder."""
+    lang = site.config.lang
+    return [replace(o, path=f"{lang}/{o.path}") for o in outputs] if lang else outputs
+
+
+def alternates(sites: Sequence[Any], pages_of: Callable[[Any], list[Any]]) -> dict[str, tuple[str, ...]]:
+    """Site path → the codes of the languages having that page, in config order (hreflang links
+    and the language switcher).  `pages_of` lists a site's pages without rendering them."""
+    have: dict[str, list[str]] = {}
+    default = sites[0].config.languages[0].code
+    for site in sites:
+        lang = site.config.lang
+        for out in pages_of(site):
+            path = out.path[len(lang) + 1:] if lang else out.path
+            if path.endswith("index.html"):
+                have.setdefault("/" + path[: -len("index.html")], []).append(lang or default)
+    return {url: tuple(codes) for url, codes in have.items()}
+
+
+def folder_problems(config: SiteConfig, pages: Sequence[Any], static: Sequence[Any]) -> list[Problem]:
+    """A page or a static file where a language's pages go (a page `es`, static/es/) is refused."""
+    codes = {lang.code for lang in config.languages[1:]}
+    problems = [Problem(page.source, page.slug_line, "slug", f"/{page.slug}/ is where the pages in "
+                        f"{page.slug!r} go (config.yaml `languages:`): choose another slug") for page in pages
+                if page.slug in codes]
+    problems += [Problem(f"static/{out.path}", 1, "", f"/{out.path.split('/')[0]}/ is where the pages in that language "
+                         "go (config.yaml `languages:`): move the file to another folder") for out in static
+                 if out.path.split("/")[0] in codes]
+    return problems
+
+
+def catalog_problems(config: SiteConfig) -> list[Problem]:
+    return [p for lang in config.languages[1:] for p in words_for(config, lang.code).problems]
