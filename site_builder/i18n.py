@@ -142,7 +142,7 @@ def words_for(config: SiteConfig, code: str) -> Words:
 @functools.lru_cache(maxsize=32)
 def read_catalog(data: bytes, shown: str) -> tuple[dict[str, str], tuple[Problem, ...]]:
     """A .po file → (msgid → msgstr of every entry fit to use, problems).  A malformed file is one
-    error at its line; an entry whose placeholders (`%(name)s`) differ from its English is a
+    warning at its line (the pages keep their English words); an entry whose placeholders (`%(name)s`) differ from its English is a
     warning and stays English; fuzzy (`#, fuzzy`: to be reviewed) and empty entries stay English."""
     from babel.messages.pofile import PoFileError, read_po
 
@@ -150,40 +150,82 @@ def read_catalog(data: bytes, shown: str) -> tuple[dict[str, str], tuple[Problem
         catalog = read_po(io.BytesIO(data), abort_invalid=True)
     except PoFileError as exc:
         line = getattr(exc, "lineno", 1) or 1
-        return {}, (Problem(shown, line, "", f"not a readable gettext catalog: {exc}; none of its translations is used"),)
+        return {}, (Problem(shown, line, "", f"not a readable gettext catalog: {exc}; none of its translations is used",
+                            "warning"),)
     except (UnicodeDecodeError, ValueError) as exc:
-        return {}, (Problem(shown, 1, "", f"not a readable gettext catalog: {exc}; none of its translations is used"),)
+        return {}, (Problem(shown, 1, "", f"not a readable gettext catalog: {exc}; none of its translations is used",
+                            "warning"),)
     table: dict[str, str] = {}
     problems: list[Problem] = []
     for message in catalog:
-        if not message.id or isinstance(message.id, tuple) or message.fuzzy or not isinstance(message.string, str):
+        if not message.id or message.fuzzy:
             continue
-        text = message.string
-        if not text.strip():
-            continue
-        wanted, got = set(_PLACEHOLDER.findall(message.id)), set(_PLACEHOLDER.findall(text))
-        try:
-            text % {name: "" for name in got}
-            ok = wanted == got
-        except (KeyError, ValueError, TypeError):
-            ok = False
-        if not ok:
-            problems.append(Problem(shown, message.lineno or 1, "msgstr",
-                                    f"the translation of {message.id!r} must keep its placeholders exactly "
-                                    f"({', '.join(f'%({n})s' for n in sorted(wanted)) or 'none'}; a % sign is "
-                                    "written %%): the English is used until it does", "warning"))
-            continue
-        table[message.id] = text
+        # a plural entry (ngettext): its first form for one, its last for many
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        pairs = [(ids[0], texts[0]), (ids[-1], texts[-1])] if len(ids) > 1 else [(ids[0], texts[0])]
+        for msgid, text in pairs:
+            if not isinstance(text, str) or not text.strip():
+                continue
+            if not fits(msgid, text):
+                problems.append(Problem(shown, message.lineno or 1, "msgstr",
+                                        f"the translation of {msgid!r} must keep its placeholders exactly "
+                                        f"({', '.join(f'%({n})s' for n in sorted(set(_PLACEHOLDER.findall(msgid)))) or 'none'}"
+                                        "; a % sign is written %%): the English is used until it does", "warning"))
+                continue
+            table[msgid] = text
     return table, tuple(problems)
 
 
+def fits(msgid: str, text: str) -> bool:
+    """Whether a translation takes exactly the placeholders of its English (the pages fill them in
+    with `text % values`: one missing or extra, or a lone %, would stop the build)."""
+    wanted, got = set(_PLACEHOLDER.findall(msgid)), set(_PLACEHOLDER.findall(text))
+    try:
+        text % {name: "" for name in got}
+    except (KeyError, ValueError, TypeError):
+        return False
+    return wanted == got
+
+
 # -- dates ---------------------------------------------------------------------------------
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
+def N_(message: str) -> str:  # noqa: N802 (gettext's name): marks a word for `pybabel extract` (babel.cfg)
+    return message
 
 
+DAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+MONTHS = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"), N_("Aug"), N_("Sep"),
+          N_("Oct"), N_("Nov"), N_("Dec"))
+MONTH_NAMES = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+               N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
+# words the code gives the templates: how to attend (render's `attendance` filter), times (Dates.time)
+ATTENDANCE = {"in-person": N_("In person"), "online": N_("Online"), "hybrid": N_("Hybrid")}
+TIME_WORDS = (N_("noon"), N_("am"), N_("pm"))
+
+
+def attendance(value: str, words: Words | None = None) -> str:
+    """"In person", "Online", "Hybrid" (in the pages' language)."""
+    text = ATTENDANCE.get(value) or value.replace("-", " ").capitalize()
+    return words.gettext(text) if words is not None else text
+
+
+@functools.lru_cache(maxsize=4096)  # (Babel works a pattern out on every call: a site shows the same days often)
+def _cldr_date(code: str, day: date, skeleton: str) -> str:
+    from babel.dates import format_skeleton
+
+    return format_skeleton(skeleton, day, locale=code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cldr_time(code: str, hour: int, minute: int) -> str:
+    from datetime import time
+
+    from babel.dates import format_time
+
+    return format_time(time(hour, minute), "short", locale=code)
+
+
+@functools.lru_cache(maxsize=64)
 def has_cldr(code: str) -> bool:
     from babel import localedata
 
@@ -202,19 +244,15 @@ class Dates:
 
     def date(self, value: date | datetime, weekday: bool = True, year: bool = True) -> str:
         if has_cldr(self.code):
-            from babel.dates import format_skeleton
-
             day = value.date() if isinstance(value, datetime) else value
-            return format_skeleton(("yMMM" if year else "MMM") + ("Ed" if weekday else "d"), day, locale=self.code)
+            return _cldr_date(self.code, day, ("yMMM" if year else "MMM") + ("Ed" if weekday else "d"))
         g = self.words.gettext
         text = f"{g(MONTHS[value.month - 1])} {value.day}" + (f", {value.year}" if year else "")
         return f"{g(DAYS[value.weekday()])}, {text}" if weekday else text
 
     def time(self, value: datetime) -> str:
         if has_cldr(self.code):
-            from babel.dates import format_time
-
-            return format_time(value.replace(tzinfo=None), "short", locale=self.code)
+            return _cldr_time(self.code, value.hour, value.minute)
         from site_builder.render import fmt_time
 
         g = self.words.gettext
@@ -235,7 +273,8 @@ class Dates:
 def template_functions(config: SiteConfig, words: Words) -> dict[str, Callable]:
     """The Jinja filters of render.make_env that speak a language other than the default."""
     dates = Dates(words)
-    return {"date": dates.date, "time": dates.time, "time_range": dates.time_range, "month_name": dates.month_name}
+    return {"date": dates.date, "time": dates.time, "time_range": dates.time_range, "month_name": dates.month_name,
+            "attendance": lambda value: attendance(value, words)}
 
 
 def page_words(config: SiteConfig) -> Words | None:

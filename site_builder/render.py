@@ -283,7 +283,10 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if catalog is None:
+        from site_builder.i18n import attendance
+
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        env.filters["attendance"] = attendance
     else:
         from site_builder import i18n
 

@@ -189,3 +189,151 @@ def test_no_translation_is_rendered_twice_nor_lost(scratch, build):
     assert "so/about/index.html" not in files and "es/benefits/index.html" not in files
     english = (root / "output/news/index.html").read_text()
     assert "Votación" not in english and re.search(r"Strike vote set", english)
+
+
+# -- the theme's words -----------------------------------------------------------------------
+REPO = Path(__file__).resolve().parent.parent
+LOCALE = REPO / "site_builder/locale"
+TEMPLATES = REPO / "site_builder/theme/templates"
+
+
+def _ids(path: Path) -> set[str]:
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as handle:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+
+
+def test_every_template_word_is_in_messages_pot(tmp_path):
+    """pybabel extract over the theme (babel.cfg, as docs/languages.md says) gives exactly the shipped .pot."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "fresh.pot"
+    run = subprocess.run([sys.executable, "-c", "from babel.messages.frontend import main; main()", "extract",
+                          "-F", "babel.cfg", "--no-location", "-o", str(out), "."],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    fresh, shipped = _ids(out), _ids(LOCALE / "messages.pot")
+    assert fresh - shipped == set(), "words missing from messages.pot: run the pybabel extract of docs/languages.md"
+    assert shipped - fresh == set(), "messages.pot has words no template uses any more"
+    assert {"All news", "Next meeting", "January", "Hybrid", "%(num)s news post"} <= shipped
+
+
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_SHOWN_ATTRS = re.compile(r'\b(aria-label|title|alt|placeholder|data-placeholder)="([^"{]*)"')
+BRANDS = {"Google Calendar", "Outlook"}
+NOT_SHOWN = {"wide", "article", "website"}  # block values: a body class, og:type
+
+
+def test_no_template_shows_a_word_outside_gettext():
+    """Every word between tags (and in aria-label, title, alt, placeholder) is inside _(): the
+    template with its Jinja tags blanked out and its HTML tags removed has no word left."""
+    found = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        if path.parent.name == "admin":
+            continue  # the editor's page is for the local's volunteers, in the editor's own language
+        text = re.sub(r"{#.*?#}", "", path.read_text(encoding="utf-8"), flags=re.S)
+        text = re.sub(r"{{.*?}}|{%.*?%}", "\x00", text, flags=re.S)
+        text = re.sub(r"<(script|style)\b.*?</\1>", "", text, flags=re.S)
+        for tag in re.findall(r"<[^>]*>", text):
+            for name, value in _SHOWN_ATTRS.findall(tag):
+                if _WORDS.search(value):
+                    found.append(f"{path.relative_to(TEMPLATES)}: {name}={value!r}")
+        for chunk in re.sub(r"<[^>]*>|&\w+;", "\x00", text).split("\x00"):
+            words = " ".join(chunk.split())
+            if _WORDS.search(words) and words not in BRANDS | NOT_SHOWN:
+                found.append(f"{path.relative_to(TEMPLATES)}: {words!r}")
+    assert found == [], found
+
+
+def test_the_catalogs_cover_the_pot_spanish_complete():
+    from babel.messages.pofile import read_po
+
+    pot = _ids(LOCALE / "messages.pot")
+    for code in ("es", "so", "hmn"):
+        path = LOCALE / code / "LC_MESSAGES/messages.po"
+        assert _ids(path) == pot, code  # every word is there for a translator to fill in
+    with open(LOCALE / "es/LC_MESSAGES/messages.po", "rb") as handle:
+        spanish = [m for m in read_po(handle) if m.id]
+    assert [m.id for m in spanish if m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,))] == []
+
+
+def test_spanish_pages_speak_spanish_and_hmong_dates_come_from_its_catalog(scratch, build):
+    events = """
+    events:
+      - id: rally
+        title: Winter rally
+        start: 2026-12-12 11:00
+        duration: 2 hours
+        attendance: in-person
+    """
+    config = LANGS.replace("  so: Soomaali\n", "  so: Soomaali\n  hmn: Hmoob\n")
+    root = ml_site(scratch, {"content/calendar/events.yaml": events}, config=config)
+    run = build(root)
+    assert run.code == 0, run.err
+    out = root / "output"
+    home = (out / "es/index.html").read_text()
+    assert "Últimas noticias" in home and "Saltar al contenido principal" in home and "Latest news" not in home
+    event = (out / "es/events/rally/index.html").read_text()
+    assert "sáb, 12 dic 2026 · 11:00–13:00" in event and "En persona" in event and "Cuándo" in event
+    hmong = (out / "hmn/events/rally/index.html").read_text()
+    assert "Hnub Rau, Lub Kaum Ob Hlis 12, 2026" in hmong
+    assert "How to attend" in hmong  # not translated yet: English
+    somali = (out / "so/index.html").read_text()
+    assert ">Wararka<" in somali  # "News" in the menu
+    english = (out / "index.html").read_text()
+    assert "Latest news" in english and "Últimas" not in english
+
+
+def _site_catalog(code: str, entries: dict[str, str], header: bool = True) -> str:
+    head = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n' if header else ""
+    return head + "".join(f'msgid "{k}"\nmsgstr "{v}"\n\n' for k, v in entries.items())
+
+
+def test_a_new_language_with_one_catalog_builds(scratch, build):
+    config = MINIMAL_CONFIG + "search: false\nlanguages:\n  en: English\n  es: Español\n  vi: {name: Tiếng Việt}\n"
+    root = ml_site(scratch, {"locale/vi.po": _site_catalog("vi", {"Latest news": "Tin mới nhất"}),
+                             "content/pages/about.vi.md": PAGE.format(title="Giới thiệu", body="Chúng tôi."),
+                             "content/posts/strike-vote.vi.md": post("Bỏ phiếu đình công")},
+                   config=config)
+    run = build(root, "--strict")
+    assert run.code == 0, run.err
+    home = (root / "output/vi/index.html").read_text()
+    assert "Tin mới nhất" in home and '<html lang="vi">' in home and "All news" in home  # the rest: English
+    assert links(root / "output/vi/about/index.html").alternates["vi"] == "https://example.org/vi/about/"
+    assert "thg 1" in (root / "output/vi/news/index.html").read_text()  # Babel's Vietnamese dates (CLDR)
+
+
+def test_hostile_and_broken_translations_cannot_harm_the_pages(scratch, build):
+    catalog = _site_catalog("es", {
+        "Latest news": "<script>alert(1)</script> {{ config }} & más",
+        "All news": "Todas %(oops)s",
+        "News": "100% noticias",
+        "Page %(number)s of %(total)s": "Página %(number)s",
+        "Older": "A" * 5000,
+    })
+    root = ml_site(scratch, {"locale/es.po": catalog})
+    run = build(root)
+    assert run.code == 0, run.err
+    home = (root / "output/es/index.html").read_text()
+    assert "<script>alert(1)</script>" not in home
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ config }} &amp; más" in home
+    assert "Todas las noticias" in home  # the broken entry falls back to the theme's Spanish
+    assert "locale/es.po:" in run.err and "the translation of 'All news' must keep its placeholders" in run.err
+    assert "the translation of 'News' must keep its placeholders" in run.err  # a lone %
+    assert "the translation of 'Page %(number)s of %(total)s' must keep its placeholders" in run.err
+    malformed = ml_site(scratch, {"locale/es.po": 'msgid "News"\nmsgstr "Noticias\n\nmsgid "x"\n'})
+    run = build(malformed)
+    assert run.code == 0, run.err
+    assert "locale/es.po:" in run.err and "not a readable gettext catalog" in run.err
+    assert "Últimas noticias" in (malformed / "output/es/index.html").read_text()  # the theme's catalog still
+
+
+def test_fuzzy_and_empty_entries_stay_english(scratch, build):
+    catalog = 'msgid ""\nmsgstr ""\n\n#, fuzzy\nmsgid "Latest news"\nmsgstr "Noticias quizás"\n\nmsgid "All news"\nmsgstr ""\n'
+    config = LANGS.replace("  so: Soomaali\n", "  vi: Tiếng Việt\n")
+    root = ml_site(scratch, {"locale/vi.po": catalog}, config=config)
+    assert build(root).code == 0
+    home = (root / "output/vi/index.html").read_text()
+    assert "Latest news" in home and "quizás" not in home and "All news" in home
