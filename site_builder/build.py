@@ -324,8 +324,12 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     for lang in config.languages[1:]:
         own_posts, own_pages = translations[lang.code]
         sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
+        sub_calendar = calendar
+        if calendar is not None:  # (its problems: those of the default language's calendar)
+            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now)
         sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
-                              calendar=calendar, alerts=alerts, series=series_files)
+                              calendar=sub_calendar, alerts=i18n.translate_alerts(alerts, lang.code),
+                              series=series_files)
         own = {item.source for item in (*own_posts, *own_pages)}
         problems += [p for p in found if p.path in own]  # (the rest: said of the default language already)
         sites.append(sub)

@@ -338,3 +338,95 @@ def folder_problems(config: SiteConfig, pages: Sequence[Any], static: Sequence[A
 
 def catalog_problems(config: SiteConfig) -> list[Problem]:
     return [p for lang in config.languages[1:] for p in words_for(config, lang.code).problems]
+
+
+# -- translations of calendar entries and alerts ----------------------------------------------
+def read_translations(data: Any, path: str, field: str, config: SiteConfig, allowed: tuple[str, ...],
+                      problems: list[Problem]) -> FrozenMap:
+    """`translations: {es: {title: …, description: …}}` of an event, meeting, changed date,
+    closure or alert (data: its YAML mapping) → {code: {key: text}}; problems at their lines."""
+    from site_builder.models import EMPTY
+    from site_builder.textutil import markdown_problem
+
+    value = data.get("translations")
+    line = data.line_of("translations") if hasattr(data, "line_of") else 1
+    if value is None or value == {} or value == "":
+        return EMPTY  # type: ignore[return-value]
+    if not isinstance(value, dict):
+        problems.append(Problem(path, line, field, "must be a mapping of language codes, such as "
+                                "{es: {title: Reunión general}}"))
+        return EMPTY  # type: ignore[return-value]
+    others = [lang.code for lang in config.languages[1:]]
+    if not others:
+        problems.append(Problem(path, line, field, "the site has one language (no `languages:` in config.yaml): "
+                                "ignored", "warning"))
+        return EMPTY  # type: ignore[return-value]
+    out: dict[str, FrozenMap] = {}
+    for code, entry in value.items():
+        here = value.line_of(code) if hasattr(value, "line_of") else line
+        where = f"{field}.{code}"
+        if code not in others:
+            problems.append(Problem(path, here, where, f"{code!r} is not one of the site's other languages "
+                                    f"({', '.join(others)}): ignored", "warning"))
+            continue
+        if not isinstance(entry, dict):
+            problems.append(Problem(path, here, where, "must be a mapping such as {title: …, description: …}"))
+            continue
+        texts: dict[str, str] = {}
+        for key, text in entry.items():
+            at = entry.line_of(key) if hasattr(entry, "line_of") else here
+            if key not in allowed:
+                problems.append(Problem(path, at, f"{where}.{key}", f"unknown key (ignored); here: {', '.join(allowed)}",
+                                        "warning"))
+                continue
+            if text is None or text == "":
+                continue
+            if isinstance(text, (int, float)) and not isinstance(text, bool):
+                text = str(text)
+            if not isinstance(text, str):
+                problems.append(Problem(path, at, f"{where}.{key}", "must be text"))
+                continue
+            if "\x00" in text:
+                problems.append(Problem(path, at, f"{where}.{key}", "contains a NUL character: remove it"))
+                continue
+            if key == "description" and (found := markdown_problem(text)):
+                problems.append(Problem(path, at + found[0] - 1, f"{where}.{key}", found[1]))
+                continue
+            texts[key] = text.strip() if key != "description" else text
+        out[code] = FrozenMap(texts)
+    return FrozenMap(out)
+
+
+def _translated(item: Any, code: str, **fields: str) -> Any:
+    """`item` with the fields its translation into `code` gives (fields: translation key → item field)."""
+    found = item.translations.get(code) if item.translations else None
+    if not found:
+        return item
+    changes = {name: found[key] for key, name in fields.items() if found.get(key)}
+    return replace(item, **changes) if changes else item
+
+
+def translate_calendar(data: Any, code: str) -> Any:
+    """The calendar's entries in language `code` (CalendarData): titles, descriptions, notes and
+    holiday names from their `translations:`, the rest as written."""
+    def series(s: Any) -> Any:
+        s = _translated(s, code, title="title", description="description")
+        return replace(s, moves=tuple(_translated(c, code, title="title", note="note") for c in s.moves),
+                       overrides=tuple(_translated(c, code, title="title", note="note") for c in s.overrides))
+
+    return replace(data, events=tuple(_translated(e, code, title="title", description="description") for e in data.events),
+                   series=tuple(series(s) for s in data.series),
+                   closure_rules=tuple(_translated(r, code, title="public_name") for r in data.closure_rules))
+
+
+def translate_alerts(alerts: Sequence[Any], code: str) -> list[Any]:
+    """The alerts in language `code`; a translated text has its own fingerprint (its HTML is cached by it)."""
+    from site_builder.cache import digest
+
+    out = []
+    for alert in alerts:
+        new = _translated(alert, code, title="title", description="body", link_text="link_text")
+        if new.body != alert.body:
+            new = replace(new, fingerprint=digest(alert.fingerprint, code, new.body))
+        out.append(new)
+    return out

@@ -87,6 +87,7 @@ class Alert:
     tags: tuple[str, ...] = ()
     draft: bool = False
     html: str = field(default="", compare=False)  # the body rendered (build.with_alert_html), before any page
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title, description, link_text}
     fingerprint: str = field(default="", compare=False, repr=False)
     slug_line: int = field(default=1, compare=False, repr=False)
 

@@ -217,6 +217,21 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
           of=CMS),
 ))
 
+# --- translations (docs/languages.md) -------------------------------------------------------
+TRANSLATION = Kind("translation", "Translation", "translations: (one entry per language code)", (
+    Field("title", "text", "the title in that language (a closure: the holiday's name as members see it)"),
+    Field("description", "markdown", "the details in that language, in Markdown (an alert: its text)"),
+    Field("note", "text", "a changed date's note in that language"),
+    Field("link_text", "text", "an alert's link words in that language"),
+))
+
+
+def _translations(what: str) -> Field:
+    return Field("translations", "languages", f"the {what} in the site's other languages, by code: "
+                 "`{es: {title: …, description: …}}`; what is left out stays in the default language "
+                 "(docs/languages.md)", of=TRANSLATION)
+
+
 # --- posts and pages ----------------------------------------------------------------------
 CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", plural="original sources", fields=(
     Field("name", "text", "who published it first (`Pioneer Press`)", required=True),
@@ -259,6 +274,7 @@ ALERT = Kind("alert", "Action alert", "content/alerts/*.md (front matter)", (
     Field("tags", "tags", "the same topics as news posts", default=()),
     Field("draft", "bool", "`true` keeps the alert off the site unless built with `--drafts`", default=False),
     Field("slug", "slug", "the alert's name in /act/ and its feed (default: from the file name)"),
+    _translations("title, text and link words"),
 ), body="the alert's text, in Markdown: one or two sentences (more than 300 characters is a warning)")
 
 SERIES = Kind("series", "Update series", "content/series/*.md (front matter)", plural="update series", fields=(
@@ -298,6 +314,7 @@ _CHANGE_FIELDS = (
     Field("attendance", "choice", "how to attend this time", choices=ATTENDANCE),
     Field("status", "choice", "`cancelled` keeps it listed as cancelled (a skip just disappears)", choices=STATUS),
     Field("note", "text", "a short note shown with this date"),
+    _translations("date's title and note"),
 )
 OVERRIDE = Kind("override", "Changed date", "meetings[].override[]", _CHANGE_FIELDS)
 MOVE = Kind("move", "Moved date", "meetings[].move[]", _CHANGE_FIELDS[:1] + (
@@ -314,6 +331,7 @@ _COMMON = (
     Field("description", "markdown", "the details, in Markdown"),
     Field("timezone", "timezone", "when this entry's times are in another zone than the site's"),
     Field("updated", "datetime", "when you last changed it (calendar apps are told)"),
+    _translations("title and description"),
 )
 
 EVENT = Kind("event", "Event", "content/calendar/*.yaml events:", (
@@ -358,6 +376,7 @@ CLOSURE = Kind("closure", "Office closure rule", "content/calendar/*.yaml closur
     Field("observe_saturday", "choice", "this rule's weekend observance (default: config's calendar setting)",
           choices=WEEKDAY_SHIFT),
     Field("observe_sunday", "choice", "the same for a Sunday", choices=WEEKDAY_SHIFT),
+    _translations("holiday's name (`title`)"),
 ))
 
 CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml", (
@@ -368,7 +387,7 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, LANGUAGE, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
-    CLOSURE, CALENDAR_FILE)}
+    CLOSURE, CALENDAR_FILE, TRANSLATION)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
               "series": SERIES}
 
@@ -430,6 +449,7 @@ DOC_TABLES = (
     ("calendar.md", "move", MOVE, ""),
     ("calendar.md", "venue", VENUE, "venue."),
     ("calendar.md", "closure", CLOSURE, ""),
+    ("languages.md", "translation", TRANSLATION, "translations.<code>."),
 )
 
 

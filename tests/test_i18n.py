@@ -260,16 +260,8 @@ def test_the_catalogs_cover_the_pot_spanish_complete():
 
 
 def test_spanish_pages_speak_spanish_and_hmong_dates_come_from_its_catalog(scratch, build):
-    events = """
-    events:
-      - id: rally
-        title: Winter rally
-        start: 2026-12-12 11:00
-        duration: 2 hours
-        attendance: in-person
-    """
     config = LANGS.replace("  so: Soomaali\n", "  so: Soomaali\n  hmn: Hmoob\n")
-    root = ml_site(scratch, {"content/calendar/events.yaml": events}, config=config)
+    root = ml_site(scratch, {"content/calendar/main.yaml": CALENDAR}, config=config)
     run = build(root)
     assert run.code == 0, run.err
     out = root / "output"
@@ -337,3 +329,89 @@ def test_fuzzy_and_empty_entries_stay_english(scratch, build):
     assert build(root).code == 0
     home = (root / "output/vi/index.html").read_text()
     assert "Latest news" in home and "quizás" not in home and "All news" in home
+
+
+# -- calendar entries and alerts -------------------------------------------------------------
+CALENDAR = """
+events:
+  - id: rally
+    title: Winter rally
+    start: 2026-12-12 11:00
+    duration: 2 hours
+    description: Bring a friend.
+    translations:
+      es: {title: Manifestación de invierno, description: Traiga a un amigo.}
+      fr: {title: Manif}
+meetings:
+  - id: general
+    title: General membership meeting
+    repeat: first Tuesday monthly
+    time: 18:30
+    duration: 1 hour
+    from: 2026-01-06
+    until: 2026-12-31
+    override:
+      - {date: 2026-03-03, note: In the big hall, translations: {es: {note: En el salón grande}}}
+    translations:
+      es: {title: Asamblea general de miembros}
+closures:
+  - id: new-year
+    name: New Year's Day
+    when: January 1
+    translations: {es: {title: Año Nuevo}}
+"""
+
+
+def test_a_translated_calendar_feed_has_spanish_titles_the_same_dates_and_its_own_uids(scratch, build):
+    import icalendar
+    import recurring_ical_events
+
+    root = ml_site(scratch, {"content/calendar/main.yaml": CALENDAR})
+    run = build(root)
+    assert run.code == 0, run.err
+    assert "content/calendar/main.yaml:" in run.err and "'fr' is not one of the site's other languages (es, so)" in run.err
+    out = root / "output"
+
+    def occurrences(path: str) -> dict:
+        cal = icalendar.Calendar.from_ical((out / path).read_bytes())
+        found = recurring_ical_events.of(cal).between((2026, 1, 1), (2027, 1, 2))
+        return {(str(e["UID"]), e["DTSTART"].dt.isoformat()): (str(e["SUMMARY"]), str(e.get("DESCRIPTION", "")))
+                for e in found}
+
+    english, spanish = occurrences("calendar.ics"), occurrences("es/calendar.ics")
+    assert len(english) == len(spanish) > 12
+    assert {(uid.replace(".es@", "@"), start) for uid, start in spanish} == set(english)  # the same dates
+    assert ("event-rally.es@example.org", "2026-12-12T11:00:00-06:00") in spanish
+    assert spanish["event-rally.es@example.org", "2026-12-12T11:00:00-06:00"][0] == "Manifestación de invierno"
+    assert english["event-rally@example.org", "2026-12-12T11:00:00-06:00"][0] == "Winter rally"
+    titles = {title for title, _ in spanish.values()}
+    assert "Asamblea general de miembros" in titles and "General membership meeting" not in titles
+    assert any("Año Nuevo" in t for t in titles) and not any("New Year" in t for t in titles)
+    march = spanish["meeting-general.es@example.org", "2026-03-03T18:30:00-06:00"]
+    assert "En el salón grande" in march[1] or "En el salón grande" in (out / "es/meetings/index.html").read_text()
+    # Somali has no translations: the English titles, its own UIDs
+    somali = occurrences("so/calendar.ics")
+    assert somali["event-rally.so@example.org", "2026-12-12T11:00:00-06:00"][0] == "Winter rally"
+    page = (out / "es/events/rally/index.html").read_text()
+    assert "Manifestación de invierno" in page and "Traiga a un amigo." in page
+    assert "Bring a friend." in (out / "events/rally/index.html").read_text()
+
+
+def test_a_translated_alert(scratch, build):
+    alert = ("---\ntitle: Call your senator\nlink: tel:+16515550100\nlink_text: Call now\ntranslations:\n"
+             "  es: {title: Llame a su senador, description: Pida que apoye la ley., link_text: Llame ahora}\n---\n"
+             "Ask for support of the act.\n")
+    root = ml_site(scratch, {"content/alerts/senator.md": alert})
+    assert build(root).code == 0
+    spanish = (root / "output/es/act/index.html").read_text()
+    assert "Llame a su senador" in spanish and "Pida que apoye la ley." in spanish and "Llame ahora" in spanish
+    english = (root / "output/act/index.html").read_text()
+    assert "Call your senator" in english and "Ask for support" in english and "Llame" not in english
+    assert "Llame a su senador" in (root / "output/es/index.html").read_text()  # the banner too
+
+
+def test_translations_without_languages_are_a_warning(scratch, build):
+    events = "events:\n  - id: x\n    title: X\n    start: 2026-12-12 11:00\n    duration: 1 hour\n    translations: {es: {title: Equis}}\n"
+    run = build(scratch({"content/calendar/e.yaml": events}))
+    assert run.code == 0
+    assert "content/calendar/e.yaml:6: events[0].translations: warning: the site has one language" in run.err
