@@ -76,7 +76,18 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
         raise
     except Exception as exc:  # the binary missing, crashing or answering with an error
         raise SearchError(f"search index (Pagefind) failed: {exc}") from exc
+    if config.languages and "pagefind-entry.json" in files:
+        files["pagefind-entry.json"] = _sorted_entry(files["pagefind-entry.json"])
     return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(files.items())]
+
+
+def _sorted_entry(data: bytes) -> bytes:
+    """pagefind-entry.json with its languages in a fixed order: Pagefind writes them in the order of a
+    hash map, which differs from run to run (a site with several languages, i18n.py), and the same
+    input must give the same bytes."""
+    import json
+
+    return json.dumps(json.loads(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _run(coro):
