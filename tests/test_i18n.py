@@ -415,3 +415,24 @@ def test_translations_without_languages_are_a_warning(scratch, build):
     run = build(scratch({"content/calendar/e.yaml": events}))
     assert run.code == 0
     assert "content/calendar/e.yaml:6: events[0].translations: warning: the site has one language" in run.err
+
+
+def test_about_md_and_about_en_md_are_the_same_page(scratch, build):
+    """The editor (Decap's multiple_files) names the default language's file about.en.md: it is the
+    English about; with about.md beside it, one of them must go."""
+    root = ml_site(scratch, {"content/pages/benefits.en.md": PAGE.format(title="Benefits (editor)", body="x")})
+    run = build(root)
+    assert run.code != 0
+    assert "content/pages/benefits.md:1: slug: the page slug 'benefits' is already used by content/pages/benefits.en.md" in run.err
+    (root / "content/pages/benefits.en.md").rename(root / "content/pages/history.en.md")
+    run = build(root)
+    assert run.code == 0, run.err
+    assert (root / "output/history/index.html").is_file() and not (root / "output/history-en").exists()
+
+
+def test_long_names_and_translations_stay_in_their_page(scratch, build):
+    config = LANGS.replace("  so: Soomaali\n", "  so: " + "Soomaali " * 40 + "\n")
+    root = ml_site(scratch, {"locale/es.po": _site_catalog("es", {"Latest news": "Noticias " * 300})}, config=config)
+    assert build(root).code == 0
+    home = (root / "output/es/index.html").read_text()
+    assert home.count("Noticias Noticias") > 100 and "Soomaali Soomaali" in home
