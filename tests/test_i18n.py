@@ -436,3 +436,34 @@ def test_long_names_and_translations_stay_in_their_page(scratch, build):
     assert build(root).code == 0
     home = (root / "output/es/index.html").read_text()
     assert home.count("Noticias Noticias") > 100 and "Soomaali Soomaali" in home
+
+
+# -- the sample site (English, Spanish, Somali, Hmong) ---------------------------------------------
+def test_the_sample_sites_feeds_in_every_language(sample_output):
+    for lang in ("", "es/", "so/", "hmn/"):
+        main = feedparser.parse((sample_output / f"{lang}feed.xml").read_bytes())
+        assert not main.bozo, lang
+        assert main.feed.language == (lang.rstrip("/") or "en")
+        assert main.feed.link == f"https://example.org/{lang}news/"
+        tags = sorted((sample_output / lang / "tags").glob("*/feed.xml"))
+        for feed in tags:
+            assert not feedparser.parse(feed.read_bytes()).bozo, feed
+    spanish = feedparser.parse((sample_output / "es/feed.xml").read_bytes())
+    titles = [e.title for e in spanish.entries]
+    assert "Bienvenidos al nuevo sitio web del Local 12 de OPEIU" in titles  # the translation
+    assert "Welcome to the new OPEIU Local 12 website" not in titles  # not beside it
+    assert len(titles) > 5  # show_untranslated: the English posts too, linked to their pages
+    assert all(e.link.startswith(("https://example.org/es/news/", "https://example.org/news/")) for e in spanish.entries)
+    assert feedparser.parse((sample_output / "so/feed.xml").read_bytes()).entries == []
+
+
+def test_the_sample_sites_hreflang_pairs(sample_output):
+    pages = sorted(sample_output.rglob("index.html"))
+    assert len(pages) > 200
+    for page in pages:
+        found = links(page)
+        for code, href in found.alternates.items():
+            other = sample_output / href.removeprefix("https://example.org/") / "index.html"
+            assert links(other).alternates == found.alternates, (page, other)
+    assert set(links(sample_output / "organize/index.html").alternates) == {"en", "es", "x-default"}
+    assert set(links(sample_output / "meetings/index.html").alternates) == {"en", "es", "so", "hmn", "x-default"}
