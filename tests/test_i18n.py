@@ -304,6 +304,8 @@ def test_hostile_and_broken_translations_cannot_harm_the_pages(scratch, build):
         "News": "100% noticias",
         "Page %(number)s of %(total)s": "Página %(number)s",
         "Older": "A" * 5000,
+        "Newer": "Más %s",
+        "Menu": "100%% menú",
     })
     root = ml_site(scratch, {"locale/es.po": catalog})
     run = build(root)
@@ -315,6 +317,8 @@ def test_hostile_and_broken_translations_cannot_harm_the_pages(scratch, build):
     assert "locale/es.po:" in run.err and "the translation of 'All news' must keep its placeholders" in run.err
     assert "the translation of 'News' must keep its placeholders" in run.err  # a lone %
     assert "the translation of 'Page %(number)s of %(total)s' must keep its placeholders" in run.err
+    assert "the translation of 'Newer' must keep its placeholders" in run.err
+    assert "100% menú" in home and "Menu'" not in run.err
     malformed = ml_site(scratch, {"locale/es.po": 'msgid "News"\nmsgstr "Noticias\n\nmsgid "x"\n'})
     run = build(malformed)
     assert run.code == 0, run.err
