@@ -127,6 +127,7 @@ def _render_markdown(sites: list[Site], cache: BuildCache | None, progress: Call
     the site (and of each of its languages' parts, i18n.py).
     Also returns the post pages the Markdown workers rendered along the way (path → bytes),
     each batch also handed to `early` as it arrives (writer.EarlyWriter.put)."""
+    sites = [sites] if isinstance(sites, Site) else sites  # (one language: a Site alone will do)
     config = sites[0].config
     texts = {name: text for site in sites for name, text in markdown_sources(site).items()}
     keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}

@@ -425,6 +425,7 @@ class PagesInWorkers:
 
     def __init__(self, sites: Sequence[Site], names_by_key: Mapping[str, list[str]],
                  alternates: Mapping[str, tuple[str, ...]] | None = None):
+        sites = [sites] if isinstance(sites, Site) else sites  # (one language: a Site alone will do)
         self.sites, self.names_by_key, self.alternates = sites, names_by_key, alternates
         self.pages = {source: (n, job) for n, site in enumerate(sites) for source, job in item_pages(site).items()}
         self.lone: dict[int, LoneRenderer] = {}
