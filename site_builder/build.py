@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from site_builder import i18n
 from site_builder.assemble import Site, assemble
 from site_builder.config import SiteConfig
 from site_builder.errors import BuildFailed, Problem
@@ -26,7 +27,8 @@ from site_builder.contracts import changes as contract_changes
 from site_builder.readers.contracts import read_contracts
 from site_builder.readers.files import attachment_outputs, with_files
 from site_builder.readers.source import list_sources
-from site_builder.render import THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, item_pages, render_pages, templates_key
+from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
+                                 render_pages, templates_key)
 from site_builder.writer import EarlyWriter, build_lock, write_site
 
 
@@ -87,8 +89,8 @@ def markdown_sources(site: Site) -> dict[str, tuple[str, str]]:
     texts = {item.source: (item.fingerprint, item.body) for item in (*site.posts, *site.ended, *site.pages)}
     texts.update({s.series.source: (s.series.fingerprint, s.series.body) for s in site.series if s.series.source})
     if site.calendar is not None:
-        texts.update({f"event:{e.id}": ("", e.description) for e in site.calendar.events})
-        texts.update({f"meeting:{v.series.id}": ("", v.series.description) for v in site.calendar.series})
+        texts.update({description_name(e, site.config): ("", e.description) for e in site.calendar.events})
+        texts.update({description_name(v.series, site.config): ("", v.series.description) for v in site.calendar.series})
     return texts
 
 
@@ -120,14 +122,17 @@ class RenderedMarkdown(Mapping[str, str]):
         return len(self.keys)
 
 
-def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
+def _render_markdown(sites: list[Site], cache: BuildCache | None, progress: Callable[[int, int], None] | None = None,
                      pages_ready: Callable[[dict[str, bytes]], None] | None = None,
+                     alternates: Mapping[str, tuple[str, ...]] | None = None,
                      ) -> tuple[RenderedMarkdown, dict[str, bytes]]:
-    """Render the Markdown not already in the cache (rendered with the same text and settings).
-    Also returns the post pages the Markdown workers rendered along the way (path → bytes), each
-    batch also handed to `pages_ready` as it arrives: the cold-build path (docs/architecture.md)."""
-    config = site.config
-    texts = markdown_sources(site)
+    """Render the Markdown not already in the cache (rendered with the same text and settings) of
+    the site (and of each of its languages' parts, i18n.py).
+    Also returns the post pages the Markdown workers rendered along the way (path → bytes),
+    each batch also handed to `pages_ready` as it arrives: the cold-build path (docs/architecture.md)."""
+    sites = [sites] if isinstance(sites, Site) else sites  # (one language: a Site alone will do)
+    config = sites[0].config
+    texts = {name: text for site in sites for name, text in markdown_sources(site).items()}
     keys = {name: markdown_key(config, ident, text) for name, (ident, text) in texts.items()}
     present = cache.has_many("md", keys.values()) if cache else set()
     missing = {key: texts[name][1] for name, key in keys.items() if key not in present}
@@ -140,7 +145,8 @@ def _render_markdown(site: Site, cache: BuildCache | None, progress: Callable[[i
         for name, key in keys.items():
             names_by_key.setdefault(key, []).append(name)
         fresh, pages = render_then(missing, config.base_path, config.raw_html,
-                                   then=PagesInWorkers(site, names_by_key), progress=progress, pages_ready=pages_ready)
+                                   then=PagesInWorkers(sites, names_by_key, alternates), progress=progress,
+                                   pages_ready=pages_ready)
         if cache:
             cache.put_many("md", fresh)
     return RenderedMarkdown(keys, texts, fresh, cache, config), pages
@@ -298,9 +304,16 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
 
 def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
               cache: BuildCache | None = None) -> tuple[Site, list[Problem]]:
+    """The default language's site (read_sites), and the warnings: what `newsletter` reads."""
+    sites, problems = read_sites(config, now, options, cache)
+    return sites[0], problems
+
+
+def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
+               cache: BuildCache | None = None) -> tuple[list[Site], list[Problem]]:
     """Read and assemble everything the site is made from, nothing rendered: the build's first
-    half, also what `newsletter` reads.  Raise BuildFailed listing every problem when any is an
-    error; otherwise return the site and the warnings."""
+    half.  One Site per language (the default language's first; i18n.py).  Raise BuildFailed
+    listing every problem when any is an error; otherwise return the sites and the warnings."""
     problems: list[Problem] = list(config.warnings)
     problems += [Problem(str(cache.path), 1, "cache", w, "warning") for w in (cache.warnings if cache else [])]
     posts, found = read_posts(config, cache)
@@ -323,14 +336,39 @@ def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOp
     if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
         calendar, found = assemble_calendar(config, calendar_data, now)
         problems += found
+    translations: dict[str, tuple[list[Post], list[Page]]] = {}
+    if config.languages:
+        posts, translated_posts, found = i18n.split(config, posts, "post")
+        problems += found
+        pages, translated_pages, found = i18n.split(config, pages, "page")
+        problems += found
+        problems += i18n.untranslated_problems(posts, translated_posts, "post")
+        problems += i18n.untranslated_problems(pages, translated_pages, "page")
+        translations = {code: (translated_posts[code], translated_pages[code]) for code in translated_posts}
+        problems += i18n.folder_problems(config, [*pages, *(p for _, ps in translations.values() for p in ps)],
+                                         _static_outputs(config))
     site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar,
                            alerts=alerts, series=series_files, contracts=contracts)
     problems += found
+    sites = [site]
+    for lang in config.languages[1:]:
+        own_posts, own_pages = translations[lang.code]
+        sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
+        sub_calendar = calendar
+        if calendar is not None:  # (its problems: those of the default language's calendar)
+            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now)
+        sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
+                              calendar=sub_calendar, alerts=i18n.translate_alerts(alerts, lang.code),
+                              series=series_files, contracts=contracts)
+        own = {item.source for item in (*own_posts, *own_pages)}
+        problems += [p for p in found if p.path in own]  # (the rest: said of the default language already)
+        sites.append(sub)
+    problems += i18n.catalog_problems(config)
     if options.strict:
         problems = [replace(p, severity="error") for p in problems]
     if any(p.is_error for p in problems):
         raise BuildFailed(problems)
-    return site, problems
+    return sites, problems
 
 
 def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
@@ -344,17 +382,23 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
     and pages whose whole context is unchanged are reused from `output_dir` as they are.
     """
-    site, problems = read_site(config, now, options, cache)
-    site = with_alert_html(site, cache)
-    html_of, prerendered = _render_markdown(site, cache, progress, pages_ready)
+    sites, problems = read_sites(config, now, options, cache)
+    sites = [with_alert_html(each, cache) for each in sites]
+    site = sites[0]
+    alternates = i18n.alternates(sites, lambda each: render_pages(each, {}, dry=True)) if len(sites) > 1 else None
+    html_of, prerendered = _render_markdown(sites, cache, progress, pages_ready, alternates)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
-    outputs = render_pages(site, html_of, extra=lambda r: _feeds(site, r, cache), memo=memo, prerendered=prerendered)
+    outputs: list[Output] = []
+    for each in sites:
+        outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
+                                memo=memo, prerendered=prerendered, alternates=alternates)
     entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
-    lastmod = {p.url: (p.updated or p.date).date().isoformat() for p in (*site.posts, *site.ended)}
+    lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
+               for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}
     outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
     outputs.append(robots(config))
     outputs.extend(_static_outputs(config))
-    outputs.extend(attachment_outputs((*site.posts, *site.ended, *site.pages)))
+    outputs.extend(attachment_outputs(item for each in sites for item in (*each.posts, *each.ended, *each.pages)))
     if config.search:
         outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo))
     outputs.extend(host_files(config, outputs))

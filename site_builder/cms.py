@@ -86,6 +86,7 @@ WIDGETS: dict[str, dict[str, Any]] = {
     "pdf": {"widget": "file", "choose_url": False},
     "language": {"widget": "string"},
     "list": {"widget": "list"},
+    "languages": {"widget": "object"},
     "object": {"widget": "object"},
 }
 assert set(WIDGETS) == set(schema.TYPES), "every schema type needs a widget"
@@ -95,8 +96,15 @@ def _label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def widget(f: Field) -> dict[str, Any]:
-    """The editor field (a Decap/Sveltia widget) for one schema field."""
+def widgets(fields: tuple[Field, ...], languages: tuple = ()) -> list[dict[str, Any]]:
+    """The editor fields of a kind's fields; `translations:` only on a site with several languages
+    (Decap refuses an object widget without fields)."""
+    return [widget(f, languages) for f in fields if f.type != "languages" or languages]
+
+
+def widget(f: Field, languages: tuple = ()) -> dict[str, Any]:
+    """The editor field (a Decap/Sveltia widget) for one schema field.  `languages`: the site's
+    other languages (config.yaml `languages:`), one part each of a `translations:` field."""
     out: dict[str, Any] = {"name": f.name, "label": _label(f.name), **WIDGETS[f.type], "required": f.required}
     hint = f.help + (f" (e.g. {f.example})" if f.example else "")
     out["hint"] = hint.replace("`", "")
@@ -112,12 +120,18 @@ def widget(f: Field) -> dict[str, Any]:
     if f.type == "tags":
         out["allow_add"] = True
     if f.type == "place" and isinstance(f.of, Kind):
-        out["fields"] = [widget(sub) for sub in f.of.fields]
+        out["fields"] = widgets(f.of.fields, languages)
         out["collapsed"] = False
     if f.type == "dates":
         out["field"] = {"name": "date", "label": "Date", **DATE}
+    if f.type == "languages" and isinstance(f.of, Kind):  # translations: one optional part per language
+        out["collapsed"] = True
+        out["fields"] = [{"name": lang.code, "label": lang.name, "widget": "object", "required": False,
+                          "collapsed": True, "hint": f"{f.of.title}: {lang.name}",
+                          "fields": [{**w, "required": False} for w in widgets(f.of.fields, languages)]}
+                         for lang in languages]
     if f.type in ("list", "object") and isinstance(f.of, Kind):
-        out["fields"] = [widget(sub) for sub in f.of.fields]
+        out["fields"] = widgets(f.of.fields, languages)
         if f.type == "object" and not f.required:
             # An optional section (a post's `source:`): the editor would refuse to save a post without
             # one while a field inside is required, so there the reader alone says what is missing.
@@ -139,18 +153,28 @@ def _body(kind: Kind) -> dict[str, Any]:
     return {"name": "body", "label": "Text", "widget": "markdown", "required": False, "hint": kind.body}
 
 
-def collections() -> list[dict[str, Any]]:
-    """Posts and pages (one Markdown file each), events, meetings and closures (one YAML file each)."""
+# Of a post or page, the fields a translation has its own of (Decap `i18n: true`); the others are
+# copied from the default language's file (`i18n: duplicate`).
+TRANSLATED = ("title", "summary", "body")
+
+
+def _i18n(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**f, "i18n": True if f["name"] in TRANSLATED else "duplicate"} for f in fields]
+
+
+def collections(languages: tuple = ()) -> list[dict[str, Any]]:
+    """Posts and pages (one Markdown file each), events, meetings and closures (one YAML file each).
+    `languages`: the site's other languages (their translations: docs/languages.md)."""
     posts = {"name": "posts", "label": "News posts", "label_singular": "News post", "folder": "content/posts",
              "create": True, "extension": "md", "format": "frontmatter", "slug": "{{slug}}",
              "summary": "{{title}} ({{date}})", "sortable_fields": ["date", "title"],
-             "fields": [widget(f) for f in schema.POST.fields] + [_body(schema.POST)]}
+             "fields": widgets(schema.POST.fields, languages) + [_body(schema.POST)]}
     pages = {"name": "pages", "label": "Pages", "label_singular": "Page", "folder": "content/pages", "create": True,
              "extension": "md", "format": "frontmatter", "slug": "{{slug}}",
-             "fields": [widget(f) for f in schema.PAGE.fields] + [_body(schema.PAGE)]}
+             "fields": widgets(schema.PAGE.fields, languages) + [_body(schema.PAGE)]}
     files = []
     for name, kind in (("events", schema.EVENT), ("meetings", schema.MEETING), ("closures", schema.CLOSURE)):
-        field = widget(schema.CALENDAR_FILE[name])
+        field = widget(schema.CALENDAR_FILE[name], languages)
         field["label"] = kind.many.capitalize()
         field["label_singular"] = kind.title
         files.append({"name": name, "label": kind.many.capitalize(), "file": CALENDAR_FILES[name],
@@ -159,16 +183,20 @@ def collections() -> list[dict[str, Any]]:
     alerts = {"name": "alerts", "label": "Action alerts", "label_singular": "Action alert",
               "folder": "content/alerts", "create": True, "extension": "md", "format": "frontmatter",
               "slug": "{{slug}}", "summary": "{{title}}",
-              "fields": [widget(f) for f in schema.ALERT.fields] + [_body(schema.ALERT)]}
+              "fields": widgets(schema.ALERT.fields, languages) + [_body(schema.ALERT)]}
     series = {"name": "series", "label": "Update series", "label_singular": "Update series",
               "folder": "content/series", "create": True, "extension": "md", "format": "frontmatter",
-              "slug": "{{slug}}", "fields": [widget(f) for f in schema.SERIES.fields] + [_body(schema.SERIES)]}
+              "slug": "{{slug}}", "fields": widgets(schema.SERIES.fields, languages) + [_body(schema.SERIES)]}
     field = widget(schema.CONTRACTS_FILE["contracts"])
     field["label_singular"] = schema.CONTRACT.title
     field["summary"] = "{{fields.employer}}: {{fields.unit}} ({{fields.expires}})"
     contracts = {"name": "contracts", "label": "Contracts", "editor": {"preview": False},
                  "files": [{"name": "contracts", "label": "Contracts", "file": "content/contracts.yaml", "format": "yaml",
                             "fields": [field]}]}
+    if languages:  # about.es.md beside about.md: Decap's multiple_files (it names the default's file about.en.md)
+        for collection in (posts, pages):
+            collection["i18n"] = True
+            collection["fields"] = _i18n(collection["fields"])
     return [posts, pages, calendar, alerts, series, contracts]
 
 
@@ -189,7 +217,9 @@ def cms_config(config: SiteConfig) -> dict[str, Any]:
         "media_folder": cms.media_folder,
         "public_folder": cms.public_folder,  # a site path: the build adds base_url's subpath, as to every root-relative link
         "publish_mode": "simple",
-        "collections": collections(),
+        **({"i18n": {"structure": "multiple_files", "locales": [lang.code for lang in config.languages],
+                     "default_locale": config.languages[0].code}} if config.languages else {}),
+        "collections": collections(config.languages[1:]),
     }
 
 

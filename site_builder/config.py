@@ -121,6 +121,23 @@ class TagInfo:
 
 
 @dataclass(frozen=True)
+class Language:
+    """One entry of config.yaml `languages:` (docs/languages.md)."""
+
+    code: str  # en, es, so, hmn: also the folder of its pages (/es/)
+    name: str  # as its speakers write it: Español
+    show_untranslated: bool = False
+
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+# The last part of a path these end in is a file the default language's folder holds for all
+# languages (stylesheets, images, documents); .xml and .ics are each language's own feeds.
+_LANGUAGE_FILES = ("xml", "ics", "html")
+# First path segments every language shares, at the root.
+SHARED_PATHS = frozenset({"pagefind", "admin", "schemas", "css", "js", "static", "images"})
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path  # the folder holding config.yaml
     title: str
@@ -143,6 +160,11 @@ class SiteConfig:
     tags: tuple[TagInfo, ...] = ()
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     warnings: tuple[Problem, ...] = ()
+    languages: tuple[Language, ...] = ()  # empty: a site in one language; else the default first
+    # A language's own part of the site (i18n.language_config): its code, and the site paths it
+    # does not have (untranslated pages and posts), which its links lead to at the root instead.
+    lang: str = ""
+    root_only: frozenset[str] = frozenset()
 
     def tag_info(self, slug: str) -> TagInfo:
         """The `tags:` entry of a tag (by its slug), or a plain topic named as written."""
@@ -165,12 +187,29 @@ class SiteConfig:
         return urlsplit(self.base_url).path or "/"
 
     def url(self, path: str) -> str:
-        """A site path ("/news/x/") → a root-relative URL that works under base_url's subpath."""
-        return self.base_path.rstrip("/") + "/" + path.lstrip("/")
+        """A site path ("/news/x/") → a root-relative URL that works under base_url's subpath
+        (in a language's part of the site, under its folder when that language has the path)."""
+        return self.base_path.rstrip("/") + self.lang_folder(path) + "/" + path.lstrip("/")
 
     def abs_url(self, path: str) -> str:
         """A site path → an absolute URL (feeds, sitemap, canonical links)."""
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        return self.base_url.rstrip("/") + self.lang_folder(path) + "/" + path.lstrip("/")
+
+    def lang_folder(self, path: str) -> str:
+        """"/es" when `path` is in this language's part of the site, else "" (the default
+        language, shared files such as stylesheets, and pages this language has no translation of)."""
+        if not self.lang:
+            return ""
+        bare = "/" + path.split("#", 1)[0].split("?", 1)[0].lstrip("/")
+        last = bare.rsplit("/", 1)[1]
+        if bare in self.root_only or bare.split("/")[1] in SHARED_PATHS or (
+                "." in last and last.rsplit(".", 1)[1].lower() not in _LANGUAGE_FILES):
+            return ""
+        return "/" + self.lang
+
+    @property
+    def default_language(self) -> Language | None:
+        return self.languages[0] if self.languages else None
 
     @property
     def content_dir(self) -> Path:
@@ -271,7 +310,7 @@ class _Fields:
         checked as the schema says; a missing or invalid value is its default."""
         out: dict[str, Any] = {}
         for f in kind.fields:
-            if f.type in ("list", "object"):
+            if f.type in ("list", "object", "languages"):
                 self.seen.add(f.name)
                 continue
             before = len(self.problems)
@@ -422,6 +461,40 @@ def _unsubscribe_problem(value: str) -> str | None:
         return (f"must be your mail service's unsubscribe tag (*|UNSUB|*, {{{{ unsubscribe_url }}}}) or an https:// "
                 f"address, without quotes, < or >; got {value!r}")
     return None
+def _languages(top: _Fields, display: str, default: str, problems: list[Problem]) -> tuple[Language, ...]:
+    """config.yaml `languages:`: code → {name:, show_untranslated:} (a bare string is the name).
+    The default language (`language:`) must be one of them; it comes first."""
+    section = top.section_map("languages")
+    found: list[Language] = []
+    for code, entry in section.items():
+        line = section.line_of(code)
+        where = f"languages.{code}"
+        if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code):
+            problems.append(Problem(display, line, f"languages.{code}", f"{code!r} is not a language code: use 2 or 3 "
+                                    "lowercase letters (en, es, so, hmn); it is also the folder of its pages"))
+            continue
+        if code in SITE_PATHS or code in SHARED_PATHS:
+            problems.append(Problem(display, line, where, f"/{code}/ is a folder the site uses itself; this language "
+                                    "cannot have its pages there"))
+            continue
+        if isinstance(entry, str):
+            entry = YMap({"name": entry})
+            entry.line, entry.key_lines = line, {"name": line}
+        if not isinstance(entry, YMap):
+            problems.append(Problem(display, line, where, "must be a mapping such as {name: Español}"))
+            continue
+        fields = _Fields(entry, display, where, problems)
+        values = fields.read(schema.LANGUAGE)
+        fields.warn_unknown()
+        if values["name"]:
+            found.append(Language(code, values["name"], bool(values["show_untranslated"])))
+    if found and default not in {lang.code for lang in found}:
+        problems.append(Problem(display, section.line, "languages", f"must list the default language {default!r} "
+                                f"(`language:`) too, such as {default}: {{name: English}}"))
+        return ()
+    if len(found) == 1:
+        return ()  # one language: a site as without `languages:`
+    return tuple(sorted(found, key=lambda lang: lang.code != default))
 
 
 def load_config(path: Path, strict: bool = False, base_url: str | None = None) -> SiteConfig:
@@ -542,6 +615,8 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         seen_tags[info.slug] = entry.line_of("slug")
         tag_infos.append(info)
 
+    languages = _languages(top, display, values.get("language") or "en", problems)
+
     cms = None
     cms_fields = _Fields(top.section_map("cms"), display, "cms", problems)
     if data.get("cms") is not None:
@@ -580,6 +655,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         contact=contact,
         tags=tuple(tag_infos),
         newsletter=newsletter,
+        languages=languages,
     )
     for fields in (top, th, cal, co, cms_fields, nl):
         fields.warn_unknown()

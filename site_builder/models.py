@@ -97,6 +97,7 @@ class Post:
     series: str = ""  # the id of its update series
     series_line: int = field(default=1, compare=False, repr=False)
     attachments: tuple[Attachment, ...] = ()
+    lang: str = ""  # a translation (about.es.md): its language code; "" in the default language
 
     @property
     def url(self) -> str:
@@ -123,6 +124,7 @@ class Alert:
     tags: tuple[str, ...] = ()
     draft: bool = False
     html: str = field(default="", compare=False)  # the body rendered (build.with_alert_html), before any page
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title, description, link_text}
     fingerprint: str = field(default="", compare=False, repr=False)
     slug_line: int = field(default=1, compare=False, repr=False)
 
@@ -186,6 +188,7 @@ class Page:
     fingerprint: str = field(default="", compare=False, repr=False)
     slug_line: int = field(default=1, compare=False, repr=False)
     attachments: tuple[Attachment, ...] = ()
+    lang: str = ""  # a translation (about.es.md): its language code; "" in the default language
 
     @property
     def url(self) -> str:

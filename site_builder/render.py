@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import jinja2
 from markupsafe import Markup
@@ -35,7 +35,7 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
                "October", "November", "December")
 
 
-def fmt_date(value: date | datetime, weekday: bool = True, year: bool = True) -> str:
+def _fmt_date(value: date | datetime, weekday: bool = True, year: bool = True) -> str:
     """Locale-independent "Tue, Jan 7, 2025"."""
     text = f"{MONTHS[value.month - 1]} {value.day}"
     if year:
@@ -43,7 +43,7 @@ def fmt_date(value: date | datetime, weekday: bool = True, year: bool = True) ->
     return f"{DAYS[value.weekday()]}, {text}" if weekday else text
 
 
-def fmt_time(value: datetime) -> str:
+def _fmt_time(value: datetime) -> str:
     """"6:30 pm", "6 pm", "noon"."""
     hour, minute = value.hour, value.minute
     if (hour, minute) == (12, 0):
@@ -53,16 +53,22 @@ def fmt_time(value: datetime) -> str:
     return f"{h12}:{minute:02d} {suffix}" if minute else f"{h12} {suffix}"
 
 
-def fmt_time_range(start: datetime, end: datetime) -> str:
+def _fmt_time_range(start: datetime, end: datetime) -> str:
     """"6:30–7:30 pm" (one suffix when both share it), "11 am–1 pm"."""
-    a, b = fmt_time(start), fmt_time(end)
+    a, b = _fmt_time(start), _fmt_time(end)
     if a[-2:] == b[-2:] and a not in ("noon",) and b not in ("noon",):
         a = a[:-3]
     return f"{a}–{b}"
 
 
-def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False, tz: Any = None) -> str:
-    """"Tue, Jan 7, 2025 · 6:30–7:30 pm" in the site's timezone; all-day: "Thu, Mar 18 – Fri, Mar 19, 2027"."""
+def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False, tz: Any = None,
+             words: Mapping[str, Callable] | None = None) -> str:
+    """"Tue, Jan 7, 2025 · 6:30–7:30 pm" in the site's timezone; all-day: "Thu, Mar 18 – Fri, Mar 19, 2027".
+    `words`: the date, time and time_range of another language (i18n.template_functions)."""
+    if words is not None:
+        fmt_date, fmt_time, fmt_time_range = words["date"], words["time"], words["time_range"]  # noqa: N806
+    else:
+        fmt_date, fmt_time, fmt_time_range = _fmt_date, _fmt_time, _fmt_time_range  # noqa: N806
     if all_day:
         last = (end - timedelta(days=1)).date() if end else start.date()
         first = start.date()
@@ -77,6 +83,9 @@ def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False
     if end.date() != start.date():
         return f"{fmt_date(start)} · {fmt_time(start)} – {fmt_date(end)} · {fmt_time(end)}"
     return f"{fmt_date(start)} · {fmt_time_range(start, end)}"
+
+
+fmt_date, fmt_time, fmt_time_range = _fmt_date, _fmt_time, _fmt_time_range
 
 
 def series_sentence(view: Any, tz: Any = None) -> str:
@@ -133,18 +142,32 @@ class Renderer:
     html_of: Mapping[str, str]  # source path → rendered Markdown HTML
     memo: PageMemo | None = None  # skips pages whose whole context is unchanged
     prerendered: Mapping[str, bytes] | None = None  # path → page a Markdown worker rendered (PagesInWorkers), read only
+    # A multilingual site (i18n.py): site path → the codes of the languages that have the page
+    # (every page's hreflang links and language switcher), and what else decides this language's pages.
+    alternates: Mapping[str, tuple[str, ...]] | None = None
+    salt: str = ""
+    dry: bool = False  # only say which pages there are (i18n: which languages have a page)
 
     def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
         """Render `template` to `path`, or reuse the file when its context is unchanged.
         `derive` adds context computed only when the page is rendered; it must be a pure
         function of `context` and the config (both in the page's key)."""
+        page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
+        lang = self.site.config.lang
+        if lang:  # a language's own folder; page_url stays the site path, which url() puts in it
+            path = f"{lang}/{path}"
+        if self.dry:
+            return Output(path, b"")
+        if self.site.config.languages:
+            context["alternates"] = (self.alternates or {}).get(page_url or "", ())
         key = None
         if self.memo is not None:
             key = self.memo.key(template, context)
+            if self.salt:
+                key = digest(self.salt, key)
             existing = self.memo.reuse(path, key)
             if existing is not None:
                 return Output(path, source=existing, unchanged=True)
-        page_url = "/" + path[: -len("index.html")] if path.endswith("index.html") else None
         data = self.prerendered.get(path) if self.prerendered else None
         if data is None:
             if derive is not None:
@@ -165,8 +188,14 @@ class Renderer:
 
     def describe(self, item: Any) -> Markup:
         """The rendered Markdown description of a calendar Event or MeetingSeries."""
-        kind = "event" if isinstance(item, Event) else "meeting"
-        return Markup(self.html_of.get(f"{kind}:{item.id}", ""))
+        return Markup(self.html_of.get(description_name(item, self.site.config), ""))
+
+
+def description_name(item: Any, config: Any) -> str:
+    """The name of a calendar entry's description among the site's Markdown texts (build.markdown_sources):
+    `event:<id>`, `meeting:<id>`, with `@es` in a language's part of the site (it may be translated)."""
+    kind = "event" if isinstance(item, Event) else "meeting"
+    return f"{kind}:{item.id}" + (f"@{config.lang}" if config.lang else "")
 
 
 @dataclass(frozen=True)
@@ -218,6 +247,13 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.cache.put_many("jinja", {bucket.key: bucket.bytecode_to_string()})
 
 
+def page_words(config: Any):
+    """The theme's words in the pages' language (i18n.Words), or None: English as written."""
+    from site_builder import i18n
+
+    return i18n.page_words(config)
+
+
 def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
              cache: BuildCache | None = None) -> jinja2.Environment:
     config = site.config
@@ -232,7 +268,9 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
+        extensions=["jinja2.ext.i18n"],
     )
+    catalog = page_words(config)
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
                        month_name=lambda m: MONTH_NAMES[m - 1], file_size=fmt_size, language_name=language_name)
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
@@ -247,6 +285,25 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz)
     env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
+    if catalog is None:
+        from site_builder.i18n import attendance
+
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        env.filters["attendance"] = attendance
+    else:
+        from site_builder import i18n
+
+        env.install_gettext_callables(catalog.html, lambda one, many, n: catalog.html(one if n == 1 else many),  # type: ignore[attr-defined]
+                                      newstyle=True)
+        env.filters.update(i18n.template_functions(config, catalog))
+        dates = env.filters
+        env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz, dates)
+        env.globals["month_title"] = lambda path: (lambda y, m: f"{dates['month_name'](int(m))} {y}")(
+            *path.strip("/").split("/")[-2:])
+    if config.languages:
+        from site_builder.i18n import url_in
+
+        env.globals["lang_url"] = lambda code, path, absolute=False: url_in(config, code, path or "/", absolute)
     if extra_globals:
         env.globals.update(extra_globals)
     return env
@@ -302,17 +359,21 @@ def to_file(url_path: str) -> str:
 
 def templates_key(site: Site) -> str:
     """Everything outside a page's own context that decides its bytes."""
+    catalog = page_words(site.config)
     return digest(version_key(), tree_digest(site.config.root / "templates", THEME_DIR / "templates"),
-                  Fingerprinter()(site.config), Fingerprinter()(nav_of(site)))
+                  Fingerprinter()(site.config), Fingerprinter()(nav_of(site)),
+                  *((Fingerprinter()(catalog.table),) if catalog is not None else ()))
 
 
 def renderer_for(site: Site, html_of: Mapping[str, str], memo: PageMemo | None = None,
                  extra_globals: Mapping[str, Any] | None = None,
-                 prerendered: dict[str, bytes] | None = None, cache: BuildCache | None = None) -> Renderer:
+                 prerendered: dict[str, bytes] | None = None, cache: BuildCache | None = None,
+                 alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False) -> Renderer:
     """The one way a Renderer is set up, in the build and in Markdown worker processes alike.
     `cache` (else the memo's) keeps compiled templates."""
     env = make_env(site, extra_globals, cache if cache is not None else memo.cache if memo is not None else None)
-    r = Renderer(site, env, html_of, memo, prerendered)
+    salt = templates_key(site) if site.config.lang and memo is not None else ""
+    r = Renderer(site, env, html_of, memo, prerendered, alternates, salt, dry)
     env.globals.update(summary=r.summary, body=r.body, describe=r.describe)
     return r
 
@@ -321,7 +382,8 @@ def item_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
     """Post or page source → (file, template, context) of its page: the one description of those
     pages, used by render_pages, by the Markdown workers that render a page as soon as its
     Markdown is done (cold builds), and by serve's preview of an edit."""
-    posts = site.posts
+    lang = site.config.lang
+    posts = site.posts  # (in a language's part, also the originals it lists untranslated: their pages are the originals')
 
     def more(post: Post, ended: bool = False) -> dict:
         # Everything a post page shows about other posts is in its context (and so in its key):
@@ -332,11 +394,12 @@ def item_pages(site: Site) -> dict[str, tuple[str, str, dict]]:
     jobs = {post.source: (to_file(post.url), "post.html",
                           {"post": post, "newer": posts[i - 1] if i > 0 else None,
                            "older": posts[i + 1] if i + 1 < len(posts) else None, **more(post)})
-            for i, post in enumerate(posts)}
+            for i, post in enumerate(posts) if post.lang == lang}
     jobs.update({post.source: (to_file(post.url), "post.html",
                                {"post": post, "newer": None, "older": None, **more(post, ended=True)})
-                 for post in site.ended})
-    jobs.update({page.source: (to_file(page.url), "page.html", {"page": page}) for page in site.pages})
+                 for post in site.ended if post.lang == lang})
+    jobs.update({page.source: (to_file(page.url), "page.html", {"page": page}) for page in site.pages
+                 if page.lang == lang})
     return jobs
 
 
@@ -365,16 +428,17 @@ class LoneRenderer:
     page that needs any other document's HTML (a custom template showing a neighbour's summary,
     say) it answers None, and the caller leaves that page to a full render."""
 
-    def __init__(self, site: Site, cache: BuildCache | None = None):
+    def __init__(self, site: Site, cache: BuildCache | None = None,
+                 alternates: Mapping[str, tuple[str, ...]] | None = None):
         self.html: dict[str, str] = {}
-        self.renderer = renderer_for(site, _OnlyThese(self.html), cache=cache)
+        self.renderer = renderer_for(site, _OnlyThese(self.html), cache=cache, alternates=alternates)
 
     def render(self, html: dict[str, str], jobs: list[tuple[str, str, dict]]) -> dict[str, bytes] | None:
         self.html.clear()
         self.html.update(html)
         try:
-            return {path: self.renderer.page(path, template, **context).data or b""
-                    for path, template, context in jobs}
+            pages = [self.renderer.page(path, template, **context) for path, template, context in jobs]
+            return {out.path: out.data or b"" for out in pages}
         except _Elsewhere:
             return None
 
@@ -385,25 +449,30 @@ class PagesInWorkers:
     page rendering of a cold build over all cores.  A page needing another document's HTML is
     left for the main process."""
 
-    def __init__(self, site: Site, names_by_key: Mapping[str, list[str]]):
-        self.site, self.names_by_key = site, names_by_key
-        self.pages = item_pages(site)
-        self.lone: LoneRenderer | None = None
+    def __init__(self, sites: Sequence[Site], names_by_key: Mapping[str, list[str]],
+                 alternates: Mapping[str, tuple[str, ...]] | None = None):
+        sites = [sites] if isinstance(sites, Site) else sites  # (one language: a Site alone will do)
+        self.sites, self.names_by_key, self.alternates = sites, names_by_key, alternates
+        self.pages = {source: (n, job) for n, site in enumerate(sites) for source, job in item_pages(site).items()}
+        self.lone: dict[int, LoneRenderer] = {}
 
     def __call__(self, key: str, html: str) -> dict[str, bytes]:
         names = [name for name in self.names_by_key.get(key, ()) if name in self.pages]
-        if not names:
-            return {}
-        if self.lone is None:  # one per worker: its templates are compiled once
-            self.lone = LoneRenderer(self.site)
-        return self.lone.render({name: html for name in names}, [self.pages[name] for name in names]) or {}
+        out: dict[str, bytes] = {}
+        for n in sorted({self.pages[name][0] for name in names}):
+            if n not in self.lone:  # one per worker and language: its templates are compiled once
+                self.lone[n] = LoneRenderer(self.sites[n], alternates=self.alternates)
+            mine = [name for name in names if self.pages[name][0] == n]
+            out.update(self.lone[n].render({name: html for name in mine}, [self.pages[name][1] for name in mine]) or {})
+        return out
 
 
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
                  extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None,
-                 prerendered: dict[str, bytes] | None = None) -> list[Output]:
-    """Every HTML page of the news/pages part of the site."""
-    r = renderer_for(site, html_of, memo, extra_globals, prerendered)
+                 prerendered: dict[str, bytes] | None = None,
+                 alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False) -> list[Output]:
+    """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty)."""
+    r = renderer_for(site, html_of, memo, extra_globals, prerendered, alternates=alternates, dry=dry)
     config = site.config
     out: list[Output] = []
 
@@ -441,7 +510,8 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
     if site.contracts:  # (the page shows days until each expiry: it changes once a day)
         out.append(r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts),
                           today=today, feeds=subscribe_links(config, "/calendar/contracts.ics")))
-    out.append(r.page("404.html", "404.html"))
+    if not config.lang:  # one page for every address not found, in the default language
+        out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))
     if cal is not None:

@@ -55,6 +55,8 @@ TYPES: dict[str, tuple[str, dict]] = {
     "language": ("language code (`en`, `es`)", {"type": "string", "pattern": r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                                  "maxLength": 35}),
     "list": ("list", {"type": "array"}),
+    "languages": ("mapping of language codes", {"type": "object", "propertyNames": {
+        "pattern": r"^[a-z]{2,3}$"}}),
     "object": ("section", {"type": "object"}),
 }
 
@@ -188,12 +190,23 @@ NEWSLETTER = Kind("config.newsletter", "Newsletter", "config.yaml newsletter:", 
           "`/news/`", default=20, minimum=1, maximum=500),
 ))
 
+LANGUAGE = Kind("config.languages", "Language", "config.yaml languages: (one entry per language code)", (
+    Field("name", "text", "the language's name as its speakers write it (`Español`, `Soomaali`, `Hmoob`): the "
+          "language switcher shows it", required=True, example="Español"),
+    Field("show_untranslated", "bool", "list the posts not translated into this language on its news pages, "
+          "feeds and topics (linked to the original); otherwise only its translations are listed", default=False),
+))
+
 CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
     Field("base_url", "url", "the public address; a subpath (`https://example.org/local12/`) is honoured everywhere. "
           "Override with `--base-url`", default="http://localhost:8000/"),
-    Field("language", "language", "the pages' language", default="en"),
+    Field("language", "language", "the pages' language; with `languages:`, the default one, built at `/`",
+          default="en"),
+    Field("languages", "languages", "the languages of a multilingual site, by code (`en`, `es`, `so`, `hmn`): the "
+          "default (`language`) at `/`, each other under `/<code>/` (docs/languages.md); without it the site has one "
+          "language", of=LANGUAGE),
     Field("timezone", "timezone", "the zone of every date and time written without an offset (a city such as "
           "`America/Chicago`; a region such as `America` is refused)", default="America/Chicago"),
     Field("author", "text", "the site's author, in feeds", default=""),
@@ -224,6 +237,21 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("newsletter", "object", "the email issue `site-builder newsletter` writes (docs/newsletter.md)",
           of=NEWSLETTER),
 ))
+
+# --- translations (docs/languages.md) -------------------------------------------------------
+TRANSLATION = Kind("translation", "Translation", "translations: (one entry per language code)", (
+    Field("title", "text", "the title in that language (a closure: the holiday's name as members see it)"),
+    Field("description", "markdown", "the details in that language, in Markdown (an alert: its text)"),
+    Field("note", "text", "a changed date's note in that language"),
+    Field("link_text", "text", "an alert's link words in that language"),
+))
+
+
+def _translations(what: str) -> Field:
+    return Field("translations", "languages", f"the {what} in the site's other languages, by code: "
+                 "`{es: {title: …, description: …}}`; what is left out stays in the default language "
+                 "(docs/languages.md)", of=TRANSLATION)
+
 
 # --- posts and pages ----------------------------------------------------------------------
 ATTACHMENT = Kind("attachment", "Attached file", "attachments: (posts and pages)", fields=(
@@ -275,6 +303,7 @@ ALERT = Kind("alert", "Action alert", "content/alerts/*.md (front matter)", (
     Field("tags", "tags", "the same topics as news posts", default=()),
     Field("draft", "bool", "`true` keeps the alert off the site unless built with `--drafts`", default=False),
     Field("slug", "slug", "the alert's name in /act/ and its feed (default: from the file name)"),
+    _translations("title, text and link words"),
 ), body="the alert's text, in Markdown: one or two sentences (more than 300 characters is a warning)")
 
 SERIES = Kind("series", "Update series", "content/series/*.md (front matter)", plural="update series", fields=(
@@ -343,6 +372,7 @@ _CHANGE_FIELDS = (
     Field("attendance", "choice", "how to attend this time", choices=ATTENDANCE),
     Field("status", "choice", "`cancelled` keeps it listed as cancelled (a skip just disappears)", choices=STATUS),
     Field("note", "text", "a short note shown with this date"),
+    _translations("date's title and note"),
 )
 OVERRIDE = Kind("override", "Changed date", "meetings[].override[]", _CHANGE_FIELDS)
 MOVE = Kind("move", "Moved date", "meetings[].move[]", _CHANGE_FIELDS[:1] + (
@@ -359,6 +389,7 @@ _COMMON = (
     Field("description", "markdown", "the details, in Markdown"),
     Field("timezone", "timezone", "when this entry's times are in another zone than the site's"),
     Field("updated", "datetime", "when you last changed it (calendar apps are told)"),
+    _translations("title and description"),
 )
 
 EVENT = Kind("event", "Event", "content/calendar/*.yaml events:", (
@@ -403,6 +434,7 @@ CLOSURE = Kind("closure", "Office closure rule", "content/calendar/*.yaml closur
     Field("observe_saturday", "choice", "this rule's weekend observance (default: config's calendar setting)",
           choices=WEEKDAY_SHIFT),
     Field("observe_sunday", "choice", "the same for a Sunday", choices=WEEKDAY_SHIFT),
+    _translations("holiday's name (`title`)"),
 ))
 
 CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml", (
@@ -412,8 +444,8 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 ))
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
-    CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE, OVERRIDE, VENUE,
-    CLOSURE, CALENDAR_FILE, ATTACHMENT, CONTRACT, CONTRACT_LANGUAGE, CONTRACTS_FILE)}
+    CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, LANGUAGE, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE,
+    OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE, TRANSLATION, ATTACHMENT, CONTRACT, CONTRACT_LANGUAGE, CONTRACTS_FILE)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
               "series": SERIES, "contracts": CONTRACTS_FILE}
 
@@ -464,6 +496,7 @@ DOC_TABLES = (
     ("configuration.md", "config.contact", CONTACT, "contact."),
     ("configuration.md", "config.tags", TAG, "tags[]."),
     ("newsletter.md", "config.newsletter", NEWSLETTER, "newsletter."),
+    ("languages.md", "config.languages", LANGUAGE, "languages.<code>."),
     ("editor.md", "editor.cms", CMS, "cms."),
     ("content.md", "post", POST, ""),
     ("content.md", "post.source", CREDIT, "source."),
@@ -479,6 +512,7 @@ DOC_TABLES = (
     ("calendar.md", "move", MOVE, ""),
     ("calendar.md", "venue", VENUE, "venue."),
     ("calendar.md", "closure", CLOSURE, ""),
+    ("languages.md", "translation", TRANSLATION, "translations.<code>."),
 )
 
 
@@ -515,6 +549,8 @@ def _property(f: Field) -> dict:
         prop["default"] = f.default
     if f.type == "object" and isinstance(f.of, Kind):
         prop.update(_object(f.of))
+    elif f.type == "languages" and isinstance(f.of, Kind):
+        prop["additionalProperties"] = _object(f.of)
     elif f.type == "list":
         prop["items"] = _object(f.of) if isinstance(f.of, Kind) else dict(TYPES[f.of or "text"][1])
     elif f.type == "place":
@@ -549,7 +585,7 @@ def all_fields(kind: Kind, prefix: str = "") -> Iterable[tuple[str, Field]]:
     for f in kind.fields:
         yield prefix + f.name, f
         if isinstance(f.of, Kind):
-            sep = "[]." if f.type == "list" else "."
+            sep = "[]." if f.type == "list" else ".<code>." if f.type == "languages" else "."
             yield from all_fields(f.of, f"{prefix}{f.name}{sep}")
 
 

@@ -58,16 +58,29 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
         raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
     size = sum(len(data) for _, data in pages)
+    # several languages: Pagefind reads each page's <html lang> and keeps one index per language
+    forced = None if config.languages else language
     files, problem = None, ""
     for folder in dict.fromkeys((_scratch_folder(size), None)):  # in memory, else the system's temporary folder
         try:
-            files = _index(pages, language, folder=folder)
+            files = _index(pages, forced, folder=folder)
             break
         except OSError as exc:  # the pages could not be written there (full, refused)
             problem = exc.strerror or str(exc)
     if files is None:
         raise SearchError(f"search index (Pagefind) not built: could not write the pages for it ({problem})")
+    if config.languages and "pagefind-entry.json" in files:
+        files["pagefind-entry.json"] = _sorted_entry(files["pagefind-entry.json"])
     return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(files.items())]
+
+
+def _sorted_entry(data: bytes) -> bytes:
+    """pagefind-entry.json with its languages in a fixed order: Pagefind writes them in the order of a
+    hash map, which differs from run to run (a site with several languages, i18n.py), and the same
+    input must give the same bytes."""
+    import json
+
+    return json.dumps(json.loads(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 MEMORY_FOLDER = "/dev/shm"
@@ -96,7 +109,7 @@ def pagefind_binary() -> Path | None:
     return get_executable()
 
 
-def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None = None,
+def _index(pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None,
            folder: str | None = None) -> dict[str, bytes]:
     """Run the pagefind binary once over the pages, put in a private temporary folder (inside
     `folder`; None: the system's), and return its bundle (relative path → bytes).  Nothing is
@@ -113,8 +126,9 @@ def _index(pages: list[tuple[str, bytes]], language: str, timeout: float | None 
         binary = pagefind_binary()
         if binary is None:
             raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")
-        command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--force-language", language,
-                   "--silent"]
+        command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--silent"]
+        if language is not None:  # (None: each page's <html lang> says)
+            command[-1:-1] = ["--force-language", language]
         try:
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -32,6 +32,14 @@ PAGES = {
     "series": "/series/kaiser-national-bargaining-2025/",
     "contracts": "/contracts/",
     "post-with-attachment": "/news/healthpartners-contract-extension-vote/",
+    # the Spanish part of the site (docs/languages.md), and a month in Hmong (its catalog's month names)
+    "es-home": "/es/",
+    "es-about": "/es/about/",
+    "es-post": "/es/news/welcome-to-our-new-website/",
+    "es-event": "/es/events/winter-solidarity-rally-2026/",
+    "es-search": "/es/search/",
+    "es-closures": "/es/closures/",
+    "hmn-month": "/hmn/calendar/2026/12/",
 }
 
 
@@ -50,7 +58,7 @@ def _wait_for_search_ui(page) -> None:
 def test_axe_finds_no_violations(open_page, name, width):
     require_tool(str(AXE))
     page = open_page(PAGES[name], width)
-    if name == "search":
+    if name.endswith("search"):
         _wait_for_search_ui(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{'phone' if width == PHONE else 'desktop'}.png"), full_page=True)
@@ -158,7 +166,12 @@ def test_search_finds_the_contracts_page_by_a_word_only_it_has(open_page):
 def test_search_page_runs_the_query_from_the_address(open_page):
     page = open_page("/search/?q=ratification", DESKTOP)
     page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
-    assert page.locator(".pagefind-ui__result-link").first.get_attribute("href") == "/news/healthpartners-tentative-agreement/"
+    # (the sample is multilingual: Pagefind indexes by <html lang>, and ranks the English pages a little
+    # differently than when it was told all pages are English)
+    page.wait_for_function("document.querySelectorAll('.pagefind-ui__result-link').length >= 2")
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    assert "/news/healthpartners-tentative-agreement/" in links[:3], links
+    assert not any(link.startswith("/es/") for link in links), links  # the English search finds English pages
 
 
 def test_search_page_explains_itself_without_javascript(open_page):
@@ -179,3 +192,32 @@ def test_event_page_prints_as_a_flyer(open_page, tmp_path):
     pdf = tmp_path / "flyer.pdf"
     page.pdf(path=str(pdf), format="Letter")
     assert pdf.stat().st_size > 1000
+
+
+def test_the_language_switcher_leads_to_the_same_page_in_spanish_and_back(open_page):
+    page = open_page("/about/", DESKTOP)
+    switcher = page.locator("nav.language-switcher")
+    assert switcher.get_attribute("aria-label") == "Languages"
+    page.click("nav.language-switcher a[lang=es]")
+    page.wait_for_url("**/es/about/")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert page.locator("h1").inner_text() == "Quiénes somos: el Local 12"
+    assert page.locator("nav.language-switcher").get_attribute("aria-label") == "Idiomas"
+    assert page.locator("nav.language-switcher a[aria-current]").inner_text() == "Español"
+    page.click("nav.language-switcher a[lang=en]")
+    page.wait_for_url("**/about/")
+    assert page.locator("h1").inner_text() == "About Local 12"
+    # a page Somali has no translation of: its home page
+    page.click("nav.language-switcher a[lang=so]")
+    page.wait_for_url("**/so/")
+    assert page.evaluate("document.documentElement.lang") == "so"
+    assert page.js_errors == []
+
+
+def test_spanish_search_finds_spanish_pages(open_page):
+    page = open_page("/es/search/?q=sindicato", DESKTOP)
+    _wait_for_search_ui(page)
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    assert links and all(link.startswith("/es/") for link in links), links
+    assert page.js_errors == []

@@ -107,6 +107,11 @@ def _check_field(f: schema.Field, w: dict, where: str) -> list[str]:
             wrong.append(f"{where}: default {w.get('default')!r} is not {expected_default!r}")
     if f.type == "dates" and w.get("field", {}).get("format") != "YYYY-MM-DD":
         wrong.append(f"{where}: a list of dates needs date items")
+    if f.type == "languages" and isinstance(f.of, schema.Kind):  # translations: one part per language
+        for part in w.get("fields", []):
+            inner = _check_kind(f.of, part["fields"], f"{where}.{part['name']}.")
+            wrong += [m for m in inner if ": required False is not True" not in m]
+        return wrong
     if isinstance(f.of, schema.Kind):
         inner = _check_kind(f.of, w.get("fields", []), where + ".")
         if f.type == "object" and not f.required:  # an optional section: nothing inside it is required there
@@ -120,6 +125,8 @@ def _check_kind(kind: schema.Kind, fields: list[dict], prefix: str = "") -> list
     wrong = []
     names = [w["name"] for w in fields]
     for f in kind.fields:
+        if f.name not in names and f.type == "languages":
+            continue  # translations: on a site with languages only (test_the_editor_gets_the_languages)
         if f.name not in names:
             wrong.append(f"{prefix}{f.name}: missing from the editor")
             continue
@@ -138,8 +145,9 @@ def test_every_schema_field_is_in_the_editor_and_every_editor_field_in_the_schem
     assert wrong == []
     # the nested kinds are covered too: venue (object), move and override (lists), skip (dates)
     meeting = {w["name"]: w for w in kinds["meeting"]}
-    assert [w["name"] for w in meeting["move"]["fields"]] == list(schema.MOVE.names)
-    assert [w["name"] for w in meeting["override"]["fields"]] == list(schema.OVERRIDE.names)
+    one_language = lambda kind: [n for n in kind.names if n != "translations"]  # noqa: E731 (on a site with languages only)
+    assert [w["name"] for w in meeting["move"]["fields"]] == one_language(schema.MOVE)
+    assert [w["name"] for w in meeting["override"]["fields"]] == one_language(schema.OVERRIDE)
     assert meeting["venue"]["widget"] == "object"
     assert meeting["skip"]["field"]["widget"] == "datetime"
     assert set(cms.WIDGETS) == set(schema.TYPES)
@@ -521,3 +529,24 @@ def test_bad_cms_settings_are_refused_at_their_line(tmp_path, setting, message):
 def test_an_empty_branch_is_not_given(tmp_path):
     config = load_config(make_site(tmp_path, CONFIG.replace("branch: main", 'branch: ""')))
     assert config.cms.branch == "main"
+
+
+def test_the_editor_gets_the_languages(tmp_path):
+    """Decap's i18n: posts and pages as about.md + about.es.md (multiple_files), the words of a
+    translation its own, the rest copied; calendar entries and alerts a part per language."""
+    root = make_site(tmp_path)
+    config_file = root / "config.yaml"
+    config_file.write_text(config_file.read_text() + "languages:\n  en: English\n  es: {name: Español}\n  hmn: Hmoob\n")
+    value = json.loads(cms.config_yml(load_config(root)).split("\n", 1)[1])
+    assert value["i18n"] == {"structure": "multiple_files", "locales": ["en", "es", "hmn"], "default_locale": "en"}
+    by_name = {c["name"]: c for c in value["collections"]}
+    for name in ("posts", "pages"):
+        assert by_name[name]["i18n"] is True
+        fields = {f["name"]: f.get("i18n") for f in by_name[name]["fields"]}
+        assert fields["title"] is True and fields["body"] is True and fields["slug"] == "duplicate"
+    assert "i18n" not in by_name["alerts"]
+    alert = {f["name"]: f for f in by_name["alerts"]["fields"]}["translations"]
+    assert [(p["name"], p["label"]) for p in alert["fields"]] == [("es", "Español"), ("hmn", "Hmoob")]
+    assert [f["name"] for f in alert["fields"][0]["fields"]] == list(schema.TRANSLATION.names)
+    plain = json.loads(cms.config_yml(load_config(make_site(tmp_path / "one"))).split("\n", 1)[1])
+    assert "i18n" not in plain and all("i18n" not in c for c in plain["collections"])

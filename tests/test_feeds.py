@@ -30,7 +30,9 @@ def test_every_feed_parses_cleanly_and_links_resolve(request, fixture, base_url)
         assert feed.feed.title and feed.feed.link.startswith(base_url)
         self_links = [l.href for l in feed.feed.links if l.rel == "self"]
         assert self_links == [base_url + path.relative_to(output).as_posix()]
-        assert feed.entries, path
+        rel = path.relative_to(output).as_posix()
+        # (a language's own news feed exists from the start: empty until its first post, docs/languages.md)
+        assert feed.entries or rel in ("so/feed.xml", "hmn/feed.xml"), path
         dates = [e.published_parsed for e in feed.entries]
         assert dates == sorted(dates, reverse=True), "newest first"
         for entry in feed.entries:

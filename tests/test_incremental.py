@@ -193,13 +193,42 @@ class Site:
         self._front(slug, "attachments", f"[{{file: {slug}-letter.pdf, title: Letter}}]" if self.rng.random() < 0.7
                     else None)
 
+    # -- issue 14: languages, translations added and removed, a catalog, translated calendar entries
+    LANGUAGES = "languages:\n  en: English\n  es: {name: Español, show_untranslated: true}\n  hmn: Hmoob\n"
+
+    def translate(self) -> None:
+        config = self.root / "config.yaml"
+        text = config.read_text()
+        if "languages:" not in text:
+            config.write_text(text + self.LANGUAGES)
+        roll = self.rng.random()
+        if roll < 0.45:  # a post's translation: added, changed or removed
+            slug = self.rng.choice(sorted(self.posts))
+            path = self.root / "content/posts" / f"{slug}.{self.rng.choice(['es', 'hmn'])}.md"
+            if path.exists() and self.rng.random() < 0.4:
+                path.unlink()
+            else:
+                path.write_text(post_text(self.rng, int(slug[1:]), self.posts[slug]))
+        elif roll < 0.6:  # the site's own catalog
+            path = self.root / "locale/es.po"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(f'msgid "Latest news"\nmsgstr "Noticias {self.rng.randint(0, 99)}"\n')
+        elif roll < 0.75:  # a closure's Spanish name
+            cal = self.root / "content/calendar/cal.yaml"
+            text = cal.read_text().split("    translations:")[0]
+            cal.write_text(text + f"    translations: {{es: {{title: Navidad {self.rng.randint(0, 9)}}}}}\n")
+        elif roll < 0.9:  # one language again
+            config.write_text(config.read_text().replace(self.LANGUAGES, ""))
+        else:  # Hmong no longer listed: its translations are posts of their own again
+            config.write_text(config.read_text().replace("  hmn: Hmoob\n", ""))
+
     def touch(self) -> None:  # same bytes, new mtime: nothing may change
         slug = self.rng.choice(sorted(self.posts))
         self.path(slug).write_bytes(self.path(slug).read_bytes())
 
 
 OPERATIONS = ["add", "edit", "retag", "delete", "template", "config", "calendar", "touch",
-              "alert", "series", "expires", "source", "members", "contracts"]
+              "alert", "series", "expires", "source", "members", "contracts", "translate"]
 
 
 def incremental_and_clean(site: Site, tmp: Path, step: int, atomic: bool = True) -> tuple[dict, dict]:
@@ -223,6 +252,19 @@ def test_random_change_sequences(tmp_path, seed):
         assert incremental.keys() == clean.keys(), f"seed {seed} step {step}: {operation}"
         differing = [p for p in clean if incremental[p] != clean[p]]
         assert differing == [], f"seed {seed} step {step}: {operation}"
+
+
+def test_translations_added_and_removed(tmp_path):
+    """Incremental = clean through a sequence of language changes alone (and a few others)."""
+    rng = random.Random(14)
+    site = Site(tmp_path / "site", rng)
+    incremental_and_clean(site, tmp_path, 0)
+    for step in range(1, 13):
+        operation = "translate" if step % 4 else rng.choice(["edit", "calendar", "add", "delete"])
+        getattr(site, operation)()
+        incremental, clean = incremental_and_clean(site, tmp_path, step)
+        assert incremental.keys() == clean.keys(), f"step {step}: {operation}"
+        assert [p for p in clean if incremental[p] != clean[p]] == [], f"step {step}: {operation}"
 
 
 @pytest.mark.parametrize("atomic", [True, False], ids=["staged-swap", "in-place (serve)"])

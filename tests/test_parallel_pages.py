@@ -52,9 +52,8 @@ def test_pages_from_the_workers_equal_pages_from_the_main_process(tmp_path):
 def test_a_template_showing_a_neighbours_summary_still_gets_it(tmp_path, build):
     root = many_posts(tmp_path / "site")
     theme_post = (REPO / "site_builder/theme/templates/post.html").read_text()
-    custom = theme_post.replace('<nav class="pager" aria-label="More news">',
-                                '{% if older %}<p class="older-summary">{{ summary(older) }}</p>{% endif %}\n'
-                                '<nav class="pager" aria-label="More news">')
+    pager = '<nav class="pager" aria-label="{{ _("More news") }}">'
+    custom = theme_post.replace(pager, '{% if older %}<p class="older-summary">{{ summary(older) }}</p>{% endif %}\n' + pager)
     assert custom != theme_post
     (root / "templates").mkdir()
     (root / "templates/post.html").write_text(custom)

@@ -45,12 +45,18 @@ def host(config: "SiteConfig") -> str:
     return urlsplit(config.base_url).hostname or "localhost"
 
 
+def _in(config: "SiteConfig") -> str:
+    """A language's own feeds carry their own UIDs, `.es` after the id (ids never hold a dot), so a
+    member subscribed to two languages' calendars gets two calendars, not a conflict (docs/languages.md)."""
+    return f".{config.lang}" if config.lang else ""
+
+
 def event_uid(event: Event, config: "SiteConfig") -> str:
-    return f"event-{event.id}@{host(config)}"
+    return f"event-{event.id}{_in(config)}@{host(config)}"
 
 
 def series_uid(series: MeetingSeries, config: "SiteConfig") -> str:
-    return f"meeting-{series.id}@{host(config)}"
+    return f"meeting-{series.id}{_in(config)}@{host(config)}"
 
 
 def contract_uid(contract: "Contract", config: "SiteConfig") -> str:
@@ -58,7 +64,7 @@ def contract_uid(contract: "Contract", config: "SiteConfig") -> str:
 
 
 def closure_uid(closure: Closure, config: "SiteConfig") -> str:
-    return f"closure-{closure.id}-{closure.year}@{host(config)}"
+    return f"closure-{closure.id}-{closure.year}{_in(config)}@{host(config)}"
 
 
 # -- public writers ------------------------------------------------------------------------

@@ -5,11 +5,13 @@ All datetimes are timezone-aware.  Dates that name a *day* (skips, closures) are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 from datetime import date, datetime, time, timedelta
 
 from site_builder.schema import ATTENDANCE, ON_CLOSURE  # noqa: F401  (the allowed values live in the schema)
 from site_builder.schema import STATUS as EVENT_STATUS
+from site_builder.models import EMPTY
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Event:
     livestream_url: str = ""  # live coverage: "Watch live" from LIVESTREAM_LEAD before the start
     source: str = ""  # content/calendar/events.yaml
     line: int = 0
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title, description} (i18n.py)
 
     @property
     def live_coverage(self) -> str:
@@ -77,6 +80,7 @@ class OccurrenceChange:
     status: str | None = None
     note: str = ""
     line: int = 0
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title, note}
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class MeetingSeries:
     updated: datetime | None = None
     source: str = ""
     line: int = 0
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title, description}
 
     @property
     def sort_key(self) -> tuple:
@@ -160,6 +165,7 @@ class ClosureRule:
     text: str = ""  # the rule as written
     source: str = ""
     line: int = 0
+    translations: Mapping = field(default_factory=lambda: EMPTY)  # code → {title}: the public name
 
 
 @dataclass(frozen=True)

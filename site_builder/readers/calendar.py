@@ -476,6 +476,15 @@ class _Reader:
         else:
             registry[value] = (item.path, item.line(key))
 
+    def _translations(self, item: _Item, allowed: tuple[str, ...]):
+        from site_builder.i18n import read_translations
+
+        before = len(self.problems)
+        found = read_translations(item.data, item.path, item.field("translations"), self.config, allowed, self.problems)
+        if any(p.is_error for p in self.problems[before:]):
+            item.failed = True
+        return found
+
     def _common(self, item: _Item) -> dict:
         ident = item.ident("id", required="a permanent id such as strike-vote-2026; never change it")
         slug = item.ident("slug") or ident
@@ -498,6 +507,7 @@ class _Reader:
             tags=item.tags(),
             description=_description(item),
             updated=_updated(item, tz, self.range),
+            translations=self._translations(item, ("title", "description")),
         )
 
     # -- events --------------------------------------------------------------------------
@@ -746,6 +756,7 @@ class _Reader:
         status = sub.choice("status", EVENT_STATUS, None)
         title = sub.text("title") if sub.has("title") else None
         note = sub.text("note")
+        translations = self._translations(sub, ("title", "note"))
         sub.warn_unknown()
         duration = None
         if sub.has("end") or sub.has("duration"):
@@ -782,6 +793,7 @@ class _Reader:
             status=status,
             note=note,
             line=raw.line,
+            translations=translations,
         )
 
     # -- closures ------------------------------------------------------------------------
@@ -795,6 +807,7 @@ class _Reader:
         fields = item.parsed("when", parse_when) if when_text else None
         saturday = item.choice("observe_saturday", SHIFTS, None)
         sunday = item.choice("observe_sunday", SHIFTS, None)
+        translations = self._translations(item, ("title",))
         item.warn_unknown()
         if item.failed or fields is None:
             return None
@@ -808,6 +821,7 @@ class _Reader:
             text=when_text,
             source=path,
             line=raw.line,
+            translations=translations,
             **fields,
         )
 

@@ -22,6 +22,7 @@ from site_builder.readers.source import (
     is_empty, read_tags,
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
 )
+from site_builder.i18n import read_translations
 from site_builder.textutil import SLUG_RE, markdown_problem, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
@@ -405,6 +406,8 @@ def _alert(doc: Document, stem: str, config: SiteConfig, problems: list[Problem]
         tags=_tags(meta),
         draft=meta.flag("draft"),
         slug=meta.slug(stem),
+        translations=read_translations(doc.meta, doc.path, "translations", config, ("title", "description", "link_text"),
+                                       problems),
     )
     meta.unknown(ALERT_KEYS)
     if any(p.is_error for p in problems[before:]):
@@ -500,8 +503,9 @@ def _unreadable(exc: Exception, shown: str) -> Problem:
 
 
 def _key(folder: str, shown: str, config: SiteConfig, data: bytes) -> str:
-    """What a parsed source is a pure function of (its cache key and fingerprint)."""
-    return digest(folder, shown, config.timezone, data)
+    """What a parsed source is a pure function of (its cache key and fingerprint); an alert's
+    `translations:` are read against the site's languages."""
+    return digest(folder, shown, config.timezone, data, *(lang.code for lang in config.languages))
 
 
 def _item(data: bytes, shown: str, stem: str, config: SiteConfig, make: Callable, key: str) -> tuple[Any, list[Problem]]:
