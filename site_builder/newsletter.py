@@ -75,6 +75,7 @@ class Issue:
     more: int  # new posts beyond max_posts, only counted
     alerts: int
     entries: int
+    seen: tuple[str, ...] = ()  # the sources of the posts dated today that were on the site (remembered)
 
 
 def newsletter_title(config: SiteConfig) -> str:
@@ -112,8 +113,14 @@ def memory_path(config: SiteConfig) -> Path:
     return config.root / ".cache" / MEMORY
 
 
-def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, Problem | None]:
-    """The moment of the last issue, from .cache/newsletter.json; a warning when it is unusable."""
+def day_start(config: SiteConfig, moment: datetime) -> datetime:
+    """Midnight that starts `moment`'s day in the site's zone."""
+    return moment.astimezone(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, frozenset[str] | None, Problem | None]:
+    """The moment of the last issue and the sources of the posts of its day it already had, from
+    .cache/newsletter.json; a warning when it is unusable."""
     path = memory_path(config)
     shown = f".cache/{MEMORY}"
     try:
@@ -121,27 +128,31 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, Prob
         moment = datetime.fromisoformat(data["last_issue"])
         if moment.tzinfo is None:
             raise ValueError("no time zone")
+        seen = data.get("seen")
+        if seen is not None and (not isinstance(seen, list) or not all(isinstance(s, str) for s in seen)):
+            raise ValueError("seen is not a list of posts")
     except FileNotFoundError:
-        return None, None
+        return None, frozenset(), None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a date it wrote"
-        return None, Problem(shown, 1, "last_issue", f"cannot be used ({why}); the last "
+        return None, frozenset(), Problem(shown, 1, "last_issue", f"cannot be used ({why}); the last "
                              f"{config.newsletter.first_days} days are covered instead (pass --since to choose)",
                              "warning")
     if moment > now:
-        return None, Problem(shown, 1, "last_issue", f"{moment.isoformat()} is after now; the last "
+        return None, frozenset(), Problem(shown, 1, "last_issue", f"{moment.isoformat()} is after now; the last "
                              f"{config.newsletter.first_days} days are covered instead (pass --since to choose)",
                              "warning")
-    return moment, None
+    return moment, None if seen is None else frozenset(seen), None
 
 
-def remember(config: SiteConfig, now: datetime) -> Problem | None:
-    """Record `now` as the last issue's moment; a warning (the issue itself is written) when it cannot be."""
+def remember(config: SiteConfig, now: datetime, seen: tuple[str, ...] = ()) -> Problem | None:
+    """Record `now` as the last issue's moment, and `seen` (the posts of its day it had); a warning
+    (the issue itself is written) when it cannot be."""
     path = memory_path(config)
     temporary = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"last_issue": now.isoformat()}) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n", encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
         try:
@@ -154,14 +165,21 @@ def remember(config: SiteConfig, now: datetime) -> Problem | None:
     return None
 
 
-def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Problem | None]:
-    """(start of the issue, how it was chosen in words, a warning about the remembered date)."""
-    last, warning = remembered(config, now)
+def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Problem | None, frozenset[str]]:
+    """(start of the issue, how it was chosen in words, a warning about the remembered date, the
+    posts not to list again).  After an issue: from the start of its day, leaving out the posts that
+    issue already had, so that a post written later that day and dated by its day alone
+    (`date: 2026-11-18`, midnight) is in the next issue, and none is listed twice."""
+    last, seen, warning = remembered(config, now)
     if last is not None:
-        return last, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None
+        start = last if seen is None else day_start(config, last)  # (an older file has no "seen")
+        return start, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None, \
+            seen or frozenset()
     days = config.newsletter.first_days
     start = (now.astimezone(config.tz) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning
+    return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning, \
+        frozenset()
+
 
 
 # --- what the issue says ---------------------------------------------------------------------
@@ -212,14 +230,17 @@ def _calendar(config: SiteConfig, cal, now: datetime, until: datetime) -> tuple[
     return entries, cal.next_closure
 
 
-def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issue, list[Problem]]:
-    """The issue of the site as it is at `now`, with the posts dated from `since` on."""
+def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozenset[str] = frozenset()
+               ) -> tuple[Issue, list[Problem]]:
+    """The issue of the site as it is at `now`, with the posts dated from `since` on (but those in
+    `seen`, which the last issue had)."""
     from site_builder.markup import render_many  # the summaries of posts that have none
 
     site, problems = read_site(config, now)
     site = with_alert_html(site, None)
     nl = config.newsletter
-    new = [p for p in site.posts if since <= p.date <= now and not p.draft]
+    new = [p for p in site.posts if since <= p.date <= now and not p.draft and p.source not in seen]
+    today = tuple(p.source for p in site.posts if day_start(config, now) <= p.date <= now and not p.draft)
     shown, more = new[: nl.max_posts], max(0, len(new) - nl.max_posts)
     html_of = render_many({p.source: p.body for p in shown if not p.summary}, config.base_path, config.raw_html,
                           workers=1)
@@ -264,7 +285,7 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
     html = inline(absolute(config, page)).rstrip("\n") + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     eml = message(config, now, subject, text, html)
-    issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries))
+    issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries), today)
     warnings = [p for p in problems if not p.is_error]
     if placeholder_base_url(config.base_url):  # (an issue to look at is fine; one to send is not)
         warnings.append(Problem("config.yaml", 1, "base_url", f"{config.base_url} is a placeholder: every link in "

@@ -265,14 +265,41 @@ def test_first_issue_covers_30_days_then_the_last_issue_is_remembered(scratch, n
     assert first.code == 0 and "the last 30 days" in first.out
     assert titles(read(root)[1]) == ["Tenth at six", "November first"]  # Oct 19 on
     memory = json.loads((root / ".cache/newsletter.json").read_text())
-    assert memory == {"last_issue": "2026-11-18T11:06:40+00:00"}
+    assert memory == {"last_issue": "2026-11-18T11:06:40+00:00", "seen": []}
     (root / "content/posts/nov20.md").write_text("---\ntitle: After the issue\ndate: 2026-11-20\n---\nNew.\n")
     second = newsletter(root, epoch=str(int(EPOCH) + 7 * 86400))
     assert second.code == 0 and "since the last issue (2026-11-18 05:06)" in second.out
     assert titles(read(root)[1]) == ["After the issue"]
 
 
-@pytest.mark.parametrize("memory", ["{not json", '{"last_issue": "yesterday"}', '{"last_issue": "2026-11-01"}',
+def test_a_post_dated_by_its_day_after_the_issue_is_in_the_next_and_none_twice(scratch, newsletter):
+    """The issue goes out at 05:06; later that day a post dated `2026-11-18` (midnight) and one at
+    05:06 exactly appear.  Both are in the next issue; the one the first issue had is not again."""
+    root = scratch({**POSTS, "content/posts/dawn.md": "---\ntitle: Dawn news\ndate: 2026-11-18 04:00\n---\nDawn.\n"})
+    assert newsletter(root).code == 0
+    assert titles(read(root)[1]) == ["Dawn news", "Tenth at six", "November first"]
+    memory = json.loads((root / ".cache/newsletter.json").read_text())
+    assert memory["seen"] == ["content/posts/dawn.md"]
+    (root / "content/posts/later-today.md").write_text("---\ntitle: Later that day\ndate: 2026-11-18\n---\nLate.\n")
+    (root / "content/posts/same-minute.md").write_text(
+        "---\ntitle: At the issue's minute\ndate: 2026-11-18 05:06\n---\nSame.\n")
+    second = newsletter(root, epoch=str(int(EPOCH) + 86400))
+    assert second.code == 0, second.err
+    assert titles(read(root)[1]) == ["At the issue's minute", "Later that day"]
+    third = newsletter(root, epoch=str(int(EPOCH) + 2 * 86400))  # nothing new: nothing listed again
+    assert third.code == 0 and titles(read(root)[1]) == []
+
+
+def test_an_older_memory_without_seen_starts_at_its_moment(scratch, newsletter):
+    root = scratch(POSTS)
+    (root / ".cache").mkdir()
+    (root / ".cache/newsletter.json").write_text('{"last_issue": "2026-11-10T23:59:00+00:00"}')
+    run = newsletter(root)
+    assert run.code == 0 and ".cache/newsletter.json" not in run.err
+    assert titles(read(root)[1]) == ["Tenth at six"]
+
+
+@pytest.mark.parametrize("memory", ['{"last_issue": "2026-11-01T00:00:00+00:00", "seen": "x"}', "{not json", '{"last_issue": "yesterday"}', '{"last_issue": "2026-11-01"}',
                                     '["2026-11-01T00:00:00+00:00"]', '{"last_issue": "2030-01-01T00:00:00+00:00"}',
                                     "\udcff"])
 def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newsletter, memory):
@@ -283,7 +310,8 @@ def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newslet
     assert run.code == 0, run.err
     assert ".cache/newsletter.json:1: last_issue: " in run.err and "the last 30 days are covered instead" in run.err
     assert titles(read(root)[1]) == ["Tenth at six", "November first"]
-    assert json.loads((root / ".cache/newsletter.json").read_text()) == {"last_issue": "2026-11-18T11:06:40+00:00"}
+    assert json.loads((root / ".cache/newsletter.json").read_text()) == {"last_issue": "2026-11-18T11:06:40+00:00",
+                                                                         "seen": []}
 
 
 @pytest.mark.parametrize("since, words", [
