@@ -50,6 +50,8 @@ TYPES = {
 }
 # Beside a post these would be pages or scripts of the site itself, outside the Markdown sanitizer.
 WEB_FILES = frozenset({"html", "htm", "xhtml", "shtml", "svg", "svgz", "js", "mjs", "xml", "xsl"})
+# Beside a post these are the site's own texts (a post or page, drafts too): never published raw.
+SOURCE_FILES = frozenset({"md", "markdown"})
 LARGE = 50 * 1024 * 1024  # bytes; a larger file is a warning (members download it on phones)
 _BAD = re.compile(r"[\x00-\x1f\x7f<>\"\\|?*]")
 _HIDDEN = (".", "#", "~")  # names the build never copies (readers/source.list_sources)
@@ -118,6 +120,10 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
         if rel.rsplit(".", 1)[-1].lower() in WEB_FILES:
             return None, (f"{shown(rel)} would be published as a page or script of the site: put it in static/ "
                           f"and write /files/{rel.rsplit('/', 1)[-1]}"), None
+        if rel.rsplit(".", 1)[-1].lower() in SOURCE_FILES:
+            return None, (f"{shown(rel)} is a text of the site (a post or a page, a draft too): it is not published "
+                          "as a file; attach a PDF, or put a copy in static/ and write "
+                          f"/files/{rel.rsplit('/', 1)[-1]}"), None
     try:
         real_base = base.resolve()
         for parent in list(reversed(path.relative_to(base).parents))[1:]:  # each folder between base and the file
