@@ -302,8 +302,18 @@ def inline(page: str) -> str:
 
 
 def sender(config: SiteConfig) -> Address:
+    """From: of the .eml.  A domain with accents is written as mail writes it (xn--); a name before
+    the @ with accents cannot be written in a header (config.py refuses it in newsletter.sender)."""
     addr = config.newsletter.sender or config.contact.email or f"newsletter@{urlsplit(config.base_url).hostname}"
     user, _, domain = addr.rpartition("@")
+    key = "newsletter.sender" if config.newsletter.sender else "contact.email"
+    if not user.isascii():
+        raise NewsletterError(f"config.yaml: {key}: {addr!r} cannot be an email's sender (letters outside a-z "
+                              "before the @); set newsletter.sender to an address such as news@local12.org")
+    try:
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise NewsletterError(f"config.yaml: {key}: {addr!r} is not an address mail can be sent from ({exc})") from None
     return Address(display_name=newsletter_title(config), username=user, domain=domain)
 
 

@@ -588,3 +588,26 @@ def test_bad_newsletter_settings_are_refused_at_their_line(scratch, newsletter):
     assert "config.yaml:5: newsletter.unsubscribe: 'javascript:alert(1)' is refused" in run.err
     assert "config.yaml:6: newsletter.days_ahead: must be greater than 0" in run.err
     assert "config.yaml:7: newsletter.colour: warning: unknown key (ignored)" in run.err
+
+
+def test_a_sender_with_accents_is_a_valid_address_or_a_message(scratch, newsletter):
+    """An accented domain is written the way mail writes it (xn--), in From: and the Message-ID;
+    accents before the @ cannot be written in a header: a message at the line, never a traceback
+    or an encoded word inside the address."""
+    base = "title: Sección Sindical\nbase_url: https://example.org/\ntimezone: America/Chicago\n"
+    root = scratch(POSTS, config=base + "newsletter:\n  sender: 'noticias@sindicato-ñandú.org'\n")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    msg = read(root)[2]
+    assert msg["From"].addresses[0].addr_spec == "noticias@xn--sindicato-and-rkb2l.org"
+    assert msg["From"].addresses[0].display_name == "Sección Sindical news"
+    assert msg["Message-ID"].endswith("@xn--sindicato-and-rkb2l.org>")
+    root = scratch(POSTS, config=base + "newsletter:\n  sender: 'ñews@local12.org'\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "config.yaml:5: newsletter.sender: before the @, only letters a-z" in run.err
+    root = scratch(POSTS, config=base + "contact:\n  email: 'oficina.ñ@local12.org'\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "contact.email: 'oficina.ñ@local12.org' cannot be an email's sender" in run.err
+    assert read(root)[2]["From"].addresses[0].username == "noticias"  # (the first issue's files stay as they were)
