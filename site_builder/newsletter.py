@@ -75,7 +75,7 @@ class Issue:
     more: int  # new posts beyond max_posts, only counted
     alerts: int
     entries: int
-    seen: tuple[str, ...] = ()  # the sources of the posts dated today that were on the site (remembered)
+    seen: tuple[str, ...] = ()  # the sources of the posts dated today that this or an earlier issue had
 
 
 def newsletter_title(config: SiteConfig) -> str:
@@ -240,7 +240,9 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozens
     site = with_alert_html(site, None)
     nl = config.newsletter
     new = [p for p in site.posts if since <= p.date <= now and not p.draft and p.source not in seen]
-    today = tuple(p.source for p in site.posts if day_start(config, now) <= p.date <= now and not p.draft)
+    # The posts of today this issue or an earlier one had (one a later --since left out is not among them).
+    today = tuple(p.source for p in site.posts if day_start(config, now) <= p.date <= now and not p.draft
+                  and (since <= p.date or p.source in seen))
     shown, more = new[: nl.max_posts], max(0, len(new) - nl.max_posts)
     html_of = render_many({p.source: p.body for p in shown if not p.summary}, config.base_path, config.raw_html,
                           workers=1)

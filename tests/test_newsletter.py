@@ -290,6 +290,19 @@ def test_a_post_dated_by_its_day_after_the_issue_is_in_the_next_and_none_twice(s
     assert third.code == 0 and titles(read(root)[1]) == []
 
 
+def test_two_issues_on_one_day_and_a_later_since_lose_no_post_and_repeat_none(scratch, newsletter):
+    day = {"content/posts/dawn.md": "---\ntitle: Dawn news\ndate: 2026-11-18 04:00\n---\nDawn.\n",
+           "content/posts/midnight.md": "---\ntitle: Dated by its day\ndate: 2026-11-18\n---\nDay.\n"}
+    root = scratch({**POSTS, **day})
+    assert newsletter(root, "--since", "2026-11-18 03:00").code == 0  # leaves out the post of 00:00
+    assert titles(read(root)[1]) == ["Dawn news"]
+    (root / "content/posts/noon.md").write_text("---\ntitle: Noon news\ndate: 2026-11-18 04:30\n---\nNoon.\n")
+    assert newsletter(root, epoch=str(int(EPOCH) + 3600)).code == 0  # the same day, an hour later
+    assert titles(read(root)[1]) == ["Noon news", "Dated by its day"]
+    assert newsletter(root, epoch=str(int(EPOCH) + 86400)).code == 0  # the next day: nothing again
+    assert titles(read(root)[1]) == []
+
+
 def test_an_older_memory_without_seen_starts_at_its_moment(scratch, newsletter):
     root = scratch(POSTS)
     (root / ".cache").mkdir()
