@@ -248,7 +248,7 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozens
                           workers=1)
     r = renderer_for(site, html_of)
     alerts = [a for a in site.alerts if a.active(now)]
-    until = now + timedelta(days=nl.days_ahead)
+    until = now.astimezone(config.tz) + timedelta(days=nl.days_ahead)  # (days of the site's clock, across a DST change)
     entries, closure = _calendar(config, site.calendar, now, until)
     date_words = fmt_date(now.astimezone(config.tz), weekday=False)
     title = newsletter_title(config)

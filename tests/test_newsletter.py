@@ -624,3 +624,17 @@ def test_a_sender_with_accents_is_a_valid_address_or_a_message(scratch, newslett
     assert run.code == 1 and "Traceback" not in run.err
     assert "contact.email: 'oficina.ñ@local12.org' cannot be an email's sender" in run.err
     assert read(root)[2]["From"].addresses[0].username == "noticias"  # (the first issue's files stay as they were)
+
+
+@pytest.mark.parametrize("last, listed", [("2026-11-18 23:30", True), ("2026-11-19 00:30", False)])
+def test_the_days_ahead_are_days_of_the_site_clock_across_a_dst_change(scratch, newsletter, last, listed):
+    """From midnight on Oct 20 (CDT), 30 days ahead end at midnight starting Nov 19 (CST): a late
+    meeting on Nov 18 is in the issue although the clocks went back an hour on Nov 1."""
+    events = ("events:\n  - id: first\n    title: First night\n    start: 2026-10-20 23:00\n    end: '23:45'\n"
+              f"  - id: last\n    title: Last night\n    start: {last}\n    end: '23:59'\n")
+    root = scratch({"content/calendar/events.yaml": events})
+    run = newsletter(root, epoch="1792472400")  # 2026-10-20 00:00 in Chicago (CDT, -05:00)
+    assert run.code == 0, run.err
+    text = read(root)[1]
+    assert "First night" in text
+    assert ("Last night" in text) is listed
