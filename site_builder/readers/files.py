@@ -133,6 +133,9 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
             return None, f"{where} is a link to a file outside the site; copy the file itself into the site", None
         st = os.stat(path)
     except FileNotFoundError:
+        rest = rel.lstrip("/")[len("static/"):] if rel.lstrip("/").startswith("static/") else ""
+        if rest and (static / rest).is_file():  # static/ written twice: the path starts after it
+            return None, f"{where} does not exist: a path starts after static/, so write /{rest}", None
         return None, f"{where} does not exist (is the name spelt exactly, capitals included?)", None
     except (OSError, RuntimeError, ValueError) as exc:
         return None, f"{where} cannot be read: {getattr(exc, 'strerror', None) or exc}", None
