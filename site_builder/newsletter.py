@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from site_builder.build import _refuse_dangerous_output, read_site, with_alert_html
 from site_builder.cache import digest
@@ -194,6 +194,16 @@ def absolute(config: SiteConfig, fragment: str) -> str:
     return _HREF.sub(lambda m: f'{m.group(1)}="{origin}{m.group(2)}"', fragment)
 
 
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/)([^"]*)"')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def from_home(config: SiteConfig, url: str) -> str:
+    """A relative address in an alert (`events/`, `#sign`, `letter.pdf`) as the home page, where
+    alerts are shown, reads it: a mail program has no page to read it from."""
+    return url if url.startswith("/") or _SCHEME.match(url) else urljoin(config.base_url, url)
+
+
 def text_of(fragment: str) -> str:
     """HTML → one paragraph of plain text, each link's address after its words ("Sign <https://…>")."""
     def link(m: re.Match) -> str:  # (the address written escaped: plain_text removes tags, then unescapes)
@@ -260,9 +270,12 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozens
         return {"title": p.title, "summary": r.summary(p), "url": config.abs_url(p.url),
                 "date": fmt_date(p.date.astimezone(config.tz)), "credit": p.credit}
 
+    def relative(value: str) -> str:  # an escaped attribute value, made absolute and escaped again
+        return htmllib.escape(from_home(config, htmllib.unescape(value)))
+
     def alert_entry(a) -> dict:
-        body = absolute(config, a.html)
-        link = config.abs_url(a.link) if a.link.startswith("/") else a.link
+        body = absolute(config, _RELATIVE.sub(lambda m: f'{m.group(1)}="{relative(m.group(2))}"', a.html))
+        link = config.abs_url(a.link) if a.link.startswith("/") else from_home(config, a.link)
         return {"title": a.title, "html": body, "text": text_of(body), "link": link, "link_text": a.link_text,
                 "until": fmt_date(a.shown_expires) if a.shown_expires else ""}
 

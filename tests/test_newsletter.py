@@ -638,3 +638,20 @@ def test_the_days_ahead_are_days_of_the_site_clock_across_a_dst_change(scratch, 
     text = read(root)[1]
     assert "First night" in text
     assert ("Last night" in text) is listed
+
+
+def test_relative_links_of_an_alert_become_full_addresses(scratch, newsletter):
+    """A mail program has no page to read `events/` or `#sign` from: an alert's relative links are
+    read as the home page (where alerts are shown) reads them, under base_url's subpath."""
+    alert = ("---\ntitle: Sign on\nlink: events/\nlink_text: Come\nstarts: 2026-11-01\nexpires: 2026-12-31\n---\n"
+             "Read [the letter](letter.pdf?v=1&amp;x=2), [below](#sign) and [about](../about/).\n")
+    root = scratch({"content/alerts/sign.md": alert},
+                   config="title: T\nbase_url: https://example.org/local9/\ntimezone: America/Chicago\n")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    html, text, _ = read(root)
+    links = [u for u in Links(html).links if u != "*|UNSUB|*"]
+    assert all(u.startswith(("https://", "mailto:")) for u in links), links
+    for url in ("https://example.org/local9/events/", "https://example.org/local9/letter.pdf?v=1&x=2",
+                "https://example.org/local9/#sign", "https://example.org/about/"):
+        assert url in links and url in text, url
