@@ -79,7 +79,12 @@ class Issue:
 
 
 def newsletter_title(config: SiteConfig) -> str:
-    return one_line(config.newsletter.title or f"{config.title} news")
+    title = one_line(config.newsletter.title or f"{config.title} news")
+    if "=?" in title:  # mail programs would read "=?utf-8?q?x?=" as an encoded word and show only "x"
+        key = "newsletter.title" if config.newsletter.title else "title"
+        raise NewsletterError(f"config.yaml: {key}: {title!r} contains '=?', which mail programs read as the "
+                              "start of an encoded word in the subject and sender: write it otherwise")
+    return title
 
 
 def one_line(text: str) -> str:

@@ -655,3 +655,12 @@ def test_relative_links_of_an_alert_become_full_addresses(scratch, newsletter):
     for url in ("https://example.org/local9/events/", "https://example.org/local9/letter.pdf?v=1&x=2",
                 "https://example.org/local9/#sign", "https://example.org/about/"):
         assert url in links and url in text, url
+
+
+def test_a_title_a_mail_program_would_decode_is_a_message(scratch, newsletter):
+    """'=?utf-8?q?hi?=' in the subject is read by mail programs (and Python's email) as an encoded
+    word: the subject would say 'hi'.  Refused, with nothing written."""
+    root = scratch(POSTS, config="title: T\nbase_url: https://example.org/\nnewsletter:\n  title: 'Local =?utf-8?q?hi?='\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err and not (root / "newsletter").exists()
+    assert "config.yaml: newsletter.title: 'Local =?utf-8?q?hi?=' contains '=?'" in run.err
