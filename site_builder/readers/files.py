@@ -131,6 +131,8 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
                 return None, f"{where} is inside a linked folder ({parent.as_posix()}), which the build does not follow", None
         if path.is_symlink() and not path.resolve().is_relative_to(real_base if not source else root.resolve()):
             return None, f"{where} is a link to a file outside the site; copy the file itself into the site", None
+        if source and path.is_symlink() and path.resolve().suffix.lower().lstrip(".") in WEB_FILES | SOURCE_FILES:
+            return None, f"{where} is a link to {path.resolve().name}, a page, script or text of the site", None
         st = os.stat(path)
     except FileNotFoundError:
         rest = rel.lstrip("/")[len("static/"):] if rel.lstrip("/").startswith("static/") else ""
