@@ -199,14 +199,15 @@ def absolute(config: SiteConfig, fragment: str) -> str:
     return _HREF.sub(lambda m: f'{m.group(1)}="{origin}{m.group(2)}"', fragment)
 
 
-_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/)([^"]*)"')
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/(?!/))([^"]*)"')
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def from_home(config: SiteConfig, url: str) -> str:
-    """A relative address in an alert (`events/`, `#sign`, `letter.pdf`) as the home page, where
+    """A relative address in an alert (`events/`, `#sign`, `letter.pdf`, `//host/x`) as the home page, where
     alerts are shown, reads it: a mail program has no page to read it from."""
-    return url if url.startswith("/") or _SCHEME.match(url) else urljoin(config.base_url, url)
+    rooted = url.startswith("/") and not url.startswith("//")
+    return url if rooted or _SCHEME.match(url) else urljoin(config.base_url, url)
 
 
 def text_of(fragment: str) -> str:

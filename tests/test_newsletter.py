@@ -644,7 +644,7 @@ def test_relative_links_of_an_alert_become_full_addresses(scratch, newsletter):
     """A mail program has no page to read `events/` or `#sign` from: an alert's relative links are
     read as the home page (where alerts are shown) reads them, under base_url's subpath."""
     alert = ("---\ntitle: Sign on\nlink: events/\nlink_text: Come\nstarts: 2026-11-01\nexpires: 2026-12-31\n---\n"
-             "Read [the letter](letter.pdf?v=1&amp;x=2), [below](#sign) and [about](../about/).\n")
+             "Read [the letter](letter.pdf?v=1&amp;x=2), [below](#sign), [about](../about/) and [x](//other.org/x).\n")
     root = scratch({"content/alerts/sign.md": alert},
                    config="title: T\nbase_url: https://example.org/local9/\ntimezone: America/Chicago\n")
     run = newsletter(root)
@@ -653,14 +653,15 @@ def test_relative_links_of_an_alert_become_full_addresses(scratch, newsletter):
     links = [u for u in Links(html).links if u != "*|UNSUB|*"]
     assert all(u.startswith(("https://", "mailto:")) for u in links), links
     for url in ("https://example.org/local9/events/", "https://example.org/local9/letter.pdf?v=1&x=2",
-                "https://example.org/local9/#sign", "https://example.org/about/"):
+                "https://example.org/local9/#sign", "https://example.org/about/", "https://other.org/x"):
         assert url in links and url in text, url
 
 
 def test_a_title_a_mail_program_would_decode_is_a_message(scratch, newsletter):
     """'=?utf-8?q?hi?=' in the subject is read by mail programs (and Python's email) as an encoded
     word: the subject would say 'hi'.  Refused, with nothing written."""
-    root = scratch(POSTS, config="title: T\nbase_url: https://example.org/\nnewsletter:\n  title: 'Local =?utf-8?q?hi?='\n")
+    root = scratch(POSTS, config="title: T\nbase_url: https://example.org/\n"
+                                 "newsletter:\n  title: 'Local =?utf-8?q?hi?='\n")
     run = newsletter(root)
     assert run.code == 1 and "Traceback" not in run.err and not (root / "newsletter").exists()
     assert "config.yaml: newsletter.title: 'Local =?utf-8?q?hi?=' contains '=?'" in run.err
