@@ -301,13 +301,14 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
     now = build_time()
     target = nl.output_folder(config, output_dir)
     if since is not None:
-        start, how, warning = nl.parse_since(since, config, now), f"the posts since {since.strip()}", None
+        start, how, warning, seen = nl.parse_since(since, config, now), f"the posts since {since.strip()}", None, \
+            frozenset()
     else:
-        start, how, warning = nl.default_since(config, now)
-    issue, warnings = nl.make_issue(config, now, start)
+        start, how, warning, seen = nl.default_since(config, now)
+    issue, warnings = nl.make_issue(config, now, start, seen)
     _print_problems([*warnings, *([warning] if warning else [])])
     written = nl.write_issue(issue, target)
-    if problem := nl.remember(config, now):
+    if problem := nl.remember(config, now, issue.seen):
         _print_problems([problem])
     click.echo(f"Newsletter with {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
                + (f" (and {issue.more} more, counted)" if issue.more else "")

@@ -591,6 +591,10 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     if newsletter.sender and not EMAIL_RE.fullmatch(newsletter.sender):
         nl.error("sender", f"must be an email address such as news@local12.org; got {newsletter.sender!r}")
         newsletter = replace(newsletter, sender="")
+    elif newsletter.sender and not newsletter.sender.rpartition("@")[0].isascii():
+        nl.error("sender", "before the @, only letters a-z, digits and . _ - + (mail programs refuse a sender "
+                           f"written otherwise); got {newsletter.sender!r}")
+        newsletter = replace(newsletter, sender="")
     if msg := _unsubscribe_problem(newsletter.unsubscribe):
         nl.error("unsubscribe", msg)
         newsletter = replace(newsletter, unsubscribe=NewsletterConfig.unsubscribe)

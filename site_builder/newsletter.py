@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from site_builder.build import _refuse_dangerous_output, read_site, with_alert_html
 from site_builder.hashing import digest
@@ -75,10 +75,16 @@ class Issue:
     more: int  # new posts beyond max_posts, only counted
     alerts: int
     entries: int
+    seen: tuple[str, ...] = ()  # the sources of the posts dated today that this or an earlier issue had
 
 
 def newsletter_title(config: SiteConfig) -> str:
-    return one_line(config.newsletter.title or f"{config.title} news")
+    title = one_line(config.newsletter.title or f"{config.title} news")
+    if "=?" in title:  # mail programs would read "=?utf-8?q?x?=" as an encoded word and show only "x"
+        key = "newsletter.title" if config.newsletter.title else "title"
+        raise NewsletterError(f"config.yaml: {key}: {title!r} contains '=?', which mail programs read as the "
+                              "start of an encoded word in the subject and sender: write it otherwise")
+    return title
 
 
 def one_line(text: str) -> str:
@@ -112,8 +118,14 @@ def memory_path(config: SiteConfig) -> Path:
     return config.root / ".cache" / MEMORY
 
 
-def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, Problem | None]:
-    """The moment of the last issue, from .cache/newsletter.json; a warning when it is unusable."""
+def day_start(config: SiteConfig, moment: datetime) -> datetime:
+    """Midnight that starts `moment`'s day in the site's zone."""
+    return moment.astimezone(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, frozenset[str] | None, Problem | None]:
+    """The moment of the last issue and the sources of the posts of its day it already had, from
+    .cache/newsletter.json; a warning when it is unusable."""
     path = memory_path(config)
     shown = f".cache/{MEMORY}"
     try:
@@ -121,27 +133,31 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, Prob
         moment = datetime.fromisoformat(data["last_issue"])
         if moment.tzinfo is None:
             raise ValueError("no time zone")
+        seen = data.get("seen")
+        if seen is not None and (not isinstance(seen, list) or not all(isinstance(s, str) for s in seen)):
+            raise ValueError("seen is not a list of posts")
     except FileNotFoundError:
-        return None, None
+        return None, frozenset(), None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a date it wrote"
-        return None, Problem(shown, 1, "last_issue", f"cannot be used ({why}); the last "
+        return None, frozenset(), Problem(shown, 1, "last_issue", f"cannot be used ({why}); the last "
                              f"{config.newsletter.first_days} days are covered instead (pass --since to choose)",
                              "warning")
     if moment > now:
-        return None, Problem(shown, 1, "last_issue", f"{moment.isoformat()} is after now; the last "
+        return None, frozenset(), Problem(shown, 1, "last_issue", f"{moment.isoformat()} is after now; the last "
                              f"{config.newsletter.first_days} days are covered instead (pass --since to choose)",
                              "warning")
-    return moment, None
+    return moment, None if seen is None else frozenset(seen), None
 
 
-def remember(config: SiteConfig, now: datetime) -> Problem | None:
-    """Record `now` as the last issue's moment; a warning (the issue itself is written) when it cannot be."""
+def remember(config: SiteConfig, now: datetime, seen: tuple[str, ...] = ()) -> Problem | None:
+    """Record `now` as the last issue's moment, and `seen` (the posts of its day it had); a warning
+    (the issue itself is written) when it cannot be."""
     path = memory_path(config)
     temporary = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"last_issue": now.isoformat()}) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n", encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
         try:
@@ -154,14 +170,21 @@ def remember(config: SiteConfig, now: datetime) -> Problem | None:
     return None
 
 
-def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Problem | None]:
-    """(start of the issue, how it was chosen in words, a warning about the remembered date)."""
-    last, warning = remembered(config, now)
+def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Problem | None, frozenset[str]]:
+    """(start of the issue, how it was chosen in words, a warning about the remembered date, the
+    posts not to list again).  After an issue: from the start of its day, leaving out the posts that
+    issue already had, so that a post written later that day and dated by its day alone
+    (`date: 2026-11-18`, midnight) is in the next issue, and none is listed twice."""
+    last, seen, warning = remembered(config, now)
     if last is not None:
-        return last, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None
+        start = last if seen is None else day_start(config, last)  # (an older file has no "seen")
+        return start, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None, \
+            seen or frozenset()
     days = config.newsletter.first_days
     start = (now.astimezone(config.tz) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning
+    return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning, \
+        frozenset()
+
 
 
 # --- what the issue says ---------------------------------------------------------------------
@@ -174,6 +197,17 @@ def absolute(config: SiteConfig, fragment: str) -> str:
     parts = urlsplit(config.base_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     return _HREF.sub(lambda m: f'{m.group(1)}="{origin}{m.group(2)}"', fragment)
+
+
+_RELATIVE = re.compile(r'\b(href|src)="(?![A-Za-z][A-Za-z0-9+.-]*:|/(?!/))([^"]*)"')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def from_home(config: SiteConfig, url: str) -> str:
+    """A relative address in an alert (`events/`, `#sign`, `letter.pdf`, `//host/x`) as the home page, where
+    alerts are shown, reads it: a mail program has no page to read it from."""
+    rooted = url.startswith("/") and not url.startswith("//")
+    return url if rooted or _SCHEME.match(url) else urljoin(config.base_url, url)
 
 
 def text_of(fragment: str) -> str:
@@ -212,20 +246,25 @@ def _calendar(config: SiteConfig, cal, now: datetime, until: datetime) -> tuple[
     return entries, cal.next_closure
 
 
-def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issue, list[Problem]]:
-    """The issue of the site as it is at `now`, with the posts dated from `since` on."""
+def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozenset[str] = frozenset()
+               ) -> tuple[Issue, list[Problem]]:
+    """The issue of the site as it is at `now`, with the posts dated from `since` on (but those in
+    `seen`, which the last issue had)."""
     from site_builder.markup import render_many  # the summaries of posts that have none
 
     site, problems = read_site(config, now)
     site = with_alert_html(site, None)
     nl = config.newsletter
-    new = [p for p in site.posts if since <= p.date <= now and not p.draft]
+    new = [p for p in site.posts if since <= p.date <= now and not p.draft and p.source not in seen]
+    # The posts of today this issue or an earlier one had (one a later --since left out is not among them).
+    today = tuple(p.source for p in site.posts if day_start(config, now) <= p.date <= now and not p.draft
+                  and (since <= p.date or p.source in seen))
     shown, more = new[: nl.max_posts], max(0, len(new) - nl.max_posts)
     html_of = render_many({p.source: p.body for p in shown if not p.summary}, config.base_path, config.raw_html,
                           workers=1)
     r = renderer_for(site, html_of)
     alerts = [a for a in site.alerts if a.active(now)]
-    until = now + timedelta(days=nl.days_ahead)
+    until = now.astimezone(config.tz) + timedelta(days=nl.days_ahead)  # (days of the site's clock, across a DST change)
     entries, closure = _calendar(config, site.calendar, now, until)
     date_words = fmt_date(now.astimezone(config.tz), weekday=False)
     title = newsletter_title(config)
@@ -237,9 +276,12 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
         return {"title": p.title, "summary": r.summary(p), "url": config.abs_url(p.url),
                 "date": fmt_date(p.date.astimezone(config.tz)), "credit": p.credit}
 
+    def relative(value: str) -> str:  # an escaped attribute value, made absolute and escaped again
+        return htmllib.escape(from_home(config, htmllib.unescape(value)))
+
     def alert_entry(a) -> dict:
-        body = absolute(config, a.html)
-        link = config.abs_url(a.link) if a.link.startswith("/") else a.link
+        body = absolute(config, _RELATIVE.sub(lambda m: f'{m.group(1)}="{relative(m.group(2))}"', a.html))
+        link = config.abs_url(a.link) if a.link.startswith("/") else from_home(config, a.link)
         return {"title": a.title, "html": body, "text": text_of(body), "link": link, "link_text": a.link_text,
                 "until": fmt_date(a.shown_expires) if a.shown_expires else ""}
 
@@ -264,7 +306,7 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime) -> tuple[Issu
     html = inline(absolute(config, page)).rstrip("\n") + "\n"
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     eml = message(config, now, subject, text, html)
-    issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries))
+    issue = Issue(since, now, subject, html, text, eml, len(shown), more, len(alerts), len(entries), today)
     warnings = [p for p in problems if not p.is_error]
     if placeholder_base_url(config.base_url):  # (an issue to look at is fine; one to send is not)
         warnings.append(Problem("config.yaml", 1, "base_url", f"{config.base_url} is a placeholder: every link in "
@@ -281,8 +323,18 @@ def inline(page: str) -> str:
 
 
 def sender(config: SiteConfig) -> Address:
+    """From: of the .eml.  A domain with accents is written as mail writes it (xn--); a name before
+    the @ with accents cannot be written in a header (config.py refuses it in newsletter.sender)."""
     addr = config.newsletter.sender or config.contact.email or f"newsletter@{urlsplit(config.base_url).hostname}"
     user, _, domain = addr.rpartition("@")
+    key = "newsletter.sender" if config.newsletter.sender else "contact.email"
+    if not user.isascii():
+        raise NewsletterError(f"config.yaml: {key}: {addr!r} cannot be an email's sender (letters outside a-z "
+                              "before the @); set newsletter.sender to an address such as news@local12.org")
+    try:
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise NewsletterError(f"config.yaml: {key}: {addr!r} is not an address mail can be sent from ({exc})") from None
     return Address(display_name=newsletter_title(config), username=user, domain=domain)
 
 

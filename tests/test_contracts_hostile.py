@@ -134,6 +134,23 @@ def test_contracts_file_that_is_a_folder_or_a_link_outside_is_refused(scratch, b
     assert run.code == 1 and "content/contracts.yaml:1: is a link to a file outside the site" in run.err
 
 
+def test_a_draft_or_a_page_is_never_published_as_a_file_beside_a_post(scratch, build):
+    """`- file: plan.md` (another post's source, a draft's too) or a .pdf that is a link to one would
+    publish the text raw, outside drafts and the sanitizer: refused at the line."""
+    root = scratch({"content/posts/plan.md": post("Strike plan", draft="true", body="Picket captains' list."),
+                    "content/posts/vote.md": post("Vote", attachments="[{file: plan.md, title: Plan}]")})
+    run = build(root)
+    assert run.code == 1
+    assert "content/posts/vote.md:4: attachments[0].file: 'plan.md' is a text of the site" in run.err
+    os.symlink("plan.md", root / "content/posts/plan.pdf")
+    (root / "content/posts/vote.md").write_text(post("Vote", attachments="[{file: plan.pdf, title: Plan}]"))
+    run = build(root)
+    assert run.code == 1
+    assert ("content/posts/vote.md:4: attachments[0].file: content/posts/plan.pdf is a link to plan.md, a page, "
+            "script or text of the site") in run.err
+    assert not (root / "output/news/vote/plan.pdf").exists()
+
+
 def test_a_2_gb_sparse_document_is_shown_as_2_gb_with_a_warning(tmp_path):
     static = tmp_path / "static"
     (static / "files").mkdir(parents=True)

@@ -265,14 +265,54 @@ def test_first_issue_covers_30_days_then_the_last_issue_is_remembered(scratch, n
     assert first.code == 0 and "the last 30 days" in first.out
     assert titles(read(root)[1]) == ["Tenth at six", "November first"]  # Oct 19 on
     memory = json.loads((root / ".cache/newsletter.json").read_text())
-    assert memory == {"last_issue": "2026-11-18T11:06:40+00:00"}
+    assert memory == {"last_issue": "2026-11-18T11:06:40+00:00", "seen": []}
     (root / "content/posts/nov20.md").write_text("---\ntitle: After the issue\ndate: 2026-11-20\n---\nNew.\n")
     second = newsletter(root, epoch=str(int(EPOCH) + 7 * 86400))
     assert second.code == 0 and "since the last issue (2026-11-18 05:06)" in second.out
     assert titles(read(root)[1]) == ["After the issue"]
 
 
-@pytest.mark.parametrize("memory", ["{not json", '{"last_issue": "yesterday"}', '{"last_issue": "2026-11-01"}',
+def test_a_post_dated_by_its_day_after_the_issue_is_in_the_next_and_none_twice(scratch, newsletter):
+    """The issue goes out at 05:06; later that day a post dated `2026-11-18` (midnight) and one at
+    05:06 exactly appear.  Both are in the next issue; the one the first issue had is not again."""
+    root = scratch({**POSTS, "content/posts/dawn.md": "---\ntitle: Dawn news\ndate: 2026-11-18 04:00\n---\nDawn.\n"})
+    assert newsletter(root).code == 0
+    assert titles(read(root)[1]) == ["Dawn news", "Tenth at six", "November first"]
+    memory = json.loads((root / ".cache/newsletter.json").read_text())
+    assert memory["seen"] == ["content/posts/dawn.md"]
+    (root / "content/posts/later-today.md").write_text("---\ntitle: Later that day\ndate: 2026-11-18\n---\nLate.\n")
+    (root / "content/posts/same-minute.md").write_text(
+        "---\ntitle: At the issue's minute\ndate: 2026-11-18 05:06\n---\nSame.\n")
+    second = newsletter(root, epoch=str(int(EPOCH) + 86400))
+    assert second.code == 0, second.err
+    assert titles(read(root)[1]) == ["At the issue's minute", "Later that day"]
+    third = newsletter(root, epoch=str(int(EPOCH) + 2 * 86400))  # nothing new: nothing listed again
+    assert third.code == 0 and titles(read(root)[1]) == []
+
+
+def test_two_issues_on_one_day_and_a_later_since_lose_no_post_and_repeat_none(scratch, newsletter):
+    day = {"content/posts/dawn.md": "---\ntitle: Dawn news\ndate: 2026-11-18 04:00\n---\nDawn.\n",
+           "content/posts/midnight.md": "---\ntitle: Dated by its day\ndate: 2026-11-18\n---\nDay.\n"}
+    root = scratch({**POSTS, **day})
+    assert newsletter(root, "--since", "2026-11-18 03:00").code == 0  # leaves out the post of 00:00
+    assert titles(read(root)[1]) == ["Dawn news"]
+    (root / "content/posts/noon.md").write_text("---\ntitle: Noon news\ndate: 2026-11-18 04:30\n---\nNoon.\n")
+    assert newsletter(root, epoch=str(int(EPOCH) + 3600)).code == 0  # the same day, an hour later
+    assert titles(read(root)[1]) == ["Noon news", "Dated by its day"]
+    assert newsletter(root, epoch=str(int(EPOCH) + 86400)).code == 0  # the next day: nothing again
+    assert titles(read(root)[1]) == []
+
+
+def test_an_older_memory_without_seen_starts_at_its_moment(scratch, newsletter):
+    root = scratch(POSTS)
+    (root / ".cache").mkdir()
+    (root / ".cache/newsletter.json").write_text('{"last_issue": "2026-11-10T23:59:00+00:00"}')
+    run = newsletter(root)
+    assert run.code == 0 and ".cache/newsletter.json" not in run.err
+    assert titles(read(root)[1]) == ["Tenth at six"]
+
+
+@pytest.mark.parametrize("memory", ['{"last_issue": "2026-11-01T00:00:00+00:00", "seen": "x"}', "{not json", '{"last_issue": "yesterday"}', '{"last_issue": "2026-11-01"}',
                                     '["2026-11-01T00:00:00+00:00"]', '{"last_issue": "2030-01-01T00:00:00+00:00"}',
                                     "\udcff"])
 def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newsletter, memory):
@@ -283,7 +323,8 @@ def test_a_corrupt_remembered_date_is_said_and_30_days_are_used(scratch, newslet
     assert run.code == 0, run.err
     assert ".cache/newsletter.json:1: last_issue: " in run.err and "the last 30 days are covered instead" in run.err
     assert titles(read(root)[1]) == ["Tenth at six", "November first"]
-    assert json.loads((root / ".cache/newsletter.json").read_text()) == {"last_issue": "2026-11-18T11:06:40+00:00"}
+    assert json.loads((root / ".cache/newsletter.json").read_text()) == {"last_issue": "2026-11-18T11:06:40+00:00",
+                                                                         "seen": []}
 
 
 @pytest.mark.parametrize("since, words", [
@@ -560,3 +601,67 @@ def test_bad_newsletter_settings_are_refused_at_their_line(scratch, newsletter):
     assert "config.yaml:5: newsletter.unsubscribe: 'javascript:alert(1)' is refused" in run.err
     assert "config.yaml:6: newsletter.days_ahead: must be greater than 0" in run.err
     assert "config.yaml:7: newsletter.colour: warning: unknown key (ignored)" in run.err
+
+
+def test_a_sender_with_accents_is_a_valid_address_or_a_message(scratch, newsletter):
+    """An accented domain is written the way mail writes it (xn--), in From: and the Message-ID;
+    accents before the @ cannot be written in a header: a message at the line, never a traceback
+    or an encoded word inside the address."""
+    base = "title: Sección Sindical\nbase_url: https://example.org/\ntimezone: America/Chicago\n"
+    root = scratch(POSTS, config=base + "newsletter:\n  sender: 'noticias@sindicato-ñandú.org'\n")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    msg = read(root)[2]
+    assert msg["From"].addresses[0].addr_spec == "noticias@xn--sindicato-and-rkb2l.org"
+    assert msg["From"].addresses[0].display_name == "Sección Sindical news"
+    assert msg["Message-ID"].endswith("@xn--sindicato-and-rkb2l.org>")
+    root = scratch(POSTS, config=base + "newsletter:\n  sender: 'ñews@local12.org'\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "config.yaml:5: newsletter.sender: before the @, only letters a-z" in run.err
+    root = scratch(POSTS, config=base + "contact:\n  email: 'oficina.ñ@local12.org'\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "contact.email: 'oficina.ñ@local12.org' cannot be an email's sender" in run.err
+    assert read(root)[2]["From"].addresses[0].username == "noticias"  # (the first issue's files stay as they were)
+
+
+@pytest.mark.parametrize("last, listed", [("2026-11-18 23:30", True), ("2026-11-19 00:30", False)])
+def test_the_days_ahead_are_days_of_the_site_clock_across_a_dst_change(scratch, newsletter, last, listed):
+    """From midnight on Oct 20 (CDT), 30 days ahead end at midnight starting Nov 19 (CST): a late
+    meeting on Nov 18 is in the issue although the clocks went back an hour on Nov 1."""
+    events = ("events:\n  - id: first\n    title: First night\n    start: 2026-10-20 23:00\n    end: '23:45'\n"
+              f"  - id: last\n    title: Last night\n    start: {last}\n    end: '23:59'\n")
+    root = scratch({"content/calendar/events.yaml": events})
+    run = newsletter(root, epoch="1792472400")  # 2026-10-20 00:00 in Chicago (CDT, -05:00)
+    assert run.code == 0, run.err
+    text = read(root)[1]
+    assert "First night" in text
+    assert ("Last night" in text) is listed
+
+
+def test_relative_links_of_an_alert_become_full_addresses(scratch, newsletter):
+    """A mail program has no page to read `events/` or `#sign` from: an alert's relative links are
+    read as the home page (where alerts are shown) reads them, under base_url's subpath."""
+    alert = ("---\ntitle: Sign on\nlink: events/\nlink_text: Come\nstarts: 2026-11-01\nexpires: 2026-12-31\n---\n"
+             "Read [the letter](letter.pdf?v=1&amp;x=2), [below](#sign), [about](../about/) and [x](//other.org/x).\n")
+    root = scratch({"content/alerts/sign.md": alert},
+                   config="title: T\nbase_url: https://example.org/local9/\ntimezone: America/Chicago\n")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    html, text, _ = read(root)
+    links = [u for u in Links(html).links if u != "*|UNSUB|*"]
+    assert all(u.startswith(("https://", "mailto:")) for u in links), links
+    for url in ("https://example.org/local9/events/", "https://example.org/local9/letter.pdf?v=1&x=2",
+                "https://example.org/local9/#sign", "https://example.org/about/", "https://other.org/x"):
+        assert url in links and url in text, url
+
+
+def test_a_title_a_mail_program_would_decode_is_a_message(scratch, newsletter):
+    """'=?utf-8?q?hi?=' in the subject is read by mail programs (and Python's email) as an encoded
+    word: the subject would say 'hi'.  Refused, with nothing written."""
+    root = scratch(POSTS, config="title: T\nbase_url: https://example.org/\n"
+                                 "newsletter:\n  title: 'Local =?utf-8?q?hi?='\n")
+    run = newsletter(root)
+    assert run.code == 1 and "Traceback" not in run.err and not (root / "newsletter").exists()
+    assert "config.yaml: newsletter.title: 'Local =?utf-8?q?hi?=' contains '=?'" in run.err

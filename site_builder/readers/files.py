@@ -50,6 +50,8 @@ TYPES = {
 }
 # Beside a post these would be pages or scripts of the site itself, outside the Markdown sanitizer.
 WEB_FILES = frozenset({"html", "htm", "xhtml", "shtml", "svg", "svgz", "js", "mjs", "xml", "xsl"})
+# Beside a post these are the site's own texts (a post or page, drafts too): never published raw.
+SOURCE_FILES = frozenset({"md", "markdown"})
 LARGE = 50 * 1024 * 1024  # bytes; a larger file is a warning (members download it on phones)
 _BAD = re.compile(r"[\x00-\x1f\x7f<>\"\\|?*]")
 _HIDDEN = (".", "#", "~")  # names the build never copies (readers/source.list_sources)
@@ -118,6 +120,10 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
         if rel.rsplit(".", 1)[-1].lower() in WEB_FILES:
             return None, (f"{shown(rel)} would be published as a page or script of the site: put it in static/ "
                           f"and write /files/{rel.rsplit('/', 1)[-1]}"), None
+        if rel.rsplit(".", 1)[-1].lower() in SOURCE_FILES:
+            return None, (f"{shown(rel)} is a text of the site (a post or a page, a draft too): it is not published "
+                          "as a file; attach a PDF, or put a copy in static/ and write "
+                          f"/files/{rel.rsplit('/', 1)[-1]}"), None
     try:
         real_base = base.resolve()
         for parent in list(reversed(path.relative_to(base).parents))[1:]:  # each folder between base and the file
@@ -125,8 +131,13 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
                 return None, f"{where} is inside a linked folder ({parent.as_posix()}), which the build does not follow", None
         if path.is_symlink() and not path.resolve().is_relative_to(real_base if not source else root.resolve()):
             return None, f"{where} is a link to a file outside the site; copy the file itself into the site", None
+        if source and path.is_symlink() and path.resolve().suffix.lower().lstrip(".") in WEB_FILES | SOURCE_FILES:
+            return None, f"{where} is a link to {path.resolve().name}, a page, script or text of the site", None
         st = os.stat(path)
     except FileNotFoundError:
+        rest = rel.lstrip("/")[len("static/"):] if rel.lstrip("/").startswith("static/") else ""
+        if rest and (static / rest).is_file():  # static/ written twice: the path starts after it
+            return None, f"{where} does not exist: a path starts after static/, so write /{rest}", None
         return None, f"{where} does not exist (is the name spelt exactly, capitals included?)", None
     except (OSError, RuntimeError, ValueError) as exc:
         return None, f"{where} cannot be read: {getattr(exc, 'strerror', None) or exc}", None
