@@ -189,3 +189,22 @@ def test_an_edited_post_with_files_is_left_to_the_full_build_in_serve(scratch, b
     result = plan(config, build_time())
     assert result.site.posts[0].attachments[0].size == len(PDF)
     assert preview_edits(result.site, [root / "content/posts/vote.md"]) is None
+
+
+def test_a_link_beside_a_post_to_the_sites_own_files_is_refused(scratch, build):
+    """A .pdf beside a post that links to config.yaml (or anything of the site outside static/ and
+    the post's folder: templates, the cache, .git) would publish it: refused at the line."""
+    root = scratch({"content/posts/vote.md": post("Vote", attachments="[{file: settings.pdf, title: Settings}]")})
+    os.symlink("../../config.yaml", root / "content/posts/settings.pdf")
+    run = build(root)
+    assert run.code == 1
+    assert ("content/posts/vote.md:4: attachments[0].file: content/posts/settings.pdf is a link to a file of the "
+            "site outside static/ and this folder; copy the file itself into the site") in run.err
+    assert not (root / "output/news/vote/settings.pdf").exists()
+    (root / "static/files").mkdir(parents=True, exist_ok=True)
+    (root / "static/files/letter.pdf").write_bytes(b"%PDF-1.4 letter\n")
+    os.unlink(root / "content/posts/settings.pdf")
+    os.symlink("../../static/files/letter.pdf", root / "content/posts/settings.pdf")  # into static/: fine
+    run = build(root)
+    assert run.code == 0, run.err
+    assert (root / "output/news/vote/settings.pdf").read_bytes() == b"%PDF-1.4 letter\n"

@@ -129,8 +129,13 @@ def resolve(root: Path, static: Path, item: Attachment, beside: Path | None, bes
         for parent in list(reversed(path.relative_to(base).parents))[1:]:  # each folder between base and the file
             if (base / parent).is_symlink():
                 return None, f"{where} is inside a linked folder ({parent.as_posix()}), which the build does not follow", None
-        if path.is_symlink() and not path.resolve().is_relative_to(real_base if not source else root.resolve()):
-            return None, f"{where} is a link to a file outside the site; copy the file itself into the site", None
+        # A link may lead within its own folder (static/; the post's folder) or, beside a post, into
+        # static/: never to config.yaml, templates, the cache or anything else of the site.
+        allowed = (real_base,) if not source else (real_base, static.resolve())
+        if path.is_symlink() and not any(path.resolve().is_relative_to(a) for a in allowed):
+            inside = path.resolve().is_relative_to(root.resolve())
+            return None, (f"{where} is a link to {'a file of the site outside static/ and this folder' if inside else 'a file outside the site'}; "
+                          "copy the file itself into the site"), None
         if source and path.is_symlink() and path.resolve().suffix.lower().lstrip(".") in WEB_FILES | SOURCE_FILES:
             return None, f"{where} is a link to {path.resolve().name}, a page, script or text of the site", None
         st = os.stat(path)
