@@ -32,7 +32,7 @@ from markupsafe import escape
 from site_builder.config import Language, SiteConfig
 from site_builder.errors import Problem
 from site_builder.models import FrozenMap
-from site_builder.textutil import slugify
+from site_builder.textutil import english_time, slugify
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -251,10 +251,8 @@ class Dates:
     def time(self, value: datetime) -> str:
         if has_cldr(self.code):
             return _cldr_time(self.code, value.hour, value.minute)
-        from site_builder.render import fmt_time
-
         g = self.words.gettext
-        text = fmt_time(value)
+        text = english_time(value)
         return g("noon") if text == "noon" else text.replace(" am", " " + g("am")).replace(" pm", " " + g("pm"))
 
     def time_range(self, start: datetime, end: datetime) -> str:
@@ -419,7 +417,7 @@ def translate_calendar(data: Any, code: str) -> Any:
 
 def translate_alerts(alerts: Sequence[Any], code: str) -> list[Any]:
     """The alerts in language `code`; a translated text has its own fingerprint (its HTML is cached by it)."""
-    from site_builder.cache import digest
+    from site_builder.hashing import digest
 
     out = []
     for alert in alerts:

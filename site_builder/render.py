@@ -26,7 +26,7 @@ from site_builder.contracts import by_employer, language_name, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
 from site_builder.readers.files import fmt_size
-from site_builder.textutil import plain_text, slugify, truncate
+from site_builder.textutil import english_time, plain_text, slugify, truncate
 
 THEME_DIR = Path(__file__).parent / "theme"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -43,14 +43,7 @@ def _fmt_date(value: date | datetime, weekday: bool = True, year: bool = True) -
     return f"{DAYS[value.weekday()]}, {text}" if weekday else text
 
 
-def _fmt_time(value: datetime) -> str:
-    """"6:30 pm", "6 pm", "noon"."""
-    hour, minute = value.hour, value.minute
-    if (hour, minute) == (12, 0):
-        return "noon"
-    suffix = "am" if hour < 12 else "pm"
-    h12 = hour % 12 or 12
-    return f"{h12}:{minute:02d} {suffix}" if minute else f"{h12} {suffix}"
+_fmt_time = english_time  # "6:30 pm", "6 pm", "noon" (textutil: i18n's Hmong times start from it too)
 
 
 def _fmt_time_range(start: datetime, end: datetime) -> str:

@@ -189,3 +189,13 @@ def language_problem(value: str) -> str | None:
         return None
     return (f"{shown(value)} is not a language tag: use a 2- or 3-letter language code, optionally with a "
             "region, such as en, es, fr-CA or en-US")
+
+
+def english_time(value) -> str:
+    """A time of day as the English pages write it: "6:30 pm", "6 pm", "noon"."""
+    hour, minute = value.hour, value.minute
+    if (hour, minute) == (12, 0):
+        return "noon"
+    suffix = "am" if hour < 12 else "pm"
+    h12 = hour % 12 or 12
+    return f"{h12}:{minute:02d} {suffix}" if minute else f"{h12} {suffix}"

@@ -17,7 +17,7 @@ OWNERS = {
     "markdown": {"markup.py"},
     "nh3": {"markup.py"},
     "jinja2": {"render.py"},
-    "markupsafe": {"render.py"},  # (jinja2's own escaping type, for the filters render.py defines)
+    "markupsafe": {"render.py", "i18n.py"},  # (jinja2's own escaping type, for the filters render.py defines)
     "watchdog": {"serve.py"},
     "icalendar": {"calendar/ics.py"},
     "frontmatter": {"readers/content.py"},
@@ -27,11 +27,12 @@ OWNERS = {
     "rich": {"cli.py"},
     "pagefind": {"search.py"},
     "css_inline": {"newsletter.py"},
+    "babel": {"i18n.py"},  # catalogs (.po), dates and times by CLDR
 }
 # pyproject.toml's dependencies and the names they are imported by (None: never imported).
 DISTRIBUTIONS = {"jinja2": "jinja2", "markdown": "markdown", "pyyaml": "yaml", "python-frontmatter": "frontmatter",
                  "icalendar": "icalendar", "python-dateutil": "dateutil", "watchdog": "watchdog", "click": "click",
-                 "rich": "rich", "nh3": "nh3", "pagefind": "pagefind", "css-inline": "css_inline",
+                 "rich": "rich", "nh3": "nh3", "pagefind": "pagefind", "css-inline": "css_inline", "babel": "babel",
                  "tzdata": None,  # zone data zoneinfo reads where the system has none
                  "ghp-import": None}  # run as a program by deploy.py
 TRANSITIVE = {"markupsafe"}  # installed with jinja2
@@ -43,7 +44,7 @@ LAYERS = [
     {"config.py"},
     {"readers/content.py", "readers/calendar.py", "calendar/__init__.py", "calendar/model.py", "calendar/words.py",
      "calendar/closures.py", "calendar/recurrence.py", "calendar/ics.py", "calendar/site.py", "readers/__init__.py",
-     "readers/files.py", "readers/contracts.py"},
+     "readers/files.py", "readers/contracts.py", "i18n.py"},
     {"assemble.py", "contracts.py", "markup.py", "render.py", "feeds.py", "search.py", "hosts.py", "cms.py", "writer.py", "check.py"},
     {"build.py"},  # the one sequencer
     {"serve.py", "cli.py", "deploy.py", "scaffold.py", "starter.py", "bench.py", "bench_serve.py", "newsletter.py",
