@@ -293,6 +293,8 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
         if early is not None and early.pages == searchable(outputs):
             result = bundle_outputs(early)
         else:
+            if early is not None:  # (other pages to index: stopped first, so one copy of them is in memory)
+                early.cancel()
             result = search_outputs(config, outputs)
     except SearchError as exc:
         raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
