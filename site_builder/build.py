@@ -15,7 +15,7 @@ from site_builder.errors import BuildFailed, Problem
 from site_builder.feeds import alerts_rss, robots, rss, sitemap
 from site_builder.hosts import host_files
 from site_builder.schema import FILE_KINDS, json_schema_text
-from site_builder.search import SearchError, search_outputs
+from site_builder.search import Indexing, SearchError, bundle_outputs, search_outputs, searchable, start_search
 from site_builder.cms import admin_outputs
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
 from site_builder.calendar.model import Event
@@ -273,8 +273,10 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
 
 
 def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
-            stale_ok: bool = False, memo: PageMemo | None = None) -> list[Output]:
-    """The Pagefind index as outputs; reused from the cache while the indexed pages are unchanged."""
+            stale_ok: bool = False, memo: PageMemo | None = None, early: Indexing | None = None) -> list[Output]:
+    """The Pagefind index as outputs; reused from the cache while the indexed pages are unchanged.
+    `early`: the run `plan` started on the item pages (the early index); its bundle is taken when
+    the pages to index are exactly the ones it was started with, else it is stopped (by `plan`)."""
     # The key: every HTML page's path and a hash of its bytes, the reused pages' hashes taken
     # from the page memo, so a build that changed nothing reads no page back from output/.
     key = digest(version_key(), config.base_url,
@@ -294,7 +296,12 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
                 cache.put_many("search", {last: key})
             return found[key]
     try:
-        result = search_outputs(config, outputs)
+        if early is not None and early.pages == searchable(outputs):
+            result = bundle_outputs(early)
+        else:
+            if early is not None:  # (other pages to index: stopped first, so one copy of them is in memory)
+                early.cancel()
+            result = search_outputs(config, outputs)
     except SearchError as exc:
         raise BuildFailed([Problem("config.yaml", 1, "search", str(exc))]) from None
     if cache is not None:
@@ -388,23 +395,42 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     alternates = i18n.alternates(sites, lambda each: render_pages(each, {}, dry=True)) if len(sites) > 1 else None
     html_of, prerendered = _render_markdown(sites, cache, progress, pages_ready, alternates)
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
-    outputs: list[Output] = []
-    for each in sites:
-        outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
-                                memo=memo, prerendered=prerendered, alternates=alternates)
-    entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
-    lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
-               for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}
-    outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
-    outputs.append(robots(config))
-    outputs.extend(_static_outputs(config))
-    outputs.extend(attachment_outputs(item for each in sites for item in (*each.posts, *each.ended, *each.pages)))
-    if config.search:
-        outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo))
-    outputs.extend(host_files(config, outputs))
-    outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
-                   for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
-    outputs.extend(admin_outputs(config))  # the browser editor at /admin/, when config.yaml has `cms:`
+    early: list[Indexing] = []
+
+    def searchable_ready(pages: list[Output]) -> None:
+        """The early index: when this build rendered every page search may index anew (a cold
+        build; not serve, which shows its last index), the pagefind binary starts on them now and
+        runs while the lists and feeds are rendered (docs/architecture.md, "Search").  (A site in
+        several languages indexes them all at once, after rendering.)"""
+        if config.search and not options.stale_search_ok and all(p.data is not None for p in pages):
+            try:
+                run = start_search(config, searchable(pages))
+            except SearchError:  # (reported by the search step, which tries again)
+                return
+            early.extend([run] if run is not None else [])
+
+    try:
+        outputs: list[Output] = []
+        for each in sites:
+            outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
+                                    memo=memo, prerendered=prerendered, alternates=alternates,
+                                    searchable_ready=searchable_ready if len(sites) == 1 else None)
+        entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
+        lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
+                   for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}
+        outputs.append(sitemap(config, [(path, lastmod.get(path)) for path, _ in entries]))
+        outputs.append(robots(config))
+        outputs.extend(_static_outputs(config))
+        outputs.extend(attachment_outputs(item for each in sites for item in (*each.posts, *each.ended, *each.pages)))
+        if config.search:
+            outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo, early[0] if early else None))
+        outputs.extend(host_files(config, outputs))
+        outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
+                       for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
+        outputs.extend(admin_outputs(config))  # the browser editor at /admin/, when config.yaml has `cms:`
+    finally:
+        for run in early:  # (stopped unless its bundle was taken: a cached index, other pages to index, a failure)
+            run.cancel()
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
 
 

@@ -463,14 +463,24 @@ class PagesInWorkers:
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
                  extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None,
                  prerendered: dict[str, bytes] | None = None,
-                 alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False) -> list[Output]:
-    """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty)."""
+                 alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False,
+                 searchable_ready: Callable[[list[Output]], None] | None = None) -> list[Output]:
+    """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty).  The
+    pages the theme marks for search (posts, pages, the calendar's, contracts) are rendered first
+    and handed to `searchable_ready`, so the search index can start on them while the lists and
+    feeds are rendered (build.plan); the list returned keeps its order."""
     r = renderer_for(site, html_of, memo, extra_globals, prerendered, alternates=alternates, dry=dry)
     config = site.config
     out: list[Output] = []
 
     cal = site.calendar
     today = site.now.astimezone(config.tz).date()
+    items = [r.page(path, template, **context) for path, template, context in item_pages(site).values()]
+    calendar = render_calendar_pages(r, cal) if cal is not None else []
+    contracts = [r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts), today=today,
+                        feeds=subscribe_links(config, "/calendar/contracts.ics"))] if site.contracts else []
+    if searchable_ready is not None:
+        searchable_ready(items + calendar + contracts)
     contract_notices = notices(site.contracts, site.now, config.tz)
     out.append(r.page(to_file("/"), "home.html", contract_notices=contract_notices,
                       today=today if contract_notices else None, posts=site.posts[: config.posts_per_page],
@@ -481,8 +491,7 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                       actions=site.banner, actions_waiting=frozenset(a.slug for a in site.banner if not a.active(site.now))))
     for path, chunk, pager in listing_pages("/news/", site.posts, config.posts_per_page):
         out.append(r.page(path, "news.html", posts=chunk, pager=pager))
-    for path, template, context in item_pages(site).values():  # posts, then pages
-        out.append(r.page(path, template, **context))
+    out.extend(items)  # posts, then pages
     out.append(r.page(to_file("/tags/"), "tags.html", tags=site.tags))
     for tag in site.tags:
         # A tag's news is paginated like /news/: one edited post re-renders one page per tag,
@@ -500,15 +509,12 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                               contracts=tag.contracts if first else (),
                               today=today if first and tag.contracts else None))
     out.extend(render_action_pages(r))
-    if site.contracts:  # (the page shows days until each expiry: it changes once a day)
-        out.append(r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts),
-                          today=today, feeds=subscribe_links(config, "/calendar/contracts.ics")))
+    out.extend(contracts)  # (the page shows days until each expiry: it changes once a day)
     if not config.lang:  # one page for every address not found, in the default language
         out.append(r.page("404.html", "404.html"))
     if config.search:
         out.append(r.page(to_file("/search/"), "search.html"))
-    if cal is not None:
-        out.extend(render_calendar_pages(r, cal))
+    out.extend(calendar)
     if extra:
         out.extend(extra(r))
     return out

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -51,27 +52,35 @@ def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output
 
     Deterministic: the same pages give the same bytes.  Raises SearchError if Pagefind fails.
     """
-    pages = searchable(outputs)
+    return bundle_outputs(start_search(config, searchable(outputs)))
+
+
+def start_search(config: SiteConfig, pages: list[tuple[str, bytes]]) -> Indexing | None:
+    """Start the pagefind binary over `pages` (from `searchable`) and return at once: the
+    `Indexing` run goes on in the background while the build does other work, and
+    `bundle_outputs` collects it.  None when there is nothing to index."""
     if not pages:
-        return []
+        return None
     if problem := language_problem(config.language or "en"):
         raise SearchError(f"search index (Pagefind) not built: language: {problem}")
     language = (config.language or "en").split("-")[0].lower()
     size = sum(len(data) for _, data in pages)
     # several languages: Pagefind reads each page's <html lang> and keeps one index per language
     forced = None if config.languages else language
-    files, problem = None, ""
+    problem = ""
     for folder in dict.fromkeys((_scratch_folder(size), None)):  # in memory, else the system's temporary folder
         try:
-            files = _index(pages, forced, folder=folder)
-            break
+            return Indexing(pages, forced, folder=folder)
         except OSError as exc:  # the pages could not be written there (full, refused)
             problem = exc.strerror or str(exc)
-    if files is None:
-        raise SearchError(f"search index (Pagefind) not built: could not write the pages for it ({problem})")
-    if config.languages and "pagefind-entry.json" in files:
-        files["pagefind-entry.json"] = _sorted_entry(files["pagefind-entry.json"])
-    return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(files.items())]
+    raise SearchError(f"search index (Pagefind) not built: could not write the pages for it ({problem})")
+
+
+def bundle_outputs(run: Indexing | None) -> list[Output]:
+    """The bundle of a started run as `pagefind/...` Outputs, sorted by path (waits for the run)."""
+    if run is None:
+        return []
+    return [Output(f"{BUNDLE_DIR}/{rel}", data, kind="search") for rel, data in sorted(run.result().items())]
 
 
 def _sorted_entry(data: bytes) -> bytes:
@@ -111,42 +120,83 @@ def pagefind_binary() -> Path | None:
 
 def _index(pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None,
            folder: str | None = None) -> dict[str, bytes]:
-    """Run the pagefind binary once over the pages, put in a private temporary folder (inside
-    `folder`; None: the system's), and return its bundle (relative path → bytes).  Nothing is
-    written near output/; the binary is stopped after `timeout` seconds (it once hung on a
-    made-up language).  OSError: the pages could not be written (a full folder...)."""
-    timeout = TIMEOUT_SECONDS if timeout is None else timeout
-    tmp = tempfile.mkdtemp(prefix="site-builder-search-", dir=folder)
-    try:
-        site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
-        for rel, data in pages:
-            target = site / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        binary = pagefind_binary()
-        if binary is None:
-            raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")
-        command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--silent"]
-        if language is not None:  # (None: each page's <html lang> says)
-            command[-1:-1] = ["--force-language", language]
+    """Run the pagefind binary once over the pages and wait for its bundle (relative path → bytes)."""
+    return Indexing(pages, language, timeout, folder).result()
+
+
+class Indexing:
+    """One run of the pagefind binary over `pages` (path, html), started by the constructor and
+    collected by `result()` (or stopped by `cancel()`): the build renders and writes its other
+    files meanwhile (docs/architecture.md, "Search").  The pages are put in a private temporary
+    folder (inside `folder`; None: the system's), so nothing is written near output/; the binary
+    is stopped `timeout` seconds after it started (it once hung on a made-up language).
+    OSError from the constructor: the pages could not be written (a full folder...)."""
+
+    def __init__(self, pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None,
+                 folder: str | None = None):
+        self.pages, self.language = pages, language
+        self.timeout = TIMEOUT_SECONDS if timeout is None else timeout
+        self.tmp = Path(tempfile.mkdtemp(prefix="site-builder-search-", dir=folder))
+        self.proc: subprocess.Popen | None = None
         try:
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SearchError(f"search index (Pagefind) failed: no answer from the pagefind program after {timeout:g} s "
-                              "while indexing the pages") from None
-        except OSError as exc:
-            raise SearchError(f"search index (Pagefind) failed: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            said = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            raise SearchError(f"search index (Pagefind) failed: the pagefind program stopped while indexing the pages "
-                              f"(exit status {done.returncode}){': ' + said[0][:300] if said[0] else ''}")
-        files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
-        indexed = _page_count(files)
-        if indexed != len(pages):
-            raise SearchError(f"search index (Pagefind) failed: Pagefind indexed {indexed} of {len(pages)} pages")
-        return files
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            site = self.tmp / "site"
+            for rel, data in pages:
+                target = site / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            binary = pagefind_binary()
+            if binary is None:
+                raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")
+            command = [str(binary), "--site", str(site), "--output-path", str(self.tmp / "bundle"), "--silent"]
+            if language is not None:  # (None: each page's <html lang> says: a site in several languages)
+                command[-1:-1] = ["--force-language", language]
+            self.started = time.monotonic()
+            with open(self.tmp / "stderr", "wb") as said:
+                try:
+                    self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                                 stderr=said)
+                except OSError as exc:
+                    raise SearchError(f"search index (Pagefind) failed: {exc.strerror or exc}") from None
+        except BaseException:
+            self.cancel()
+            raise
+
+    def result(self) -> dict[str, bytes]:
+        """Wait for the binary and return its bundle; SearchError if it failed or took too long."""
+        assert self.proc is not None
+        try:
+            try:
+                status = self.proc.wait(timeout=max(0.0, self.timeout - (time.monotonic() - self.started)))
+            except subprocess.TimeoutExpired:
+                raise SearchError(f"search index (Pagefind) failed: no answer from the pagefind program after "
+                                  f"{self.timeout:g} s while indexing the pages") from None
+            try:
+                if status != 0:
+                    said = (self.tmp / "stderr").read_bytes().decode("utf-8", "replace").strip().splitlines()[-1:]
+                    said = said or [""]
+                    raise SearchError(f"search index (Pagefind) failed: the pagefind program stopped while indexing "
+                                      f"the pages (exit status {status}){': ' + said[0][:300] if said[0] else ''}")
+                bundle = self.tmp / "bundle"
+                files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*"))
+                         if p.is_file()}
+            except OSError as exc:
+                raise SearchError(f"search index (Pagefind) failed: its bundle could not be read "
+                                  f"({exc.strerror or exc})") from None
+            indexed = _page_count(files)
+            if indexed != len(self.pages):
+                raise SearchError(f"search index (Pagefind) failed: Pagefind indexed {indexed} of {len(self.pages)} pages")
+            if self.language is None and "pagefind-entry.json" in files:
+                files["pagefind-entry.json"] = _sorted_entry(files["pagefind-entry.json"])
+            return files
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the binary if it still runs and remove the temporary folder (again: nothing happens)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _page_count(files: dict[str, bytes]) -> int | None:
