@@ -334,7 +334,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
     problems += found
     calendar = None
     if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
-        calendar, found = assemble_calendar(config, calendar_data, now)
+        calendar, found = assemble_calendar(config, calendar_data, now, i18n.speech(i18n.page_words(config)))
         problems += found
     translations: dict[str, tuple[list[Post], list[Page]]] = {}
     if config.languages:
@@ -356,7 +356,8 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
         sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
         sub_calendar = calendar
         if calendar is not None:  # (its problems: those of the default language's calendar)
-            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now)
+            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now,
+                                                i18n.speech(i18n.page_words(sub_config)))
         sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
                               calendar=sub_calendar, alerts=i18n.translate_alerts(alerts, lang.code),
                               series=series_files, contracts=contracts)

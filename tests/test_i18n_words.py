@@ -1,0 +1,58 @@
+"""The calendar's sentences (calendar/words.py) and the code's words in the page's language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import unescape
+
+from site_builder import i18n
+from site_builder.calendar import words
+from site_builder.models import FrozenMap
+
+
+def _text(path) -> str:
+    html = re.sub(r"<script.*?</script>", "", path.read_text(), flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _spanish() -> words.Speech:
+    data = (i18n.LOCALE_DIR / "es/LC_MESSAGES/messages.po").read_bytes()
+    return i18n.speech(i18n.Words("es", FrozenMap(i18n.read_catalog(data, "es.po")[0])))
+
+
+def test_the_spanish_meetings_page_says_the_series_in_spanish(sample_output):
+    text = _text(sample_output / "es/meetings/index.html")
+    assert "El primer miércoles de cada mes, 18:00–19:30, por Zoom; en persona en " in text
+    assert " en enero, marzo, mayo, septiembre y noviembre." in text
+    assert "Todos los martes, 18:30–19:30, por Zoom." in text
+    assert "El tercer miércoles de marzo, junio, septiembre y diciembre, 18:00–19:30, en Carpenters Hall y por Zoom." in text
+    assert "Reunión del CAT de HealthPartners: no hay reunión el 22 y 29 de dic." in text
+    for english in ("of every month", "Every Tuesday", ", on Zoom", "In person at", "No HealthPartners"):  # (the descriptions are not translated)
+        assert english not in text
+    home = _text(sample_output / "es/index.html")
+    assert ", por Zoom" in home and ", on Zoom" not in home
+    assert "First Wednesday of every month, 6–7:30 pm, on Zoom; in person at the Local 12 union office in January, " \
+        "March, May, September and November." in _text(sample_output / "meetings/index.html")
+
+
+def test_spanish_rules_are_whole_phrases_a_translator_ordered():
+    es = _spanish()
+    say = words.recurrence_sentence
+    assert say("FREQ=WEEKLY;BYDAY=SA", None, es) == "Todos los sábados"
+    assert say("FREQ=MONTHLY;BYDAY=2TU,4TU", None, es) == "El segundo y cuarto martes de cada mes"
+    assert say("FREQ=MONTHLY;BYDAY=-1FR;INTERVAL=2", None, es) == "El último viernes de cada dos meses"
+    assert say("FREQ=WEEKLY;BYDAY=MO,WE", None, es) == "Lunes y miércoles de cada semana"
+    assert say("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", None, es) == "Cada dos semanas, el jueves"
+    assert say("FREQ=DAILY;INTERVAL=3;COUNT=4", None, es) == "Cada 3 días, 4 veces en total"
+    assert say("FREQ=YEARLY", date(2026, 12, 5), es) == "Cada año el 5 de diciembre"
+    assert say("FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO", None, es) == "En las fechas que siguen"
+    assert words.day_list([date(2026, 12, 29), date(2027, 1, 5), date(2026, 12, 22)], es) == "22 y 29 de dic y 5 de ene"
+    assert words.online_words("https://meet.google.com/x", es) == "por Google Meet"
+    assert words.online_words("https://example.org/x", es) == "en línea"
+
+
+def test_an_untranslated_language_falls_back_to_the_english_phrases():
+    somali = i18n.speech(i18n.Words("so", FrozenMap({})))
+    assert words.recurrence_sentence("FREQ=WEEKLY;BYDAY=TU", None, somali) == "Every Tuesday"
+    assert words.online_words("https://zoom.us/j/1", somali) == "on Zoom"
