@@ -241,6 +241,21 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.cache.put_many("jinja", {bucket.key: bucket.bytecode_to_string()})
 
 
+def gettext_callables(catalog: Any) -> tuple[Callable[..., str], Callable[..., str]]:
+    """gettext and ngettext for Jinja's i18n extension.  Where the template escapes (.html), Jinja
+    takes what gettext returns as markup, so the translation is escaped here (a catalog holds
+    text); in a plain-text template (the newsletter's .txt) it is the text as written."""
+    @jinja2.pass_context
+    def gettext(context: Any, message: str) -> str:
+        return catalog.html(message) if context.eval_ctx.autoescape else catalog.gettext(message)
+
+    @jinja2.pass_context
+    def ngettext(context: Any, one: str, many: str, n: int) -> str:
+        return gettext(context, one if n == 1 else many)
+
+    return gettext, ngettext
+
+
 def i18n_speech(catalog: Any) -> words.Speech:
     from site_builder import i18n
 
@@ -294,8 +309,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     else:
         from site_builder import i18n
 
-        env.install_gettext_callables(catalog.html, lambda one, many, n: catalog.html(one if n == 1 else many),  # type: ignore[attr-defined]
-                                      newstyle=True)
+        gettext, ngettext = gettext_callables(catalog)
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(i18n.template_functions(config, catalog))
         dates = env.filters
         env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz, dates)
