@@ -305,6 +305,19 @@ def file_size(size: int, code: str) -> str:
     return f"{format_decimal(float(number), format='0.0', locale=code)} {unit}"
 
 
+# the feeds' titles and descriptions, and the calendar feeds' names (build.py, feeds.py)
+FEED_WORDS = (N_("News about %(topic)s from %(site)s"), N_("Every update of %(series)s"), N_("%(site)s: take action"),
+              N_("Action alerts from %(site)s"), N_("%(name)s: events"), N_("%(name)s: meetings"),
+              N_("%(name)s: office closures"), N_("%(name)s: contract expiries"))
+
+
+def say(config: SiteConfig) -> Callable[..., str]:
+    """`say(msgid, **values)` in the language of `config`'s pages (English: as written)."""
+    words = page_words(config)
+    g = words.gettext if words is not None else (lambda message: message)
+    return lambda message, **values: g(message) % values if values else g(message)
+
+
 def template_functions(config: SiteConfig, words: Words) -> dict[str, Callable]:
     """The Jinja filters of render.make_env that speak a language other than the default."""
     dates = Dates(words)

@@ -56,3 +56,36 @@ def test_an_untranslated_language_falls_back_to_the_english_phrases():
     somali = i18n.speech(i18n.Words("so", FrozenMap({})))
     assert words.recurrence_sentence("FREQ=WEEKLY;BYDAY=TU", None, somali) == "Every Tuesday"
     assert words.online_words("https://zoom.us/j/1", somali) == "on Zoom"
+
+
+def test_spanish_feeds_have_spanish_titles_and_descriptions(sample_output):
+    import feedparser
+
+    topic = feedparser.parse((sample_output / "es/tags/allina/feed.xml").read_bytes())
+    assert topic.feed.description == "Noticias sobre Allina Health de OPEIU Local 12"
+    act = feedparser.parse((sample_output / "es/act/feed.xml").read_bytes())
+    assert act.feed.title == "OPEIU Local 12: actúe" and act.feed.description == "Alertas de acción de OPEIU Local 12"
+    english = feedparser.parse((sample_output / "act/feed.xml").read_bytes())
+    assert english.feed.title == "OPEIU Local 12: take action"
+    assert feedparser.parse((sample_output / "tags/allina/feed.xml").read_bytes()).feed.description == \
+        "News about Allina Health from OPEIU Local 12"
+
+
+def test_spanish_calendar_feeds_are_named_in_spanish(sample_output):
+    from datetime import date
+
+    import icalendar
+    import recurring_ical_events
+
+    names = {}
+    for name in ("meetings", "events", "closures", "contracts"):
+        cal = icalendar.Calendar.from_ical((sample_output / f"es/calendar/{name}.ics").read_bytes())
+        names[name] = str(cal["X-WR-CALNAME"])
+    assert names == {"meetings": "OPEIU Local 12: reuniones", "events": "OPEIU Local 12: eventos",
+                     "closures": "OPEIU Local 12: cierres de la oficina",
+                     "contracts": "OPEIU Local 12: vencimiento de contratos"}
+    cal = icalendar.Calendar.from_ical((sample_output / "es/calendar/meetings.ics").read_bytes())
+    titles = {str(e["SUMMARY"]) for e in recurring_ical_events.of(cal).between(date(2026, 12, 1), date(2027, 2, 1))}
+    assert "Reunión de la Junta Ejecutiva" in titles
+    english = icalendar.Calendar.from_ical((sample_output / "calendar/meetings.ics").read_bytes())
+    assert str(english["X-WR-CALNAME"]) == "OPEIU Local 12: meetings"
