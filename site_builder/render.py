@@ -292,6 +292,9 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
     say = words.ENGLISH if catalog is None else i18n_speech(catalog)
+    # a word the site writes in config.yaml (a `menu:` title, the office hours) in the pages' language,
+    # from the catalogs (the site's locale/<code>.po); text, escaped like any value
+    env.filters["translated"] = (lambda text: text) if catalog is None else catalog.gettext
     env.filters["online_words"] = lambda url: words.online_words(url, say)
     env.filters["tag_name"] = lambda name: config.tag_info(slugify(name)).name or name
     env.globals["tag_info"] = config.tag_info

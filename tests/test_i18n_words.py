@@ -89,3 +89,21 @@ def test_spanish_calendar_feeds_are_named_in_spanish(sample_output):
     assert "Reunión de la Junta Ejecutiva" in titles
     english = icalendar.Calendar.from_ical((sample_output / "calendar/meetings.ics").read_bytes())
     assert str(english["X-WR-CALNAME"]) == "OPEIU Local 12: meetings"
+
+
+def test_the_sample_menu_and_footer_speak_spanish_on_es(sample_output):
+    text = _text(sample_output / "es/index.html")
+    for spanish in ("Enlaces", "Contáctenos", "Contratos", "De lunes a viernes, de 8:00 a 16:30",
+                    "La oficina cierra los días que aparecen en la página de cierres"):
+        assert spanish in text
+    for english in ("Links", "Contact us", "Contracts", "Monday to Friday", "Union made"):
+        assert english not in text
+    english = _text(sample_output / "index.html")
+    assert all(w in english for w in ("Links", "Contact us", "Contracts", "Monday to Friday, 8 am to 4:30 pm",
+                                      "The office is closed on the days on the closures page"))
+
+
+def test_file_sizes_take_the_languages_decimal_sign():
+    assert i18n.file_size(1258291, "es") == "1,2 MB" and i18n.file_size(720, "es") == "720 bytes"
+    assert i18n.file_size(1258291, "hmn") == "1.2 MB"  # (no CLDR data: as in English)
+    assert i18n.file_size(250_000, "es") == "244 KB"
