@@ -315,7 +315,7 @@ def say(config: SiteConfig) -> Callable[..., str]:
     """`say(msgid, **values)` in the language of `config`'s pages (English: as written)."""
     words = page_words(config)
     g = words.gettext if words is not None else (lambda message: message)
-    return lambda message, **values: g(message) % values if values else g(message)
+    return lambda message, **values: g(message) % values
 
 
 def template_functions(config: SiteConfig, words: Words) -> dict[str, Callable]:

@@ -107,3 +107,24 @@ def test_file_sizes_take_the_languages_decimal_sign():
     assert i18n.file_size(1258291, "es") == "1,2 MB" and i18n.file_size(720, "es") == "720 bytes"
     assert i18n.file_size(1258291, "hmn") == "1.2 MB"  # (no CLDR data: as in English)
     assert i18n.file_size(250_000, "es") == "244 KB"
+
+
+def test_a_translators_phrases_are_checked_and_escaped_on_the_page(scratch, build):
+    """A site catalog's phrase with a wrong placeholder stays English (a warning); one with HTML
+    and a %% sign shows as text."""
+    from tests.test_i18n import LANGS, ml_site
+
+    catalog = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+               'msgid "every Tuesday"\nmsgstr "<b>cada</b> martes & 100%% de los martes"\n\n'
+               'msgid "%(which)s of every month"\nmsgstr "el %(cual)s de cada mes"\n')
+    calendar = ("meetings:\n  - id: cat\n    title: CAT\n    repeat: every Tuesday\n    from: 2026-10-06\n"
+                "    time: 6:30 pm\n    end: 7:30 pm\n    attendance: online\n    online_url: https://zoom.us/j/1\n"
+                "  - id: board\n    title: Board\n    repeat: first Wednesday monthly\n    from: 2026-10-07\n"
+                "    time: 6 pm\n    end: 7 pm\n    attendance: online\n    online_url: https://zoom.us/j/2\n")
+    root = ml_site(scratch, {"locale/es.po": catalog, "content/calendar/main.yaml": calendar})
+    run = build(root)
+    assert run.code == 0, run.err
+    assert "locale/es.po" in run.err and "%(which)s" in run.err
+    page = (root / "output/es/meetings/index.html").read_text()
+    assert "&lt;b&gt;cada&lt;/b&gt; martes &amp; 100% de los martes, 18:30–19:30, por Zoom." in page
+    assert "First miércoles of every month" not in page and "El primer miércoles de cada mes" in page

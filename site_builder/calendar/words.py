@@ -55,7 +55,8 @@ class Speech:
     english: bool = True
 
     def say(self, message: str, **values: object) -> str:
-        return self.gettext(message) % values if values else self.gettext(message)
+        """The phrase in the language, its placeholders filled in (a translator's %% is a % sign)."""
+        return self.gettext(message) % values
 
     def and_list(self, words: Sequence[str]) -> str:
         words = list(words)
