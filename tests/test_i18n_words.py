@@ -28,6 +28,8 @@ def test_the_spanish_meetings_page_says_the_series_in_spanish(sample_output):
     assert "Todos los martes, 18:30–19:30, por Zoom." in text
     assert "El tercer miércoles de marzo, junio, septiembre y diciembre, 18:00–19:30, en Carpenters Hall y por Zoom." in text
     assert "Reunión del CAT de HealthPartners: no hay reunión el 22 y 29 de dic." in text
+    month = _text(sample_output / "es/calendar/2026/12/index.html")
+    assert "Oficina cerrada: Navidad" in month and "Office closed" not in month
     for english in ("of every month", "Every Tuesday", ", on Zoom", "In person at", "No HealthPartners"):  # (the descriptions are not translated)
         assert english not in text
     home = _text(sample_output / "es/index.html")

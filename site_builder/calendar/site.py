@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from site_builder.calendar.closures import closure_conflicts, resolve_closures
 from site_builder.calendar.model import CalendarData, Closure, Event, MeetingSeries, Occurrence
 from site_builder.calendar.recurrence import expand_series
-from site_builder.calendar.words import ENGLISH, Speech, attendance_words, pauses, regular_exceptions
+from site_builder.calendar.words import ENGLISH, Speech, attendance_words, closure_title, pauses, regular_exceptions
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 
@@ -199,7 +199,7 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime,
     for c in closures:
         starts, ends = _day_bounds(c.observed, tz)
         by_day.setdefault(c.observed, []).append(
-            Item("closure", f"Office closed: {c.name}", None, None, c.observed, "/closures/", starts=starts, ends=ends))
+            Item("closure", closure_title(c.name, say), None, None, c.observed, "/closures/", starts=starts, ends=ends))
 
     def order(item: Item) -> tuple:
         return (item.kind != "closure", item.start or datetime.min.replace(tzinfo=tz), item.title)

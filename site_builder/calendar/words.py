@@ -348,3 +348,8 @@ def pauses(series: MeetingSeries, today: date, within_days: int = 180, say: Spee
     if say.english or say.gettext(phrase) == phrase:  # (untranslated: the English way of saying it)
         return tuple(f"No {_plural(series.title)} {day_list(g, say)}." for g in groups)
     return tuple(say.say(phrase, title=series.title, dates=day_list(g, say)) for g in groups)
+
+
+def closure_title(name: str, say: Speech = ENGLISH) -> str:
+    """"Office closed: Christmas Day" (a closure in the calendar's day lists)."""
+    return say.say(N_("Office closed: %(holiday)s"), holiday=name)
