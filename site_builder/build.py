@@ -197,18 +197,21 @@ def _feeds(site: Site, r: Renderer, cache: BuildCache | None = None) -> list[Out
         jobs[path.lstrip("/")] = (key, lambda: rss(config, path=path, title=title, link=link, description=description,
                                                    posts=posts, summary=r.summary, body=body).data or b"")
 
+    say = i18n.say(config)
     feed("/feed.xml", config.title, "/news/", config.description, site.posts)
     for tag in site.tags:
         if tag.posts:
             feed(f"{tag.url}feed.xml", f"{config.title}: {tag.name}", tag.url,
-                 f"News about {tag.name} from {config.title}", tag.posts)
+                 say("News about %(topic)s from %(site)s", topic=tag.name, site=config.title), tag.posts)
     for item in site.series:
         feed(f"{item.series.url}feed.xml", f"{config.title}: {item.series.title}", item.series.url,
-             item.series.summary or f"Every update of {item.series.title}", tuple(reversed(item.posts)))
+             item.series.summary or say("Every update of %(series)s", series=item.series.title),
+             tuple(reversed(item.posts)))
     if site.alerts:  # the alerts that have started, most recent first (the ended ones too: a feed is a record)
         started = tuple(a for a in site.alerts if a.starts is None or a.starts <= site.now)[: config.feed_items]
-        key = digest(base, "/act/feed.xml", *(f"{a.fingerprint}:{a.html}" for a in started))
-        jobs["act/feed.xml"] = (key, lambda: alerts_rss(config, started).data or b"")
+        words = (say("%(site)s: take action", site=config.title), say("Action alerts from %(site)s", site=config.title))
+        key = digest(base, "/act/feed.xml", *words, *(f"{a.fingerprint}:{a.html}" for a in started))
+        jobs["act/feed.xml"] = (key, lambda: alerts_rss(config, started, *words).data or b"")
     out = _made(cache, "feed", jobs)
     if site.calendar is not None:
         out += calendar_feeds(site, site.calendar, r, cache)
@@ -221,8 +224,8 @@ def contracts_feed(site: Site, cache: BuildCache | None = None) -> list[Output]:
     """/calendar/contracts.ics (docs/contracts.md), cached like the other feeds (by config, contracts, day)."""
     config = site.config
     now = site.now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    key = digest(version_key(), Fingerprinter()(config), Fingerprinter()(site.contracts), now.isoformat())
-    name = f"{config.calendar.name or config.title}: contract expiries"
+    name = i18n.say(config)("%(name)s: contract expiries", name=config.calendar.name or config.title)
+    key = digest(version_key(), Fingerprinter()(config), Fingerprinter()(site.contracts), now.isoformat(), name)
     return _made(cache, "ics", {"calendar/contracts.ics": (key, lambda: ics().contracts_ics(
         name=name, contracts=site.contracts, config=config, now=now, page_url=config.abs_url("/contracts/")))})
 
@@ -260,9 +263,10 @@ def calendar_feeds(site: Site, cal: CalendarSite, r: Renderer, cache: BuildCache
                                                                   **items))
 
     feed("/calendar.ics", name, events=cal.events, series=series, closures=cal.closures)
-    feed("/calendar/events.ics", f"{name}: events", events=cal.events)
-    feed("/calendar/meetings.ics", f"{name}: meetings", series=series)
-    feed("/calendar/closures.ics", f"{name}: office closures", closures=cal.closures)
+    say = i18n.say(config)
+    feed("/calendar/events.ics", say("%(name)s: events", name=name), events=cal.events)
+    feed("/calendar/meetings.ics", say("%(name)s: meetings", name=name), series=series)
+    feed("/calendar/closures.ics", say("%(name)s: office closures", name=name), closures=cal.closures)
     for tag in site.tags:
         if tag.events or tag.series:
             feed(f"{tag.url}calendar.ics", f"{name}: {tag.name}", events=tag.events, series=tag.series)
@@ -341,7 +345,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
     problems += found
     calendar = None
     if calendar_data.events or calendar_data.series or calendar_data.closure_rules:
-        calendar, found = assemble_calendar(config, calendar_data, now)
+        calendar, found = assemble_calendar(config, calendar_data, now, i18n.speech(i18n.page_words(config)))
         problems += found
     translations: dict[str, tuple[list[Post], list[Page]]] = {}
     if config.languages:
@@ -363,7 +367,8 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
         sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
         sub_calendar = calendar
         if calendar is not None:  # (its problems: those of the default language's calendar)
-            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now)
+            sub_calendar, _ = assemble_calendar(config, i18n.translate_calendar(calendar_data, lang.code), now,
+                                                i18n.speech(i18n.page_words(sub_config)))
         sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
                               calendar=sub_calendar, alerts=i18n.translate_alerts(alerts, lang.code),
                               series=series_files, contracts=contracts)

@@ -120,19 +120,19 @@ def attachment_list(config: SiteConfig, post: Post) -> str:
     return f"<h2>Documents</h2><ul>{items}</ul>"
 
 
-def alerts_rss(config: SiteConfig, alerts: Iterable[Alert]) -> Output:
+def alerts_rss(config: SiteConfig, alerts: Iterable[Alert], title: str, description: str) -> Output:
     """/act/feed.xml: the action alerts that have started, most recent first.  An item links to its
-    action when that is a web address, else to its place on /act/."""
+    action when that is a web address, else to its place on /act/.  `title` and `description`:
+    the feed's, in its language ("Local 12: take action")."""
     from email.utils import format_datetime
-
     path = "/act/feed.xml"
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/">',
         "<channel>",
-        f"<title>{xml_text(config.title)}: take action</title>",
+        f"<title>{xml_text(title)}</title>",
         f"<link>{xml_text(config.abs_url('/act/'))}</link>",
-        f"<description>{xml_text(f'Action alerts from {config.title}')}</description>",
+        f"<description>{xml_text(description)}</description>",
         f"<language>{xml_text(config.language)}</language>",
         f'<atom:link href={xml_attr(config.abs_url(path))} rel="self" type="application/rss+xml"/>',
         "<generator>site_builder</generator>",

@@ -266,11 +266,63 @@ class Dates:
         return self.words.gettext(MONTH_NAMES[month - 1])
 
 
+@functools.lru_cache(maxsize=64)
+def _cldr_names(code: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(day names Monday first, month names, abbreviated month names) as a sentence writes them."""
+    from babel.dates import get_day_names, get_month_names
+
+    days = get_day_names("wide", context="format", locale=code)
+    months = get_month_names("wide", context="format", locale=code)
+    abbr = get_month_names("abbreviated", context="format", locale=code)
+    return tuple(days[i] for i in range(7)), tuple(months[m] for m in range(1, 13)), \
+        tuple(abbr[m].rstrip(".") for m in range(1, 13))
+
+
+def speech(words: Words | None) -> Any:
+    """The calendar's sentences (calendar/words.py) in the language of `words` (None: English):
+    its gettext, and the day and month names of CLDR where it has the language, else the catalog's."""
+    from site_builder.calendar.words import DAY_NAMES, DAY_ORDER, ENGLISH, Speech
+
+    if words is None:
+        return ENGLISH
+    g = words.gettext
+    if has_cldr(words.code):
+        days, months, abbr = _cldr_names(words.code)
+        return Speech(g, lambda c: days[DAY_ORDER.index(c)], lambda m: months[m - 1], lambda m: abbr[m - 1], False)
+    return Speech(g, lambda c: g(DAY_NAMES[c]), lambda m: g(MONTH_NAMES[m - 1]), lambda m: g(MONTHS[m - 1]), False)
+
+
+def file_size(size: int, code: str) -> str:
+    """"1.2 MB" in the language: its decimal sign by CLDR ("1,2 MB" in Spanish); "720 bytes" as is."""
+    from site_builder.readers.files import fmt_size
+
+    text = fmt_size(size)
+    if not has_cldr(code) or "." not in text:
+        return text
+    from babel.numbers import format_decimal
+
+    number, unit = text.split(" ", 1)
+    return f"{format_decimal(float(number), format='0.0', locale=code)} {unit}"
+
+
+# the feeds' titles and descriptions, and the calendar feeds' names (build.py, feeds.py)
+FEED_WORDS = (N_("News about %(topic)s from %(site)s"), N_("Every update of %(series)s"), N_("%(site)s: take action"),
+              N_("Action alerts from %(site)s"), N_("%(name)s: events"), N_("%(name)s: meetings"),
+              N_("%(name)s: office closures"), N_("%(name)s: contract expiries"))
+
+
+def say(config: SiteConfig) -> Callable[..., str]:
+    """`say(msgid, **values)` in the language of `config`'s pages (English: as written)."""
+    words = page_words(config)
+    g = words.gettext if words is not None else (lambda message: message)
+    return lambda message, **values: g(message) % values
+
+
 def template_functions(config: SiteConfig, words: Words) -> dict[str, Callable]:
     """The Jinja filters of render.make_env that speak a language other than the default."""
     dates = Dates(words)
     return {"date": dates.date, "time": dates.time, "time_range": dates.time_range, "month_name": dates.month_name,
-            "attendance": lambda value: attendance(value, words)}
+            "attendance": lambda value: attendance(value, words), "file_size": lambda size: file_size(size, words.code)}
 
 
 def page_words(config: SiteConfig) -> Words | None:

@@ -81,12 +81,13 @@ def fmt_when(start: datetime, end: datetime | None = None, all_day: bool = False
 fmt_date, fmt_time, fmt_time_range = _fmt_date, _fmt_time, _fmt_time_range
 
 
-def series_sentence(view: Any, tz: Any = None) -> str:
+def series_sentence(view: Any, tz: Any = None, time_range: Callable[..., str] | None = None,
+                    say: words.Speech = words.ENGLISH) -> str:
     """A meeting series (calendar.site.SeriesView) in one sentence: rule, usual time, way to attend,
-    and the months it is held otherwise (calendar/words.py)."""
+    and the months it is held otherwise (calendar/words.py), in the language of `say`."""
     s = view.series
     start = s.dtstart.astimezone(tz) if tz is not None else s.dtstart
-    return words.series_sentence(s, fmt_time_range(start, start + s.duration), view.usual)
+    return words.series_sentence(s, (time_range or fmt_time_range)(start, start + s.duration), view.usual, say)
 
 
 def _luminance(hex_colour: str) -> float:
@@ -240,6 +241,27 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.cache.put_many("jinja", {bucket.key: bucket.bytecode_to_string()})
 
 
+def gettext_callables(catalog: Any) -> tuple[Callable[..., str], Callable[..., str]]:
+    """gettext and ngettext for Jinja's i18n extension.  Where the template escapes (.html), Jinja
+    takes what gettext returns as markup, so the translation is escaped here (a catalog holds
+    text); in a plain-text template (the newsletter's .txt) it is the text as written."""
+    @jinja2.pass_context
+    def gettext(context: Any, message: str) -> str:
+        return catalog.html(message) if context.eval_ctx.autoescape else catalog.gettext(message)
+
+    @jinja2.pass_context
+    def ngettext(context: Any, one: str, many: str, n: int) -> str:
+        return gettext(context, one if n == 1 else many)
+
+    return gettext, ngettext
+
+
+def i18n_speech(catalog: Any) -> words.Speech:
+    from site_builder import i18n
+
+    return i18n.speech(catalog)
+
+
 def page_words(config: Any):
     """The theme's words in the pages' language (i18n.Words), or None: English as written."""
     from site_builder import i18n
@@ -269,13 +291,17 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
-    env.filters["online_words"] = words.online_words
+    say = words.ENGLISH if catalog is None else i18n_speech(catalog)
+    # a word the site writes in config.yaml (a `menu:` title, the office hours) in the pages' language,
+    # from the catalogs (the site's locale/<code>.po); text, escaped like any value
+    env.filters["translated"] = (lambda text: text) if catalog is None else catalog.gettext
+    env.filters["online_words"] = lambda url: words.online_words(url, say)
     env.filters["tag_name"] = lambda name: config.tag_info(slugify(name)).name or name
     env.globals["tag_info"] = config.tag_info
     env.globals["tag_slugs_of"] = lambda kind, tags: [t.slug for t in tags if config.tag_info(t.slug).kind == kind]
     env.globals["month_title"] = lambda path: (lambda y, m: f"{MONTH_NAMES[int(m) - 1]} {y}")(*path.strip("/").split("/")[-2:])
-    env.globals["occurrence_words"] = words.occurrence_words
-    env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz)
+    env.globals["occurrence_words"] = lambda series, occ: words.occurrence_words(series, occ, say)
+    env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz, env.filters["time_range"], say)
     env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if catalog is None:
@@ -286,8 +312,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     else:
         from site_builder import i18n
 
-        env.install_gettext_callables(catalog.html, lambda one, many, n: catalog.html(one if n == 1 else many),  # type: ignore[attr-defined]
-                                      newstyle=True)
+        gettext, ngettext = gettext_callables(catalog)
+        env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(i18n.template_functions(config, catalog))
         dates = env.filters
         env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz, dates)

@@ -665,3 +665,18 @@ def test_a_title_a_mail_program_would_decode_is_a_message(scratch, newsletter):
     run = newsletter(root)
     assert run.code == 1 and "Traceback" not in run.err and not (root / "newsletter").exists()
     assert "config.yaml: newsletter.title: 'Local =?utf-8?q?hi?=' contains '=?'" in run.err
+
+
+def test_a_translation_with_an_ampersand_is_text_in_both_parts(scratch, newsletter):
+    """A non-English default language: the .html part escapes the translation once, the .txt
+    part (no escaping) shows it as written, never `&amp;`."""
+    catalog = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+               'msgid "No new posts since %(date)s."\nmsgstr "Nada nuevo & nada <b>viejo</b> desde el %(date)s."\n')
+    root = scratch({"locale/es.po": catalog})
+    config = root / "config.yaml"
+    config.write_text(config.read_text() + "language: es\n")
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    html, text, _ = read(root)
+    assert "Nada nuevo & nada <b>viejo</b> desde el " in text and "&amp;" not in text
+    assert "Nada nuevo &amp; nada &lt;b&gt;viejo&lt;/b&gt; desde el " in html

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from site_builder.calendar.closures import closure_conflicts, resolve_closures
 from site_builder.calendar.model import CalendarData, Closure, Event, MeetingSeries, Occurrence
 from site_builder.calendar.recurrence import expand_series
-from site_builder.calendar.words import attendance_words, pauses, regular_exceptions
+from site_builder.calendar.words import ENGLISH, Speech, attendance_words, closure_title, pauses, regular_exceptions
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
 
@@ -112,9 +112,9 @@ def month_url(year: int, month: int) -> str:
     return f"/calendar/{year:04d}/{month:02d}/"
 
 
-def _occurrence_item(series: MeetingSeries, occ: Occurrence) -> Item:
+def _occurrence_item(series: MeetingSeries, occ: Occurrence, say: Speech = ENGLISH) -> Item:
     return Item("meeting", occ.title, occ.start, occ.end, occ.start.date(), f"/meetings/#{series.slug}",
-                occ.status, occ.note, occ.start, occ.end, attendance_words(occ.attendance, occ.venue, occ.online_url))
+                occ.status, occ.note, occ.start, occ.end, attendance_words(occ.attendance, occ.venue, occ.online_url, say))
 
 
 def _day_bounds(day: date, tz) -> tuple[datetime, datetime]:
@@ -150,7 +150,8 @@ def _event_items(event: Event) -> list[Item]:
     return items
 
 
-def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> tuple[CalendarSite, list[Problem]]:
+def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime,
+                      say: Speech = ENGLISH) -> tuple[CalendarSite, list[Problem]]:
     tz = config.tz
     local_now = now.astimezone(tz)
     today = local_now.date()
@@ -186,19 +187,19 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
         coming = tuple(o for o in occurrences if o.end > now)
         shown, later = _ahead(list(coming), lambda o: o.end, now, until, UPCOMING_PER_SERIES)
         views.append(SeriesView(series, shown, tuple(o for o in coming if o.modified)[:UPCOMING_PER_SERIES], later,
-                                regular_exceptions(series, coming), pauses(series, today)))
+                                regular_exceptions(series, coming, say), pauses(series, today, say=say)))
 
     by_day: dict[date, list[Item]] = {}
     for e in events:
         for item in _event_items(e):
             by_day.setdefault(item.day, []).append(item)
     for series, occ in all_occurrences:
-        item = _occurrence_item(series, occ)
+        item = _occurrence_item(series, occ, say)
         by_day.setdefault(item.day, []).append(item)
     for c in closures:
         starts, ends = _day_bounds(c.observed, tz)
         by_day.setdefault(c.observed, []).append(
-            Item("closure", f"Office closed: {c.name}", None, None, c.observed, "/closures/", starts=starts, ends=ends))
+            Item("closure", closure_title(c.name, say), None, None, c.observed, "/closures/", starts=starts, ends=ends))
 
     def order(item: Item) -> tuple:
         return (item.kind != "closure", item.start or datetime.min.replace(tzinfo=tz), item.title)
@@ -221,14 +222,14 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime) -> 
     coming_up = sorted(
         [Item("event", e.title, None if e.all_day else e.start, None if e.all_day else e.end, e.start.date(),
               event_url(e), e.status, starts=e.start, ends=e.end) for e in upcoming]
-        + [_occurrence_item(s, o) for s, o in all_occurrences if o.end > now],
+        + [_occurrence_item(s, o, say) for s, o in all_occurrences if o.end > now],
         key=lambda i: (i.day, i.start or datetime.combine(i.day, time.min, tzinfo=tz), i.title),
     )
     coming_up, coming_up_later = _ahead(coming_up, lambda i: i.ends, now, until, cal.home_events)
     notices = [ClosureNotice(c, *_day_bounds(c.observed, tz)) for c in closures]
     notices = [replace(n, today=n.starts <= now < n.ends) for n in notices]
     next_notice, later_notices = _ahead(notices, lambda n: n.ends, now, until, 1)
-    meetings = sorted((_occurrence_item(s, o) for s, o in all_occurrences if o.end > now and o.status != "cancelled"),
+    meetings = sorted((_occurrence_item(s, o, say) for s, o in all_occurrences if o.end > now and o.status != "cancelled"),
                       key=lambda i: (i.starts, i.title))
     next_meeting, later_meetings = _ahead(meetings, lambda i: i.ends, now, until, 1)
     years: dict[int, list[Closure]] = {}
