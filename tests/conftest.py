@@ -152,11 +152,11 @@ def browser():
         yield running
 
 
-@pytest.fixture
-def open_at(browser, site_url):
-    """open_at(path, moment): the sample site's page loaded with the browser's clock at `moment`
-    (an aware datetime; None: the real clock), `width` px wide (a phone below 600); `page.js_errors`
-    lists the page's script errors."""
+def page_opener(browser, base_url: str):
+    """(open, close): `open(path, moment, javascript, width, reduced_motion)` loads base_url + path
+    in a new browser context with the browser's clock at `moment` (an aware datetime; None: the
+    real clock), `width` px wide (a phone below 600); `page.js_errors` lists the page's script
+    errors.  `close()` closes every context opened."""
     contexts = []
 
     def do(path: str, moment=None, javascript: bool = True, width: int = 1280, reduced_motion=None):
@@ -168,10 +168,20 @@ def open_at(browser, site_url):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(site_url + path, wait_until="load")
+        page.goto(base_url + path, wait_until="load")
         page.js_errors = errors
         return page
 
+    def close():
+        for context in contexts:
+            context.close()
+
+    return do, close
+
+
+@pytest.fixture
+def open_at(browser, site_url):
+    """open_at(path, moment): the sample site's page (page_opener)."""
+    do, close = page_opener(browser, site_url)
     yield do
-    for context in contexts:
-        context.close()
+    close()

@@ -41,22 +41,11 @@ def contracts_site(tmp_path_factory, browser):
 
 @pytest.fixture
 def at(browser, contracts_site):
-    contexts = []
+    from tests.conftest import page_opener
 
-    def open_page(path: str, moment: datetime, javascript: bool = True):
-        context = browser.new_context(java_script_enabled=javascript)
-        contexts.append(context)
-        context.clock.install(time=moment)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(contracts_site + path, wait_until="load")
-        page.js_errors = errors
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    do, close = page_opener(browser, contracts_site)
+    yield do
+    close()
 
 
 def words(days: int) -> str:
