@@ -282,6 +282,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build's templates are those of its start (their digest is in every page key)
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
         extensions=["jinja2.ext.i18n"],
     )
