@@ -419,7 +419,8 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
         for each in sites:
             outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
                                     memo=memo, prerendered=prerendered, alternates=alternates,
-                                    searchable_ready=searchable_ready if len(sites) == 1 else None)
+                                    searchable_ready=searchable_ready if len(sites) == 1 else None,
+                                    spread=bool(prerendered))  # (the cold-build path: pages in two processes)
         entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
         lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
                    for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -141,6 +142,7 @@ class Renderer:
     alternates: Mapping[str, tuple[str, ...]] | None = None
     salt: str = ""
     dry: bool = False  # only say which pages there are (i18n: which languages have a page)
+    share: Share | None = None  # rendering with a forked copy of this process (render_pages `spread`)
 
     def page(self, path: str, template: str, derive: Callable[[], dict] | None = None, **context: Any) -> Output:
         """Render `template` to `path`, or reuse the file when its context is unchanged.
@@ -164,12 +166,24 @@ class Renderer:
                 return Output(path, source=existing, unchanged=True)
         data = self.prerendered.get(path) if self.prerendered else None
         if data is None:
-            if derive is not None:
-                context.update(derive())
-            data = self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
+            job = (key, template, context, derive, page_url)
+            if self.share is not None and not self.share.takes(path, job):
+                return Output(path, b"")  # (the other process renders it: Share.fill puts it in)
+            data = self.render_now(path, job)
+            if self.share is not None and self.share.forked:
+                self.share.made[path] = data
         if self.memo is not None and key is not None:
             self.memo.record(path, key, data)
         return Output(path, data)
+
+    def render_now(self, path: str, job: tuple) -> bytes:
+        _, template, context, derive, page_url = job
+        if derive is not None:
+            context.update(derive())
+        try:
+            return self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
+        except jinja2.TemplateError as exc:  # (a site's own template, mostly)
+            raise template_failure(exc, template, self.site.config.root) from None
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -183,6 +197,38 @@ class Renderer:
     def describe(self, item: Any) -> Markup:
         """The rendered Markdown description of a calendar Event or MeetingSeries."""
         return Markup(self.html_of.get(description_name(item, self.site.config), ""))
+
+
+@dataclass
+class Share:
+    """The list pages of a site rendered by two processes, this one and a forked copy of it
+    (render_pages `spread`, the cold-build path; docs/architecture.md "Pages in two processes").
+    Both run the same code over the same site and deal the pages to render out in turn, one to
+    this process, the next to the copy.  The copy sends back what it `made`; `fill` puts those
+    pages in place of their stand-ins, rendering here whatever the copy did not send."""
+    forked: bool  # True in the copy
+    dealt: int = 0
+    theirs: dict[str, tuple] = field(default_factory=dict)  # (this process) path → the copy's page to render
+    made: dict[str, bytes] = field(default_factory=dict)  # (the copy) path → bytes of the pages it rendered
+
+    def takes(self, path: str, job: tuple) -> bool:
+        """Whether this process renders the page (else: a stand-in, `theirs` or left to the other)."""
+        self.dealt += 1
+        mine = (self.dealt % 2 == 1) != self.forked
+        if not mine and not self.forked:
+            self.theirs[path] = job
+        return mine
+
+    def fill(self, r: Renderer, out: list[Output], made: Mapping[str, bytes] | None) -> list[Output]:
+        done: dict[str, Output] = {}
+        for path, job in self.theirs.items():
+            data = (made or {}).get(path)
+            if data is None:  # (the copy failed: the page is rendered here, where an error is reported)
+                data = r.render_now(path, job)
+            if r.memo is not None and job[0] is not None:
+                r.memo.record(path, job[0], data)
+            done[path] = Output(path, data)
+        return [done.get(o.path, o) if o.data == b"" else o for o in out]
 
 
 def description_name(item: Any, config: Any) -> str:
@@ -335,15 +381,21 @@ def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any)
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:
-        path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
-        if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
-            tb = exc.__traceback__
-            while tb is not None:
-                if tb.tb_frame.f_code.co_filename.endswith((".html", ".txt")):
-                    path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-                tb = tb.tb_next
-        shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
-        raise BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))]) from None
+        raise template_failure(exc, name, root) from None
+
+
+def template_failure(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
+    """A template's error as a Problem at the template's file and line (relative to the site folder
+    `root` when inside it): where a syntax error is, or the line of the template that was running."""
+    path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
+    if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith((".html", ".txt")):
+                path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
+    return BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))])
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
@@ -491,16 +543,15 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                  extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None,
                  prerendered: dict[str, bytes] | None = None,
                  alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False,
-                 searchable_ready: Callable[[list[Output]], None] | None = None) -> list[Output]:
+                 searchable_ready: Callable[[list[Output]], None] | None = None, spread: bool = False) -> list[Output]:
     """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty).  The
     pages the theme marks for search (posts, pages, the calendar's, contracts) are rendered first
     and handed to `searchable_ready`, so the search index can start on them while the lists and
-    feeds are rendered (build.plan); the list returned keeps its order."""
+    feeds are rendered (build.plan); the list returned keeps its order.
+    `spread`: the lists and topic pages after them are rendered half here, half in a forked copy
+    of this process, on the other core (Share; a cold build's many pages)."""
     r = renderer_for(site, html_of, memo, extra_globals, prerendered, alternates=alternates, dry=dry)
-    config = site.config
-    out: list[Output] = []
-
-    cal = site.calendar
+    config, cal = site.config, site.calendar
     today = site.now.astimezone(config.tz).date()
     items = [r.page(path, template, **context) for path, template, context in item_pages(site).values()]
     calendar = render_calendar_pages(r, cal) if cal is not None else []
@@ -508,6 +559,38 @@ def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Render
                         feeds=subscribe_links(config, "/calendar/contracts.ics"))] if site.contracts else []
     if searchable_ready is not None:
         searchable_ready(items + calendar + contracts)
+    searchable = (items, calendar, contracts)
+    if not spread or dry or (os.cpu_count() or 1) < 2:
+        return _listed(r, searchable, extra)
+    from site_builder.forked import Beside
+
+    mine, theirs = replace(r, share=Share(forked=False)), replace(r, share=Share(forked=True))
+
+    def in_the_copy() -> dict[str, bytes]:
+        theirs.env.bytecode_cache = None  # (the cache's database is this process's alone)
+        _listed(theirs, searchable, None)
+        assert theirs.share is not None
+        return theirs.share.made
+
+    beside = Beside(in_the_copy)  # (forked here: the copy has every page and template made so far)
+    try:
+        out = _listed(mine, searchable, extra)
+        made = beside.result()
+    finally:
+        beside.cancel()
+    assert mine.share is not None
+    return mine.share.fill(mine, out, made)
+
+
+def _listed(r: Renderer, searchable: tuple[list[Output], list[Output], list[Output]],
+            extra: Callable[[Renderer], list[Output]] | None) -> list[Output]:
+    """The rest of render_pages: the home page, lists, topics, alerts, series..., in the order
+    of the pages returned, the searchable ones among them."""
+    site = r.site
+    config, cal = site.config, site.calendar
+    today = site.now.astimezone(config.tz).date()
+    items, calendar, contracts = searchable
+    out: list[Output] = []
     contract_notices = notices(site.contracts, site.now, config.tz)
     out.append(r.page(to_file("/"), "home.html", contract_notices=contract_notices,
                       today=today if contract_notices else None, posts=site.posts[: config.posts_per_page],

@@ -39,7 +39,7 @@ TRANSITIVE = {"markupsafe"}  # installed with jinja2
 LAYERS = [
     # the values and rules every stage shares
     {"__init__.py", "errors.py", "models.py", "textutil.py", "clock.py", "yamlutil.py", "schema.py", "hashing.py",
-     "files.py", "tree_record.py", "cache.py"},
+     "files.py", "tree_record.py", "cache.py", "forked.py"},
     {"readers/source.py"},  # reading a file safely (config.yaml too)
     {"config.py"},
     {"readers/content.py", "readers/calendar.py", "calendar/__init__.py", "calendar/model.py", "calendar/words.py",

@@ -151,3 +151,85 @@ def test_early_files_are_dropped_when_output_appears_meanwhile(tmp_path):
         early.close()
     assert tree_bytes(target) == {"news/a/index.html": b"a"} and report.removed == 1  # (--force: not ours)
     assert not list(tmp_path.glob(".*.staging-*"))
+
+
+def _site_and_html(root):
+    config = load_config(root / "config.yaml")
+    posts, _ = read_posts(config)
+    pages, _ = read_pages(config)
+    site, problems = assemble(config, posts, pages, NOW)
+    assert not problems
+    return site, render_many({p.source: p.body for p in site.posts}, config.base_path, config.raw_html)
+
+
+def test_list_pages_rendered_by_two_processes_equal_those_of_one(tmp_path, monkeypatch):
+    """render_pages `spread` (a cold build): the list and topic pages are dealt out between this
+    process and a forked copy of it; the pages and their order are those of one process."""
+    import os
+
+    from site_builder import forked, render
+
+    site, html = _site_and_html(many_posts(tmp_path / "site"))
+    alone = [(o.path, o.data) for o in render_pages(site, html)]
+    senders, fills = [], []
+    real_beside, real_fill = forked.Beside, render.Share.fill
+
+    class Watched(real_beside):
+        def __init__(self, work):
+            super().__init__(lambda: {"pid": os.getpid(), "made": work()})
+
+        def result(self):
+            sent = super().result()
+            senders.append(sent["pid"])
+            return sent["made"]
+
+    def fill(share, r, out, made):
+        fills.append((len(share.theirs), dict(made)))
+        return real_fill(share, r, out, made)
+
+    monkeypatch.setattr(forked, "Beside", Watched)
+    monkeypatch.setattr(render.Share, "fill", fill)
+    together = [(o.path, o.data) for o in render_pages(site, html, spread=True)]
+    assert together == alone
+    assert senders and senders[0] != os.getpid()  # (made in another process)
+    theirs, made = fills[0]
+    lists = sum(1 for path, _ in alone if path.startswith(("news/index", "news/page", "tags/")))
+    assert theirs >= lists // 2 - 1 and set(made) <= {path for path, _ in alone} and len(made) == theirs
+
+
+def test_when_the_copy_fails_its_pages_are_rendered_here(tmp_path, monkeypatch):
+    from site_builder import forked
+
+    site, html = _site_and_html(many_posts(tmp_path / "site"))
+    alone = [(o.path, o.data) for o in render_pages(site, html)]
+    real_beside = forked.Beside
+
+    class Failing(real_beside):
+        def __init__(self, work):
+            def fail():
+                raise RuntimeError("the copy fails")
+            super().__init__(fail)
+
+    monkeypatch.setattr(forked, "Beside", Failing)
+    assert [(o.path, o.data) for o in render_pages(site, html, spread=True)] == alone
+
+
+def test_a_broken_list_template_is_the_same_message_with_two_processes(tmp_path, build):
+    """The copy's half of the pages fails in the copy; this process then renders them and reports
+    the template's file and line as a build in one process does."""
+    root = many_posts(tmp_path / "site", n=N + 40)
+    (root / "templates").mkdir()
+    theme_tag = (REPO / "site_builder/theme/templates/tag.html").read_text()
+    (root / "templates/tag.html").write_text(theme_tag.replace("{% block main %}",
+                                                               "{% block main %}{{ pager.number.nothing.here }}", 1))
+    cold = build(root)
+    assert cold.code == 1
+    said = cold.err
+    assert "tag.html" in said and "Traceback" not in said
+    (root / "output").mkdir()  # a build that is not cold: the pages are rendered in one process
+    again = build(root)
+    assert again.code == 1 and _problem_lines(again.err) == _problem_lines(said)
+
+
+def _problem_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "tag.html" in line]
