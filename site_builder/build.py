@@ -28,7 +28,7 @@ from site_builder.readers.contracts import read_contracts
 from site_builder.readers.files import attachment_outputs, with_files
 from site_builder.readers.source import list_sources
 from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
-                                 render_pages, templates_key)
+                                 SitePages, render_pages, templates_key)
 from site_builder.writer import EarlyWriter, build_lock, write_site
 
 
@@ -315,16 +315,18 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
 
 def read_site(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
               cache: BuildCache | None = None) -> tuple[Site, list[Problem]]:
-    """The default language's site (read_sites), and the warnings: what `newsletter` reads."""
-    sites, problems = read_sites(config, now, options, cache)
+    """The default language's site (read_sites), and the warnings: what `newsletter` reads (the
+    other languages' parts are not assembled)."""
+    sites, problems = read_sites(config, now, options, cache, languages=False)
     return sites[0], problems
 
 
 def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions(),
-               cache: BuildCache | None = None) -> tuple[list[Site], list[Problem]]:
+               cache: BuildCache | None = None, languages: bool = True) -> tuple[list[Site], list[Problem]]:
     """Read and assemble everything the site is made from, nothing rendered: the build's first
-    half.  One Site per language (the default language's first; i18n.py).  Raise BuildFailed
-    listing every problem when any is an error; otherwise return the sites and the warnings."""
+    half.  One Site per language (the default language's first; i18n.py; `languages=False`: that
+    one only).  Raise BuildFailed listing every problem when any is an error; otherwise return the
+    sites and the warnings."""
     problems: list[Problem] = list(config.warnings)
     problems += [Problem(str(cache.path), 1, "cache", w, "warning") for w in (cache.warnings if cache else [])]
     posts, found = read_posts(config, cache)
@@ -362,7 +364,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
                            alerts=alerts, series=series_files, contracts=contracts)
     problems += found
     sites = [site]
-    for lang in config.languages[1:]:
+    for lang in config.languages[1:] if languages else ():
         own_posts, own_pages = translations[lang.code]
         sub_config, listed_posts, listed_pages = i18n.language_content(config, lang, posts, pages, own_posts, own_pages)
         sub_calendar = calendar
@@ -402,11 +404,10 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
     memo = PageMemo(cache, output_dir, templates_key(site)) if cache and output_dir else None
     early: list[Indexing] = []
 
-    def searchable_ready(pages: list[Output]) -> None:
+    def start_early_index(pages: list[Output]) -> None:
         """The early index: when this build rendered every page search may index anew (a cold
         build; not serve, which shows its last index), the pagefind binary starts on them now and
-        runs while the lists and feeds are rendered (docs/architecture.md, "Search").  (A site in
-        several languages indexes them all at once, after rendering.)"""
+        runs while the lists and feeds of every language are rendered (docs/architecture.md, "Search")."""
         if config.search and not options.stale_search_ok and all(p.data is not None for p in pages):
             try:
                 run = start_search(config, searchable(pages))
@@ -415,12 +416,12 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
             early.extend([run] if run is not None else [])
 
     try:
+        parts = [SitePages(each, html_of, memo=memo, prerendered=prerendered, alternates=alternates) for each in sites]
+        start_early_index([page for part in parts for page in part.searchable])
         outputs: list[Output] = []
-        for each in sites:
-            outputs += render_pages(each, html_of, extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
-                                    memo=memo, prerendered=prerendered, alternates=alternates,
-                                    searchable_ready=searchable_ready if len(sites) == 1 else None,
-                                    spread=bool(prerendered))  # (the cold-build path: pages in two processes)
+        for each, part in zip(sites, parts):
+            outputs += part.rest(extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
+                                 spread=bool(prerendered))  # (the cold-build path: pages in two processes)
         entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
         lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
                    for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}

@@ -539,47 +539,59 @@ class PagesInWorkers:
         return out
 
 
+class SitePages:
+    """render_pages in two steps, for build.plan: the constructor renders the pages the theme marks
+    for search (posts, pages, the calendar's, contracts: `searchable`), `rest()` the others, so
+    the search index can start on the searchable pages of every language of the site while the
+    lists, topics and feeds are rendered.  `rest` returns every page, in render_pages' order."""
+
+    def __init__(self, site: Site, html_of: Mapping[str, str], extra_globals: Mapping[str, Any] | None = None,
+                 memo: PageMemo | None = None, prerendered: dict[str, bytes] | None = None,
+                 alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False):
+        self.r = r = renderer_for(site, html_of, memo, extra_globals, prerendered, alternates=alternates, dry=dry)
+        config, cal = site.config, site.calendar
+        today = site.now.astimezone(config.tz).date()
+        self.items = [r.page(path, template, **context) for path, template, context in item_pages(site).values()]
+        self.calendar = render_calendar_pages(r, cal) if cal is not None else []
+        self.contracts = [r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts),
+                                 today=today, feeds=subscribe_links(config, "/calendar/contracts.ics"))
+                          ] if site.contracts else []
+        self.searchable = self.items + self.calendar + self.contracts
+
+    def rest(self, extra: Callable[[Renderer], list[Output]] | None = None, spread: bool = False) -> list[Output]:
+        """Every page.  `spread`: the lists and topic pages are rendered half here, half in a forked
+        copy of this process, on the other core (Share; a cold build's many pages)."""
+        r, searchable = self.r, (self.items, self.calendar, self.contracts)
+        if not spread or r.dry or (os.cpu_count() or 1) < 2:
+            return _listed(r, searchable, extra)
+        from site_builder.forked import Beside
+
+        mine, theirs = replace(r, share=Share(forked=False)), replace(r, share=Share(forked=True))
+
+        def in_the_copy() -> dict[str, bytes]:
+            theirs.env.bytecode_cache = None  # (the cache's database is this process's alone)
+            _listed(theirs, searchable, None)
+            assert theirs.share is not None
+            return theirs.share.made
+
+        beside = Beside(in_the_copy)  # (forked here: the copy has every page and template made so far)
+        try:
+            out = _listed(mine, searchable, extra)
+            made = beside.result()
+        finally:
+            beside.cancel()
+        assert mine.share is not None
+        return mine.share.fill(mine, out, made)
+
+
 def render_pages(site: Site, html_of: Mapping[str, str], extra: Callable[[Renderer], list[Output]] | None = None,
                  extra_globals: Mapping[str, Any] | None = None, memo: PageMemo | None = None,
                  prerendered: dict[str, bytes] | None = None,
                  alternates: Mapping[str, tuple[str, ...]] | None = None, dry: bool = False,
-                 searchable_ready: Callable[[list[Output]], None] | None = None, spread: bool = False) -> list[Output]:
-    """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty).  The
-    pages the theme marks for search (posts, pages, the calendar's, contracts) are rendered first
-    and handed to `searchable_ready`, so the search index can start on them while the lists and
-    feeds are rendered (build.plan); the list returned keeps its order.
-    `spread`: the lists and topic pages after them are rendered half here, half in a forked copy
-    of this process, on the other core (Share; a cold build's many pages)."""
-    r = renderer_for(site, html_of, memo, extra_globals, prerendered, alternates=alternates, dry=dry)
-    config, cal = site.config, site.calendar
-    today = site.now.astimezone(config.tz).date()
-    items = [r.page(path, template, **context) for path, template, context in item_pages(site).values()]
-    calendar = render_calendar_pages(r, cal) if cal is not None else []
-    contracts = [r.page(to_file("/contracts/"), "contracts.html", groups=by_employer(config, site.contracts), today=today,
-                        feeds=subscribe_links(config, "/calendar/contracts.ics"))] if site.contracts else []
-    if searchable_ready is not None:
-        searchable_ready(items + calendar + contracts)
-    searchable = (items, calendar, contracts)
-    if not spread or dry or (os.cpu_count() or 1) < 2:
-        return _listed(r, searchable, extra)
-    from site_builder.forked import Beside
-
-    mine, theirs = replace(r, share=Share(forked=False)), replace(r, share=Share(forked=True))
-
-    def in_the_copy() -> dict[str, bytes]:
-        theirs.env.bytecode_cache = None  # (the cache's database is this process's alone)
-        _listed(theirs, searchable, None)
-        assert theirs.share is not None
-        return theirs.share.made
-
-    beside = Beside(in_the_copy)  # (forked here: the copy has every page and template made so far)
-    try:
-        out = _listed(mine, searchable, extra)
-        made = beside.result()
-    finally:
-        beside.cancel()
-    assert mine.share is not None
-    return mine.share.fill(mine, out, made)
+                 spread: bool = False) -> list[Output]:
+    """Every HTML page of the news/pages part of the site (`dry`: only their paths, empty), in a
+    fixed order (SitePages: the searchable ones are rendered first)."""
+    return SitePages(site, html_of, extra_globals, memo, prerendered, alternates, dry).rest(extra, spread)
 
 
 def _listed(r: Renderer, searchable: tuple[list[Output], list[Output], list[Output]],

@@ -134,3 +134,31 @@ def test_serve_never_starts_an_early_run(tmp_path, monkeypatch, work):
     (root / "content/posts/b.md").write_text("---\ntitle: Beta\ndate: 2026-01-02\n---\nRally uptown.\n")
     build(config, NOW, BuildOptions(stale_search_ok=True), atomic=False)
     assert started == [1] and runs == []
+
+
+def test_a_site_in_several_languages_starts_one_early_run_over_every_language(tmp_path, monkeypatch, work):
+    """The searchable pages of every language are rendered before any language's lists
+    (render.SitePages), and one run indexes them all: its bundle is the late one's."""
+    root = write_site(tmp_path / "site", {
+        **POSTS,
+        "config.yaml": "title: S\nbase_url: https://example.org/\nlanguages:\n  en: {name: English}\n"
+                       "  es: {name: Español}\n",
+        "content/posts/a.es.md": "---\ntitle: Alfa\ndate: 2026-01-01\ntags: [Picket]\n---\nPiquete en la clínica.\n"})
+    config = load_config(root / "config.yaml")
+    started: list = []
+    real = search_module.Indexing.__init__
+
+    def remember(self, pages, *a, **k):
+        started.append(sorted(path for path, _ in pages))
+        real(self, pages, *a, **k)
+
+    monkeypatch.setattr(search_module.Indexing, "__init__", remember)
+    runs = _runs(monkeypatch)
+    build(config, NOW)
+    assert runs == [] and len(started) == 1
+    assert started[0] == ["es/news/a/index.html", "news/a/index.html", "news/b/index.html"]
+    entry = json.loads((config.output_path / "pagefind/pagefind-entry.json").read_bytes())
+    assert set(entry["languages"]) == {"en", "es"}
+    pages = plan(config, NOW).outputs
+    assert _bundle(config.output_path) == {o.path: o.data for o in search_outputs(config, pages)}
+    assert list(work.iterdir()) == []
