@@ -390,8 +390,9 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
          progress: Callable[[int, int], None] | None = None,
          pages_ready: Callable[[dict[str, bytes]], None] | None = None) -> Plan:
     """Read, validate and render the whole site in memory; raise BuildFailed listing every problem.
-    `pages_ready` receives pages as soon as the Markdown workers make them (a cold build writes
-    them while it renders: writer.EarlyWriter.pages_ready).
+    `pages_ready` receives pages as soon as the Markdown workers make them, and each language's
+    other pages when they are rendered (a cold build writes them while it renders and indexes:
+    writer.EarlyWriter.pages_ready).
 
     With a cache, unchanged sources are not re-parsed, unchanged Markdown is not re-rendered,
     and pages whose whole context is unchanged are reused from `output_dir` as they are.
@@ -420,8 +421,11 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
         start_early_index([page for part in parts for page in part.searchable])
         outputs: list[Output] = []
         for each, part in zip(sites, parts):
-            outputs += part.rest(extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
+            rendered = part.rest(extra=lambda r, each=each: i18n.in_folder(each, _feeds(each, r, cache)),
                                  spread=bool(prerendered))  # (the cold-build path: pages in two processes)
+            if pages_ready is not None:  # (written while the search index and the rest are made)
+                pages_ready({o.path: o.data for o in rendered if o.kind == "page" and o.data and o.path not in prerendered})
+            outputs += rendered
         entries = [("/" + o.path[: -len("index.html")], None) for o in outputs if o.path.endswith("index.html")]
         lastmod = {i18n.folder(each) + p.url: (p.updated or p.date).date().isoformat()
                    for each in sites for p in (*each.posts, *each.ended) if p.lang == each.config.lang}

@@ -104,6 +104,25 @@ def test_a_cold_build_writing_pages_early_equals_a_build_that_did_not(tmp_path):
     assert not list(tmp_path.glob(".*.staging-*"))
 
 
+def test_a_cold_build_writes_the_list_pages_early_too(tmp_path, monkeypatch):
+    """Not only the post pages: the lists and topic pages are handed to the early writer as soon as
+    they are rendered, before the feeds, sitemap and search index are done."""
+    from site_builder import build as build_module
+    from site_builder.writer import EarlyWriter
+
+    root = many_posts(tmp_path / "site")
+    config = load_config(root / "config.yaml")
+    handed: list[str] = []
+    real = EarlyWriter.pages_ready
+    monkeypatch.setattr(EarlyWriter, "pages_ready", lambda self, pages: handed.extend(pages) or real(self, pages))
+    sitemaps: list[int] = []
+    real_sitemap = build_module.sitemap
+    monkeypatch.setattr(build_module, "sitemap", lambda *a: sitemaps.append(len(handed)) or real_sitemap(*a))
+    build_module.build(config, NOW, output_dir=tmp_path / "cold", use_cache=False)
+    assert {"index.html", "news/page/2/index.html", "tags/t1/index.html"} <= set(handed[: sitemaps[0]])
+    assert len(handed) == len(set(handed))  # (each page once)
+
+
 def test_early_files_that_are_not_the_final_ones_are_replaced_or_removed(tmp_path):
     from site_builder.models import Output
     from site_builder.writer import EarlyWriter, write_site
