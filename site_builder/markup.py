@@ -418,7 +418,7 @@ def render_then(texts: dict[str, str], base_path: str, raw_html: str, then: Call
             if progress and len(results) % 50 == 0:
                 progress(len(results), total)
     else:
-        size = max(8, total // (workers * 8))
+        size = max(8, total // (workers * 16))  # (small enough that no worker waits long for the last one)
         chunks = [items[i : i + size] for i in range(0, total, size)]
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_init_worker, initargs=(base_path, raw_html, then)) as pool:

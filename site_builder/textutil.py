@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -116,9 +117,11 @@ _SCANNED = re.compile(r"\n[ \t]*\n|[\[\]()>]|<[A-Za-z/!?]")
 MAX_FOOTNOTE_REFS = 500  # Python-Markdown's footnotes cost grows with the square of their number
 
 
+@functools.lru_cache(maxsize=8192)
 def markdown_problem(text: str) -> tuple[int, str] | None:
     """(line, message) when `text` is beyond what can be rendered quickly (line 1 = the text's
-    first line), else None.  Linear in the length of the text."""
+    first line), else None.  Linear in the length of the text.  (Asked by the readers and again
+    before rendering, in the Markdown workers, which are forked after reading: remembered.)"""
     if text.count("[^") > MAX_FOOTNOTE_REFS:
         at = 0
         for _ in range(MAX_FOOTNOTE_REFS + 1):
