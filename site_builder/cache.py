@@ -136,6 +136,17 @@ class BuildCache:
         self.memory: dict[str, dict[str, Any]] = {}
         self.touched: dict[str, set[str]] = {}  # keys used by the current build (see finish)
 
+    @property
+    def db(self) -> sqlite3.Connection | None:
+        """The database, in the process that opened it.  In a forked copy of that process
+        (forked.Beside) it is None: the copy answers from `memory` and writes nothing, since an
+        SQLite connection must not be used across a fork."""
+        return self._db if os.getpid() == self._pid else None
+
+    @db.setter
+    def db(self, connection: sqlite3.Connection | None) -> None:
+        self._db, self._pid = connection, os.getpid()
+
     def open(self) -> "BuildCache":
         """Open (or create) the cache.  The cache only saves time: when it cannot be read it is
         rebuilt, and when it cannot be written at all (full disk, file-size limit, read-only

@@ -568,8 +568,7 @@ class SitePages:
 
         mine, theirs = replace(r, share=Share(forked=False)), replace(r, share=Share(forked=True))
 
-        def in_the_copy() -> dict[str, bytes]:
-            theirs.env.bytecode_cache = None  # (the cache's database is this process's alone)
+        def in_the_copy() -> dict[str, bytes]:  # (the build cache answers it from memory: BuildCache.db)
             _listed(theirs, searchable, None)
             assert theirs.share is not None
             return theirs.share.made

@@ -252,3 +252,46 @@ def test_a_broken_list_template_is_the_same_message_with_two_processes(tmp_path,
 
 def _problem_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if "tag.html" in line]
+
+
+def test_a_forked_copy_never_uses_the_cache_database(tmp_path):
+    """The copy that renders half the list pages shares the build cache's memory but not its SQLite
+    connection (BuildCache.db is None in it): it finds what is in memory and writes nothing."""
+    from site_builder.cache import BuildCache
+    from site_builder.forked import Beside
+
+    cache = BuildCache(tmp_path / ".cache").open()
+    cache.put_many("md", {"in-memory": "<p>a</p>"})
+    fresh = BuildCache(tmp_path / ".cache").open()  # (another process's view: only what is in the database)
+    fresh.put_many("md", {"on-disk": "<p>b</p>"})
+
+    def in_the_copy():
+        cache.put_many("md", {"from-the-copy": "<p>c</p>"})
+        return (cache.db is None, cache.get_many("md", ["in-memory", "on-disk", "from-the-copy"]))
+
+    copy = Beside(in_the_copy).result()
+    assert copy == (True, {"in-memory": "<p>a</p>", "from-the-copy": "<p>c</p>"})
+    assert cache.db is not None and cache.get_many("md", ["on-disk", "from-the-copy"]) == {"on-disk": "<p>b</p>"}
+    cache.close()
+    fresh.close()
+
+
+def test_a_cold_build_with_part_of_the_markdown_cached_equals_a_clean_build(tmp_path):
+    """output/ deleted, .cache kept, and more posts edited than the pool threshold: the pool runs,
+    the list pages are rendered in two processes, some HTML comes from the cache; the site is the
+    one a clean build makes."""
+    import shutil
+
+    from site_builder.build import build
+
+    root = many_posts(tmp_path / "site", n=N + 30)
+    config = load_config(root / "config.yaml")
+    build(config, NOW)
+    shutil.rmtree(config.output_path)
+    for i in range(N + 2):
+        path = root / f"content/posts/p{i:03d}.md"
+        path.write_text(path.read_text().replace("Words about", "Edited words about"))
+    build(config, NOW)
+    shutil.rmtree(root / ".cache")
+    build(config, NOW, output_dir=tmp_path / "clean", use_cache=False)
+    assert tree_bytes(config.output_path) == tree_bytes(tmp_path / "clean")
