@@ -96,37 +96,63 @@ def alert_order(alert: Alert) -> tuple:
     return (alert.starts is not None, alert.starts or datetime.min, alert.slug)
 
 
-def related_posts(config: SiteConfig, post: Post, by_tag: Mapping[str, list[Post]],
-                  position: Mapping[tuple[str, str], int], topics: Mapping[str, frozenset[str]] | None = None,
-                  weights: Mapping[str, int] | None = None) -> tuple[Post, ...]:
-    """Up to RELATED posts sharing a topic with `post`: the most shared weight first (an employer's
-    topic weighs EMPLOYER_WEIGHT, any other TOPIC_WEIGHT), then the nearest in date, then by slug.
-    Candidates are each shared topic's RELATED_WINDOW posts nearest in date on either side.
-    (`topics`: post slug → its topic slugs, `weights`: topic slug → weight, worked out once a build.)"""
-    def topics_of(p: Post) -> frozenset[str]:
-        return topics[p.slug] if topics is not None and p.slug in topics else frozenset(slugify(t) for t in p.tags)
+class _SharedWeight(dict):
+    """The weight of a set of shared topics given as a bit mask, worked out once per mask."""
 
-    def weight_of(tag: str) -> int:
-        if weights is not None and tag in weights:
-            return weights[tag]
-        return EMPLOYER_WEIGHT if is_employer_tag(config, tag) else TOPIC_WEIGHT
+    def __init__(self, employers: int):
+        super().__init__()
+        self.employers = employers
 
-    mine = topics_of(post)
-    found: dict[str, Post] = {}
-    for tag in sorted(mine):
-        posts = by_tag.get(tag, [])
-        at = position.get((tag, post.slug))
-        if at is None:  # `post` itself is not a candidate (an ended post): find where its date falls
-            at = bisect.bisect_left([(p.date, p.slug) for p in posts], (post.date, post.slug))
-        for other in posts[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]:
-            if other.slug != post.slug:
-                found[other.slug] = other
+    def __missing__(self, shared: int) -> int:
+        weight = self[shared] = (TOPIC_WEIGHT * shared.bit_count()
+                                 + (EMPLOYER_WEIGHT - TOPIC_WEIGHT) * (shared & self.employers).bit_count())
+        return weight
 
-    def rank(other: Post) -> tuple:
-        weight = sum(weight_of(t) for t in mine & topics_of(other))
-        return (-weight, abs((other.date - post.date).total_seconds()), other.slug)
 
-    return tuple(heapq.nsmallest(RELATED, found.values(), key=rank))
+def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post]) -> dict[str, tuple[Post, ...]]:
+    """For each of `posts`, up to RELATED of `candidates` (oldest first) sharing a topic with it:
+    the most shared weight first (an employer's topic weighs EMPLOYER_WEIGHT, any other
+    TOPIC_WEIGHT), then the nearest in date, then by slug.  Candidates are each shared topic's
+    RELATED_WINDOW posts nearest in date on either side.
+
+    Worked out in one pass over the posts: each topic is a bit and a post's topics a bit mask, so
+    the topics two posts share are the masks' AND (its weight looked up once per distinct AND);
+    dates are whole microseconds from the oldest candidate (exact, like the timedelta they stand
+    for); each topic keeps its candidates as (mask, microseconds, slug, post) records."""
+    topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*candidates, *posts)}
+    by_tag: dict[str, list[Post]] = {}
+    for post in candidates:
+        for name in topics[post.slug]:
+            by_tag.setdefault(name, []).append(post)
+    bit = {tag: 1 << i for i, tag in enumerate(sorted(by_tag))}
+    weight = _SharedWeight(sum(b for tag, b in bit.items() if is_employer_tag(config, tag)))
+    origin = candidates[0].date if candidates else None
+    micros = timedelta(microseconds=1)
+
+    def record(post: Post) -> tuple:
+        return (sum(bit.get(t, 0) for t in topics[post.slug]), (post.date - origin) // micros, post.slug, post)
+
+    records = {p.slug: record(p) for p in candidates}
+    slugs = {tag: [p.slug for p in items] for tag, items in by_tag.items()}
+    tag_records = {tag: [records[p.slug] for p in items] for tag, items in by_tag.items()}
+    position = {(tag, slug): i for tag, items in slugs.items() for i, slug in enumerate(items)}
+    related: dict[str, tuple[Post, ...]] = {}
+    for post in posts:
+        mine, here, _, _ = records.get(post.slug) or record(post)
+        found: dict[str, tuple] = {}
+        for tag in topics[post.slug]:
+            if tag not in by_tag:
+                continue
+            at = position.get((tag, post.slug))
+            if at is None:  # `post` itself is not a candidate (an ended post): find where its date falls
+                at = bisect.bisect_left([(p.date, p.slug) for p in by_tag[tag]], (post.date, post.slug))
+            window = slice(max(0, at - RELATED_WINDOW), at + RELATED_WINDOW + 1)
+            found.update(zip(slugs[tag][window], tag_records[tag][window]))
+        found.pop(post.slug, None)
+        ranked = [(-weight[mine & mask], abs(when - here), slug, other)  # (slugs differ: posts never compared)
+                  for mask, when, slug, other in found.values()]
+        related[post.slug] = tuple(item[3] for item in heapq.nsmallest(RELATED, ranked))
+    return related
 
 
 def _series(config: SiteConfig, files: list[Series], posts: tuple[Post, ...],
@@ -228,14 +254,7 @@ def assemble(
 
     # Related news: never a draft, a future or an ended post (even in a preview that shows them).
     candidates = sorted((p for p in published if not p.draft and p.date <= now), key=lambda p: (p.date, p.slug))
-    by_tag: dict[str, list[Post]] = {}
-    for post in candidates:
-        for name in {slugify(t) for t in post.tags}:
-            by_tag.setdefault(name, []).append(post)
-    position = {(tag, p.slug): i for tag, items in by_tag.items() for i, p in enumerate(items)}
-    topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*published, *ended)}
-    weights = {t: EMPLOYER_WEIGHT if is_employer_tag(config, t) else TOPIC_WEIGHT for t in by_tag}
-    related = {p.slug: related_posts(config, p, by_tag, position, topics, weights) for p in (*published, *ended)}
+    related = related_news(config, (*published, *ended), candidates)
     site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
                 calendar=calendar, ended=ended, alerts=shown_alerts, series=series_list,
                 related=FrozenMap(related), series_of=FrozenMap(series_of), contracts=tuple(contracts))
