@@ -119,6 +119,8 @@ def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Pos
     the topics two posts share are the masks' AND (its weight looked up once per distinct AND);
     dates are whole microseconds from the oldest candidate (exact, like the timedelta they stand
     for); each topic keeps its candidates as (mask, microseconds, slug, post) records."""
+    if not candidates:
+        return {p.slug: () for p in posts}
     topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*candidates, *posts)}
     by_tag: dict[str, list[Post]] = {}
     for post in candidates:
@@ -126,7 +128,7 @@ def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Pos
             by_tag.setdefault(name, []).append(post)
     bit = {tag: 1 << i for i, tag in enumerate(sorted(by_tag))}
     weight = _SharedWeight(sum(b for tag, b in bit.items() if is_employer_tag(config, tag)))
-    origin = candidates[0].date if candidates else None
+    origin = candidates[0].date
     micros = timedelta(microseconds=1)
 
     def record(post: Post) -> tuple:
