@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
+from site_builder.cache import BuildCache
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
+from site_builder.hashing import digest
 from site_builder.calendar.site import LIVE_DAYS
 from site_builder.contracts import order as contract_order
 from site_builder.models import EMPTY, SITE_PATHS, Alert, FrozenMap, Page, Post, Series, Tag
@@ -109,7 +111,28 @@ class _SharedWeight(dict):
         return weight
 
 
-def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post]) -> dict[str, tuple[Post, ...]]:
+def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post],
+                 cache: BuildCache | None = None) -> dict[str, tuple[Post, ...]]:
+    """Related news (_related_news), kept in the cache under the slugs, dates and topics of the
+    posts and candidates and the employers among those topics: all it depends on, so an edit
+    that changes none of them (a post's text, a new summary) finds the lists already made."""
+    posts = tuple(posts)  # (the candidates are among them)
+    if cache is None or len({p.slug for p in posts}) != len(posts):  # (two posts with one slug: an error, said elsewhere)
+        return _related_news(config, posts, candidates)
+    by_slug = {p.slug: p for p in candidates}
+    topics = {p.slug: sorted({slugify(t) for t in p.tags}) for p in posts}
+    employers = sorted({t for names in topics.values() for t in names if is_employer_tag(config, t)})
+    lines = {p.slug: f"{p.slug} {p.date.isoformat()} {' '.join(topics[p.slug])}" for p in posts}
+    key = digest(" ".join(employers), *(lines[p.slug] for p in candidates), "posts", *(lines[p.slug] for p in posts))
+    known = cache.get_many("related", [key]).get(key)
+    if isinstance(known, dict) and all(slug in by_slug for slugs in known.values() for slug in slugs):
+        return {slug: tuple(by_slug[s] for s in known.get(slug, ())) for slug in (p.slug for p in posts)}
+    related = _related_news(config, posts, candidates)
+    cache.put_many("related", {key: {slug: tuple(p.slug for p in items) for slug, items in related.items()}})
+    return related
+
+
+def _related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post]) -> dict[str, tuple[Post, ...]]:
     """For each of `posts`, up to RELATED of `candidates` (oldest first) sharing a topic with it:
     the most shared weight first (an employer's topic weighs EMPLOYER_WEIGHT, any other
     TOPIC_WEIGHT), then the nearest in date, then by slug.  Candidates are each shared topic's
@@ -206,8 +229,10 @@ def assemble(
     alerts: Iterable[Alert] = (),
     series: Iterable[Series] = (),
     contracts: tuple = (),
+    cache: BuildCache | None = None,
 ) -> tuple[Site, list[Problem]]:
-    """Choose what is published, order it, build tags; report URL clashes."""
+    """Choose what is published, order it, build tags; report URL clashes.  (`cache`: where
+    related news is kept, related_news.)"""
     problems: list[Problem] = []
     by_source = sorted(posts, key=lambda p: p.source)
     problems += _duplicates(by_source, lambda p: p.slug, "the post slug")
@@ -256,7 +281,7 @@ def assemble(
 
     # Related news: never a draft, a future or an ended post (even in a preview that shows them).
     candidates = sorted((p for p in published if not p.draft and p.date <= now), key=lambda p: (p.date, p.slug))
-    related = related_news(config, (*published, *ended), candidates)
+    related = related_news(config, (*published, *ended), candidates, cache)
     site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
                 calendar=calendar, ended=ended, alerts=shown_alerts, series=series_list,
                 related=FrozenMap(related), series_of=FrozenMap(series_of), contracts=tuple(contracts))

@@ -33,6 +33,7 @@ NAMESPACES = {
     "stat": "used",    # readers: each content folder's stat index (source.StatIndex)
     "doc": "used",     # readers: parsed sources, by their bytes
     "md": "used",      # build: Markdown HTML, by its text and settings
+    "related": "used",  # assemble: related news, by the posts' slugs, dates and topics
     "feed": "used",    # build: RSS files, by their items and config
     "ics": "used",     # build: .ics files, by their items, config and day
     "search": "used",  # build: Pagefind bundles, by their pages; "last:<base_url>" names the latest

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -113,3 +114,41 @@ def test_the_window_ends_twenty_posts_away_on_each_side():
     related = [p.slug for p in site.related["p000"]]
     assert related == ["p039", "p001", "p002", "p003"]
     assert related == reference(CONFIG, site.posts, site.ended, NOW + timedelta(days=30))["p000"]
+
+
+def test_kept_in_the_cache_exactly_what_it_depends_on(tmp_path, monkeypatch):
+    """The lists come from the cache while the slugs, dates and topics are unchanged, made of
+    the posts of this build (an edited text is the new post); a retag, a new date or a new
+    employer makes them again, and the lists are always those made afresh without a cache."""
+    import site_builder.assemble as assemble_module
+    from site_builder.cache import BuildCache
+
+    later = NOW + timedelta(days=30)
+    shapes = [([TOPICS[i % 4], TOPICS[(i * 3) % 7]], timedelta(hours=5 * i), "plain") for i in range(60)]
+    posts = make_posts(shapes)
+    employer = replace(CONFIG, tags=(*CONFIG.tags, TagInfo("pay", kind="employer")))
+    builds = [
+        (CONFIG, posts, "made"),
+        (CONFIG, [replace(p, body="New text.", fingerprint="new") if p.slug == "p010" else p for p in posts], "cached"),
+        (CONFIG, [replace(p, tags=("pay",)) if p.slug == "p010" else p for p in posts], "made"),
+        (CONFIG, [replace(p, date=p.date + timedelta(microseconds=1)) if p.slug == "p020" else p for p in posts], "made"),
+        (employer, posts, "made"),
+        (CONFIG, posts, "cached"),
+    ]
+
+    def lists(site):
+        return {slug: [p.slug for p in items] for slug, items in site.related.items()}
+
+    expected = [lists(assemble(config, items, [], later)[0]) for config, items, _ in builds]
+    made = []
+    real = assemble_module._related_news
+    monkeypatch.setattr(assemble_module, "_related_news", lambda *args: made.append(1) or real(*args))
+    cache = BuildCache(tmp_path / "cache").open()
+    for (config, items, how), want in zip(builds, expected):
+        before = len(made)
+        site, _ = assemble(config, items, [], later, cache=cache)
+        assert lists(site) == want
+        assert len(made) - before == (1 if how == "made" else 0), how
+        current = {p.slug: p for p in items}
+        assert all(p is current[p.slug] for shown in site.related.values() for p in shown)  # this build's posts
+    cache.close()
