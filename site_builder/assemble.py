@@ -122,7 +122,7 @@ def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Pos
     by_slug = {p.slug: p for p in candidates}
     topics = {p.slug: sorted({slugify(t) for t in p.tags}) for p in posts}
     employers = sorted({t for names in topics.values() for t in names if is_employer_tag(config, t)})
-    lines = {p.slug: f"{p.slug} {p.date.isoformat()} {' '.join(topics[p.slug])}" for p in posts}
+    lines = {p.slug: f"{p.slug} {p.date.isoformat()} {topics[p.slug]!r}" for p in posts}  # (repr: [] is not [""])
     key = digest(" ".join(employers), *(lines[p.slug] for p in candidates), "posts", *(lines[p.slug] for p in posts))
     known = cache.get_many("related", [key]).get(key)
     if isinstance(known, dict) and all(slug in by_slug for slugs in known.values() for slug in slugs):
