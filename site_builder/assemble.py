@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
+from site_builder.cache import BuildCache
 from site_builder.config import SiteConfig
 from site_builder.errors import Problem
+from site_builder.hashing import digest
 from site_builder.calendar.site import LIVE_DAYS
 from site_builder.contracts import order as contract_order
 from site_builder.models import EMPTY, SITE_PATHS, Alert, FrozenMap, Page, Post, Series, Tag
@@ -96,37 +98,86 @@ def alert_order(alert: Alert) -> tuple:
     return (alert.starts is not None, alert.starts or datetime.min, alert.slug)
 
 
-def related_posts(config: SiteConfig, post: Post, by_tag: Mapping[str, list[Post]],
-                  position: Mapping[tuple[str, str], int], topics: Mapping[str, frozenset[str]] | None = None,
-                  weights: Mapping[str, int] | None = None) -> tuple[Post, ...]:
-    """Up to RELATED posts sharing a topic with `post`: the most shared weight first (an employer's
-    topic weighs EMPLOYER_WEIGHT, any other TOPIC_WEIGHT), then the nearest in date, then by slug.
-    Candidates are each shared topic's RELATED_WINDOW posts nearest in date on either side.
-    (`topics`: post slug → its topic slugs, `weights`: topic slug → weight, worked out once a build.)"""
-    def topics_of(p: Post) -> frozenset[str]:
-        return topics[p.slug] if topics is not None and p.slug in topics else frozenset(slugify(t) for t in p.tags)
+class _SharedWeight(dict):
+    """The weight of a set of shared topics given as a bit mask, worked out once per mask."""
 
-    def weight_of(tag: str) -> int:
-        if weights is not None and tag in weights:
-            return weights[tag]
-        return EMPLOYER_WEIGHT if is_employer_tag(config, tag) else TOPIC_WEIGHT
+    def __init__(self, employers: int):
+        super().__init__()
+        self.employers = employers
 
-    mine = topics_of(post)
-    found: dict[str, Post] = {}
-    for tag in sorted(mine):
-        posts = by_tag.get(tag, [])
-        at = position.get((tag, post.slug))
-        if at is None:  # `post` itself is not a candidate (an ended post): find where its date falls
-            at = bisect.bisect_left([(p.date, p.slug) for p in posts], (post.date, post.slug))
-        for other in posts[max(0, at - RELATED_WINDOW): at + RELATED_WINDOW + 1]:
-            if other.slug != post.slug:
-                found[other.slug] = other
+    def __missing__(self, shared: int) -> int:
+        weight = self[shared] = (TOPIC_WEIGHT * shared.bit_count()
+                                 + (EMPLOYER_WEIGHT - TOPIC_WEIGHT) * (shared & self.employers).bit_count())
+        return weight
 
-    def rank(other: Post) -> tuple:
-        weight = sum(weight_of(t) for t in mine & topics_of(other))
-        return (-weight, abs((other.date - post.date).total_seconds()), other.slug)
 
-    return tuple(heapq.nsmallest(RELATED, found.values(), key=rank))
+def related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post],
+                 cache: BuildCache | None = None) -> dict[str, tuple[Post, ...]]:
+    """Related news (_related_news), kept in the cache under the slugs, dates and topics of the
+    posts and candidates and the employers among those topics: all it depends on, so an edit
+    that changes none of them (a post's text, a new summary) finds the lists already made."""
+    posts = tuple(posts)  # (the candidates are among them)
+    if cache is None or len({p.slug for p in posts}) != len(posts):  # (two posts with one slug: an error, said elsewhere)
+        return _related_news(config, posts, candidates)
+    by_slug = {p.slug: p for p in candidates}
+    topics = {p.slug: sorted({slugify(t) for t in p.tags}) for p in posts}
+    employers = sorted({t for names in topics.values() for t in names if is_employer_tag(config, t)})
+    lines = {p.slug: f"{p.slug} {p.date.isoformat()} {topics[p.slug]!r}" for p in posts}  # (repr: [] is not [""])
+    key = digest(" ".join(employers), *(lines[p.slug] for p in candidates), "posts", *(lines[p.slug] for p in posts))
+    known = cache.get_many("related", [key]).get(key)
+    if isinstance(known, dict) and all(slug in by_slug for slugs in known.values() for slug in slugs):
+        return {slug: tuple(by_slug[s] for s in known.get(slug, ())) for slug in (p.slug for p in posts)}
+    related = _related_news(config, posts, candidates)
+    cache.put_many("related", {key: {slug: tuple(p.slug for p in items) for slug, items in related.items()}})
+    return related
+
+
+def _related_news(config: SiteConfig, posts: Iterable[Post], candidates: list[Post]) -> dict[str, tuple[Post, ...]]:
+    """For each of `posts`, up to RELATED of `candidates` (oldest first) sharing a topic with it:
+    the most shared weight first (an employer's topic weighs EMPLOYER_WEIGHT, any other
+    TOPIC_WEIGHT), then the nearest in date, then by slug.  Candidates are each shared topic's
+    RELATED_WINDOW posts nearest in date on either side.
+
+    Worked out in one pass over the posts: each topic is a bit and a post's topics a bit mask, so
+    the topics two posts share are the masks' AND (its weight looked up once per distinct AND);
+    dates are whole microseconds from the oldest candidate (exact, like the timedelta they stand
+    for); each topic keeps its candidates as (mask, microseconds, slug, post) records."""
+    if not candidates:
+        return {p.slug: () for p in posts}
+    topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*candidates, *posts)}
+    by_tag: dict[str, list[Post]] = {}
+    for post in candidates:
+        for name in topics[post.slug]:
+            by_tag.setdefault(name, []).append(post)
+    bit = {tag: 1 << i for i, tag in enumerate(sorted(by_tag))}
+    weight = _SharedWeight(sum(b for tag, b in bit.items() if is_employer_tag(config, tag)))
+    origin = candidates[0].date
+    micros = timedelta(microseconds=1)
+
+    def record(post: Post) -> tuple:
+        return (sum(bit.get(t, 0) for t in topics[post.slug]), (post.date - origin) // micros, post.slug, post)
+
+    records = {p.slug: record(p) for p in candidates}
+    slugs = {tag: [p.slug for p in items] for tag, items in by_tag.items()}
+    tag_records = {tag: [records[p.slug] for p in items] for tag, items in by_tag.items()}
+    position = {(tag, slug): i for tag, items in slugs.items() for i, slug in enumerate(items)}
+    related: dict[str, tuple[Post, ...]] = {}
+    for post in posts:
+        mine, here, _, _ = records.get(post.slug) or record(post)
+        found: dict[str, tuple] = {}
+        for tag in topics[post.slug]:
+            if tag not in by_tag:
+                continue
+            at = position.get((tag, post.slug))
+            if at is None:  # `post` itself is not a candidate (an ended post): find where its date falls
+                at = bisect.bisect_left([(p.date, p.slug) for p in by_tag[tag]], (post.date, post.slug))
+            window = slice(max(0, at - RELATED_WINDOW), at + RELATED_WINDOW + 1)
+            found.update(zip(slugs[tag][window], tag_records[tag][window]))
+        found.pop(post.slug, None)
+        ranked = [(-weight[mine & mask], abs(when - here), slug, other)  # (slugs differ: posts never compared)
+                  for mask, when, slug, other in found.values()]
+        related[post.slug] = tuple(item[3] for item in heapq.nsmallest(RELATED, ranked))
+    return related
 
 
 def _series(config: SiteConfig, files: list[Series], posts: tuple[Post, ...],
@@ -178,8 +229,10 @@ def assemble(
     alerts: Iterable[Alert] = (),
     series: Iterable[Series] = (),
     contracts: tuple = (),
+    cache: BuildCache | None = None,
 ) -> tuple[Site, list[Problem]]:
-    """Choose what is published, order it, build tags; report URL clashes."""
+    """Choose what is published, order it, build tags; report URL clashes.  (`cache`: where
+    related news is kept, related_news.)"""
     problems: list[Problem] = []
     by_source = sorted(posts, key=lambda p: p.source)
     problems += _duplicates(by_source, lambda p: p.slug, "the post slug")
@@ -228,14 +281,7 @@ def assemble(
 
     # Related news: never a draft, a future or an ended post (even in a preview that shows them).
     candidates = sorted((p for p in published if not p.draft and p.date <= now), key=lambda p: (p.date, p.slug))
-    by_tag: dict[str, list[Post]] = {}
-    for post in candidates:
-        for name in {slugify(t) for t in post.tags}:
-            by_tag.setdefault(name, []).append(post)
-    position = {(tag, p.slug): i for tag, items in by_tag.items() for i, p in enumerate(items)}
-    topics = {p.slug: frozenset(slugify(t) for t in p.tags) for p in (*published, *ended)}
-    weights = {t: EMPLOYER_WEIGHT if is_employer_tag(config, t) else TOPIC_WEIGHT for t in by_tag}
-    related = {p.slug: related_posts(config, p, by_tag, position, topics, weights) for p in (*published, *ended)}
+    related = related_news(config, (*published, *ended), candidates, cache)
     site = Site(config=config, now=now, posts=tuple(published), pages=visible_pages, tags=tags, drafts_shown=drafts,
                 calendar=calendar, ended=ended, alerts=shown_alerts, series=series_list,
                 related=FrozenMap(related), series_of=FrozenMap(series_of), contracts=tuple(contracts))

@@ -361,7 +361,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
         problems += i18n.folder_problems(config, [*pages, *(p for _, ps in translations.values() for p in ps)],
                                          _static_outputs(config))
     site, found = assemble(config, posts, pages, now, drafts=options.drafts, future=options.future, calendar=calendar,
-                           alerts=alerts, series=series_files, contracts=contracts)
+                           alerts=alerts, series=series_files, contracts=contracts, cache=cache)
     problems += found
     sites = [site]
     for lang in config.languages[1:] if languages else ():
@@ -373,7 +373,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
                                                 i18n.speech(i18n.page_words(sub_config)))
         sub, found = assemble(sub_config, listed_posts, listed_pages, now, drafts=options.drafts, future=options.future,
                               calendar=sub_calendar, alerts=i18n.translate_alerts(alerts, lang.code),
-                              series=series_files, contracts=contracts)
+                              series=series_files, contracts=contracts, cache=cache)
         own = {item.source for item in (*own_posts, *own_pages)}
         problems += [p for p in found if p.path in own]  # (the rest: said of the default language already)
         sites.append(sub)

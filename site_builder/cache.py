@@ -33,6 +33,7 @@ NAMESPACES = {
     "stat": "used",    # readers: each content folder's stat index (source.StatIndex)
     "doc": "used",     # readers: parsed sources, by their bytes
     "md": "used",      # build: Markdown HTML, by its text and settings
+    "related": "used",  # assemble: related news, by the posts' slugs, dates and topics
     "feed": "used",    # build: RSS files, by their items and config
     "ics": "used",     # build: .ics files, by their items, config and day
     "search": "used",  # build: Pagefind bundles, by their pages; "last:<base_url>" names the latest
@@ -83,44 +84,69 @@ def tree_digest(*folders: Path, suffix: str = "") -> str:
     return digest(*parts)
 
 
-@functools.lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    """The field names of a dataclass (None for other types), looked up once per class."""
-    if dataclasses.is_dataclass(cls):
-        return tuple(f.name for f in dataclasses.fields(cls))
-    return None
+# Values whose repr() is their fingerprint: these exact types are answered without a call
+# (a subclass, such as markupsafe.Markup, goes through the isinstance check in __call__).
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime, date})
+_PLAIN_BASES = (str, int, float, bool, type(None), datetime, date)
 
 
 class Fingerprinter:
-    """A stable content hash of template-context values, memoised per object for one build."""
+    """A stable content hash of template-context values, memoised per object for one build.
+
+    A dataclass is hashed with its qualified name and each field's fingerprint, a sequence,
+    set or mapping with its items' (a set's and a mapping's sorted), an object with its own
+    `fingerprint` string by that, anything else by its repr; plain values are their repr."""
 
     def __init__(self) -> None:
         self._memo: dict[int, tuple[Any, str]] = {}
+        self._fields: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names (None: not one)
+        self._owners: set[type] = set()  # classes seen with a `fingerprint` of their own (Post, Page...)
 
     def __call__(self, value: Any) -> str:
-        if isinstance(value, (str, int, float, bool, type(None), datetime, date)):
+        if type(value) in _PLAIN or isinstance(value, _PLAIN_BASES):
             return repr(value)
         key = id(value)
         hit = self._memo.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
         own = getattr(value, "fingerprint", None)
+        cls = type(value)
         if isinstance(own, str) and own:
+            self._owners.add(cls)
             return own  # e.g. a Post: a pure function of the source bytes its fingerprint hashes
-        names = _field_names(type(value))
+        names = self._fields[cls] if cls in self._fields else self._fields.setdefault(cls, _field_names(cls))
         if names is not None:
-            parts = [type(value).__qualname__] + [f"{name}={self(getattr(value, name))}" for name in names]
+            parts = [cls.__qualname__] + [f"{name}={self._of(getattr(value, name))}" for name in names]
         elif isinstance(value, (tuple, list)):
-            parts = ["seq"] + [self(v) for v in value]
+            parts = ["seq"] + [self._of(v) for v in value]
         elif isinstance(value, (frozenset, set)):
-            parts = ["set"] + sorted(self(v) for v in value)
+            parts = ["set"] + sorted(self._of(v) for v in value)
         elif hasattr(value, "items"):
-            parts = ["map"] + sorted(f"{self(k)}:{self(v)}" for k, v in value.items())
+            parts = ["map"] + sorted(f"{self._of(k)}:{self._of(v)}" for k, v in value.items())
         else:
-            parts = [type(value).__qualname__, repr(value)]
+            parts = [cls.__qualname__, repr(value)]
         result = digest(*parts)
         self._memo[key] = (value, result)
         return result
+
+    def _of(self, value: Any) -> str:
+        """__call__, with the commonest items answered here, one call less each: plain values, and
+        objects of a class seen with its own fingerprint (the posts of a list)."""
+        cls = type(value)
+        if cls in _PLAIN:
+            return repr(value)
+        if cls in self._owners:
+            own = value.fingerprint
+            if isinstance(own, str) and own:
+                return own
+        return self(value)
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass (None for other types)."""
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
 
 
 class BuildCache:

@@ -8,8 +8,13 @@ import hashlib
 
 def digest(*parts: str | bytes) -> str:
     """blake2b of the parts, each followed by a NUL byte."""
-    if parts and all(type(part) is str for part in parts):  # the common case, in one call (same bytes hashed)
-        return hashlib.blake2b(("\x00".join(parts) + "\x00").encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    if parts:
+        try:  # the common case, all text: one string, one call (the same bytes hashed)
+            text = "\x00".join(parts)
+        except TypeError:  # (some bytes)
+            pass
+        else:
+            return hashlib.blake2b((text + "\x00").encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
     h = hashlib.blake2b(digest_size=20)
     for part in parts:
         h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))

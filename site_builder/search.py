@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,9 @@ from typing import TYPE_CHECKING, Iterable
 from site_builder.files import is_plain_path
 from site_builder.models import Output
 from site_builder.textutil import language_problem
+
+# subprocess is imported where the binary is run: a build whose index is unchanged (a no-op)
+# takes it from the cache and never needs it (docs/performance.md).
 
 if TYPE_CHECKING:
     from site_builder.config import SiteConfig
@@ -164,6 +166,8 @@ class Indexing:
 
     def __init__(self, pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None,
                  folder: str | None = None):
+        import subprocess
+
         self.pages, self.language = pages, language
         self.timeout = TIMEOUT_SECONDS if timeout is None else timeout
         self.tmp = Path(tempfile.mkdtemp(prefix="site-builder-search-", dir=folder))
@@ -193,6 +197,8 @@ class Indexing:
 
     def result(self) -> dict[str, bytes]:
         """Wait for the binary and return its bundle; SearchError if it failed or took too long."""
+        import subprocess
+
         assert self.proc is not None
         try:
             try:

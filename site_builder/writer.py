@@ -18,12 +18,10 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
@@ -33,7 +31,8 @@ from site_builder.files import is_plain_path, real_dir, remove_tree, replace_ato
 from site_builder.models import Output
 from site_builder.tree_record import TreeRecord, load_record, save_record, scan_tree
 
-
+# ctypes (renameat2) and concurrent.futures (writing threads) are imported where they are
+# used: a build with nothing to write never needs them.
 
 
 class WriteError(SiteError):
@@ -216,6 +215,8 @@ def _place(out: Output, is_same: bool, staging: Path, output_dir: Path) -> bool:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2); False where unsupported."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -267,6 +268,8 @@ class EarlyWriter:
             except OSError:  # (a read-only folder...): no head start; write_site reports the problem
                 self.active = False
                 return
+            from concurrent.futures import ThreadPoolExecutor
+
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="site-builder-early-write")
         for path, data in pages.items():
             if is_plain_path(path) and path not in self.placed:  # (a bad path is refused later, by name)
@@ -513,6 +516,8 @@ def _swap(outputs: Sequence[Output], same: list[bool], staged: _Staged, side: Si
                 [output_dir] * len(todo))
         if sum(1 for _, is_same in todo if not is_same) > THREADED_WRITES:
             # Writing many files is I/O: a few threads keep the disk busy while Python waits.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=4) as pool:
                 results = list(pool.map(_place, *args))
         else:

@@ -8,7 +8,6 @@ URLs are checked once, and the rest of the build trusts the frozen values it get
 from __future__ import annotations
 
 import bisect
-import difflib
 from dataclasses import replace
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -286,6 +285,8 @@ class _Item:
     def warn_unknown(self) -> None:
         for key in self.data:
             if key not in self.allowed:
+                import difflib  # (here: only a misspelt key needs it)
+
                 close = difflib.get_close_matches(key, self.allowed, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 self.problems.append(
@@ -829,6 +830,8 @@ class _Reader:
         ordered, unknown, cycles = rule_order(rules)
         known = sorted({r.id for r in rules})
         for rule in unknown:
+            import difflib
+
             close = difflib.get_close_matches(rule.ref, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}"
             self.problems.append(
