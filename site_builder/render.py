@@ -426,6 +426,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         keep_trailing_newline=True,
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
         extensions=["jinja2.ext.i18n", SharedPartials],
+        auto_reload=False,  # one environment per build: its templates are not looked at again on every include
     )
     catalog = page_words(config)
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
@@ -461,6 +462,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz, dates)
         env.globals["month_title"] = lambda path: (lambda y, m: f"{dates['month_name'](int(m))} {y}")(
             *path.strip("/").split("/")[-2:])
+    remember_words(env)
     if config.languages:
         from site_builder.i18n import url_in
 
@@ -468,6 +470,28 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     if extra_globals:
         env.globals.update(extra_globals)
     return env
+
+
+def remember_words(env: jinja2.Environment) -> None:
+    """The theme's `_("word")` said once per environment: jinja2.ext.i18n's `_` looks up the
+    context's `gettext` and calls it (three calls through the context for each word on each page);
+    this `_` keeps what that gettext said for each word without placeholders, separately where the
+    template escapes and where it does not.  A call with placeholders, or in a context whose
+    `gettext` is another, goes the usual way."""
+    alias, gettext = env.globals["_"], env.globals["gettext"]
+    said: dict[tuple[bool, str], str] = {}
+
+    @jinja2.pass_context
+    def _(context: Any, *args: Any, **variables: Any) -> str:
+        if variables or len(args) != 1 or type(args[0]) is not str or context.resolve_or_missing("gettext") is not gettext:
+            return alias(context, *args, **variables)
+        key = (context.eval_ctx.autoescape, args[0])
+        word = said.get(key)
+        if word is None:
+            word = said[key] = context.call(gettext, args[0])
+        return word
+
+    env.globals["_"] = _
 
 
 def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any) -> str:
