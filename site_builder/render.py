@@ -168,8 +168,11 @@ class Renderer:
         if data is None:
             if derive is not None:
                 context.update(derive())
-            data = self.env.get_template(template).render(page_path=path, page_url=page_url, aria_current=AriaCurrent(page_url),
-                                                           **context).encode("utf-8")
+            try:
+                data = self.env.get_template(template).render(page_path=path, page_url=page_url,
+                                                              aria_current=AriaCurrent(page_url), **context).encode("utf-8")
+            except jinja2.TemplateError as exc:  # (a site's own template, most likely)
+                raise template_problem(exc, template, self.site.config.root) from None
         if self.memo is not None and key is not None:
             self.memo.record(path, key, data)
         return Output(path, data)
@@ -500,15 +503,23 @@ def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any)
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:
-        path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
-        if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
-            tb = exc.__traceback__
-            while tb is not None:
-                if tb.tb_frame.f_code.co_filename.endswith((".html", ".txt")):
-                    path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-                tb = tb.tb_next
-        shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
-        raise BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))]) from None
+        raise template_problem(exc, name, root) from None
+
+
+def template_problem(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
+    """A broken template as a Problem at its file and line (relative to the site folder `root`)."""
+    path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
+    if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith((".html", ".txt")):
+                path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"no template {message} in templates/ or the theme"
+    return BuildFailed([Problem(shown, line, "template", message)])
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
@@ -624,7 +635,7 @@ class LoneRenderer:
         try:
             pages = [self.renderer.page(path, template, **context) for path, template, context in jobs]
             return {out.path: out.data or b"" for out in pages}
-        except _Elsewhere:
+        except (_Elsewhere, BuildFailed):  # (a broken template: the main process renders the page again and says where)
             return None
 
 
