@@ -260,6 +260,8 @@ class AriaCurrent:
         self.here = page_url or ""
 
     def __call__(self, href: str) -> str:
+        if type(href) is not str:
+            raise jinja2.TemplateRuntimeError(f"aria_current() takes a link's address, not {href!r}")
         if self.here == href:
             return "page"
         return "true" if href != "/" and href.startswith("/") and self.here.startswith(href) else ""
@@ -350,9 +352,10 @@ class SharedPartials(jinja2.ext.Extension):
                 self.reads[name] = None
         return self.reads[name]
 
-    def _include(self, context: Any, name: str) -> str:
-        template = self.environment.get_template(name, context.name)
-        names = self.names_read(name)
+    def _include(self, context: Any, name: Any) -> str:
+        template = self.environment.get_or_select_template(name, context.name)  # (a list: the first found, as include)
+        name = template.name
+        names = self.names_read(name) if name is not None else None
         if names is None:  # as {% include %} does
             return self._wrap(context, self._out(template, template.new_context(context.get_all(), True)))
         held: list = []

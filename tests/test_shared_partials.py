@@ -278,3 +278,20 @@ def test_a_broken_page_template_is_a_problem_not_a_traceback(scratch, build, pos
     assert run.code == 1 and "Traceback" not in run.err
     assert "templates/post.html:3: template: " in run.err and "nothing_here" in run.err
     assert not (root / "output").exists()
+
+
+def test_a_list_of_names_takes_the_first_that_exists_as_include_does():
+    env = env_with({"page.html": "{% include_shared ['missing.html', 'b.html'] %}", "b.html": "B{{ n }}"})
+    page = env.get_template("page.html")
+    assert [page.render(n=n) for n in (1, 1, 2)] == ["B1", "B1", "B2"]
+    assert renders_of(env)["b.html"] == 2
+
+
+def test_aria_current_takes_an_address():
+    env = env_with({"page.html": "[{{ aria_current('/news/') }}][{{ aria_current('/') }}][{{ aria_current('https://x/news/') }}]"})
+    page = env.get_template("page.html")
+    assert page.render(aria_current=render.AriaCurrent("/news/a/")) == "[true][][]"
+    assert page.render(aria_current=render.AriaCurrent("/news/")) == "[page][][]"
+    assert page.render(aria_current=render.AriaCurrent(None)) == "[][][]"
+    with pytest.raises(jinja2.TemplateRuntimeError, match="takes a link's address"):
+        env.from_string("{{ aria_current(none) }}").render(aria_current=render.AriaCurrent("/"))
