@@ -451,7 +451,9 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.globals["month_title"] = lambda path: (lambda y, m: f"{MONTH_NAMES[int(m) - 1]} {y}")(*path.strip("/").split("/")[-2:])
     env.globals["occurrence_words"] = lambda series, occ: words.occurrence_words(series, occ, say)
     env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz, env.filters["time_range"], say)
-    env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
+    # url() and abs_url() are pure functions of the config, called a dozen times on every page: each answer is kept
+    env.globals.update(nav=nav_of(site), config=config, url=functools.lru_cache(maxsize=4096)(config.url),
+                       abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if catalog is None:
         from site_builder.i18n import attendance
