@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import jinja2
+import jinja2.ext
+import jinja2.meta
 from markupsafe import Markup
 
 from site_builder.assemble import Site
@@ -181,9 +183,10 @@ class Renderer:
         if derive is not None:
             context.update(derive())
         try:
-            return self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
+            return self.env.get_template(template).render(page_path=path, page_url=page_url,
+                                                          aria_current=AriaCurrent(page_url), **context).encode("utf-8")
         except jinja2.TemplateError as exc:  # (a site's own template, mostly)
-            raise template_failure(exc, template, self.site.config.root) from None
+            raise template_problem(exc, template, self.site.config.root) from None
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -287,6 +290,148 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self.cache.put_many("jinja", {bucket.key: bucket.bytecode_to_string()})
 
 
+class AriaCurrent:
+    """`aria_current(href)` in a template: how the menu marks its link to `href` on this page:
+    "page" on that page itself, "true" on a page under it (not for "/" or another site's
+    address), "" elsewhere.  A question rather than a value: a shared partial that asks it is
+    reused on every page that answers its questions the same (SharedPartials), so one menu
+    serves every post page under /news/."""
+
+    __slots__ = ("here",)
+
+    def __init__(self, page_url: str | None):
+        self.here = page_url or ""
+
+    def __call__(self, href: str) -> str:
+        if type(href) is not str:
+            raise jinja2.TemplateRuntimeError(f"aria_current() takes a link's address, not {href!r}")
+        if self.here == href:
+            return "page"
+        return "true" if href != "/" and href.startswith("/") and self.here.startswith(href) else ""
+
+
+class _Asked:
+    """A question a shared partial asks while it is rendered, with the answers it got (in order)."""
+
+    __slots__ = ("question", "log", "index")
+
+    def __init__(self, question: AriaCurrent, log: list, index: int):
+        self.question, self.log, self.index = question, log, index
+
+    def __call__(self, *args: Any) -> Any:
+        answer = self.question(*args)
+        self.log.append(((self.index, args), _value_key(answer, [])))
+        return answer
+
+
+_BY_VALUE = frozenset({str, int, bool, type(None), Markup})
+
+
+def _value_key(value: Any, held: list) -> Any:
+    """What a shared partial's key holds for one value: strings, numbers, booleans, None and tuples
+    of them by value (and type: 1, 1.0 and True print differently); anything else by identity,
+    the object kept in `held` so its id cannot be reused while the entry lives."""
+    kind = type(value)
+    if kind in _BY_VALUE:
+        return kind, value
+    if kind is float:
+        return kind, value.hex()  # (-0.0 and 0.0 are equal but print differently)
+    if kind is tuple:
+        return kind, tuple(_value_key(item, held) for item in value)
+    held.append(value)
+    return object, id(value)
+
+
+class SharedPartials(jinja2.ext.Extension):
+    """`{% include_shared "partials/menu.html" %}`: an include rendered once per environment (one
+    language of one build, in each process) for all the pages on which it would come out the same,
+    and reused.  Its key is the partial's name and the value of every name it reads (it and every
+    template it includes, imports or extends: jinja2.meta over their source; `_` also reads
+    `gettext`), taken from the including template's context; `_value_key` compares them.  It is
+    rendered with those names only, so nothing else can reach it.  A value that is a question
+    (AriaCurrent) is keyed by the answers the rendering got: another page whose answers to the same
+    questions are the same takes it.  A partial that includes a template by a computed name is
+    rendered every time, like `{% include %}`."""
+
+    tags = {"include_shared"}
+    LIMIT = 64  # renderings kept per partial (one reading a page's own values never repeats)
+
+    def __init__(self, environment: jinja2.Environment):
+        super().__init__(environment)
+        self.reads: dict[str, tuple[str, ...] | None] = {}
+        self.kept: dict[tuple, list[tuple[tuple, dict[tuple, str]]]] = {}  # key → [(questions, answers → output)]
+        self.count: dict[str, int] = {}
+        self.held: list[list] = []
+        self.renders: dict[str, int] = {}  # renderings made, by partial (for tests)
+
+    def parse(self, parser: Any) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        name = parser.parse_expression()
+        call = self.call_method("_include", [jinja2.nodes.DerivedContextReference(), name], lineno=lineno)
+        return jinja2.nodes.Output([call], lineno=lineno)
+
+    def names_read(self, name: str) -> tuple[str, ...] | None:
+        """Every name `name` and the templates it uses read from the context; None when one of
+        them is named by an expression (or cannot be read: the include then says why)."""
+        if name not in self.reads:
+            env, found, todo, seen = self.environment, set(), [name], set()
+            try:
+                while todo:
+                    each = todo.pop()
+                    if each in seen:
+                        continue
+                    seen.add(each)
+                    ast = env.parse(env.loader.get_source(env, each)[0], each)  # type: ignore[union-attr]
+                    found |= jinja2.meta.find_undeclared_variables(ast)
+                    found |= {n.name for n in ast.find_all(jinja2.nodes.Name) if n.ctx == "load" and n.name in env.globals}
+                    refs = list(jinja2.meta.find_referenced_templates(ast))
+                    if None in refs:
+                        raise LookupError(each)
+                    todo.extend(refs)  # type: ignore[arg-type]
+                if "_" in found:  # jinja2.ext.i18n's `_` calls the context's gettext
+                    found |= {"gettext", "ngettext"}
+                self.reads[name] = tuple(sorted(found))
+            except (LookupError, jinja2.TemplateError):
+                self.reads[name] = None
+        return self.reads[name]
+
+    def _include(self, context: Any, name: Any) -> str:
+        template = self.environment.get_or_select_template(name, context.name)  # (a list: the first found, as include)
+        name = template.name
+        names = self.names_read(name) if name is not None else None
+        if names is None:  # as {% include %} does
+            return self._wrap(context, self._out(template, template.new_context(context.get_all(), True)))
+        held: list = []
+        values = [context.resolve_or_missing(n) for n in names]
+        key = (name, *(None if type(v) is AriaCurrent else _value_key(v, held) for v in values))
+        for questions, outputs in self.kept.get(key, ()):
+            answers = tuple(_value_key(values[i](*args), []) for i, args in questions)
+            if answers in outputs:
+                return self._wrap(context, outputs[answers])
+        log: list = []
+        given = {n: _Asked(v, log, i) if type(v) is AriaCurrent else v
+                 for i, (n, v) in enumerate(zip(names, values)) if v is not jinja2.utils.missing}
+        text = self._out(template, template.new_context(given, True))
+        self.renders[name] = self.renders.get(name, 0) + 1
+        if self.count.get(name, 0) < self.LIMIT:
+            self.count[name] = self.count.get(name, 0) + 1
+            self.held.append(held)
+            questions, kept = tuple(q for q, _ in log), self.kept.setdefault(key, [])
+            group = next((g for q, g in kept if q == questions), None)
+            if group is None:
+                kept.append((questions, group := {}))
+            group[tuple(a for _, a in log)] = text
+        return self._wrap(context, text)
+
+    @staticmethod
+    def _out(template: jinja2.Template, ctx: Any) -> str:
+        return "".join(template.root_render_func(ctx))
+
+    @staticmethod
+    def _wrap(context: Any, text: str) -> str:
+        return Markup(text) if context.eval_ctx.autoescape else text
+
+
 def gettext_callables(catalog: Any) -> tuple[Callable[..., str], Callable[..., str]]:
     """gettext and ngettext for Jinja's i18n extension.  Where the template escapes (.html), Jinja
     takes what gettext returns as markup, so the translation is escaped here (a catalog holds
@@ -330,7 +475,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         keep_trailing_newline=True,
         auto_reload=False,  # one build's templates are those of its start (their digest is in every page key)
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", SharedPartials],
+        auto_reload=False,  # one environment per build: its templates are not looked at again on every include
     )
     catalog = page_words(config)
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
@@ -349,7 +495,9 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.globals["month_title"] = lambda path: (lambda y, m: f"{MONTH_NAMES[int(m) - 1]} {y}")(*path.strip("/").split("/")[-2:])
     env.globals["occurrence_words"] = lambda series, occ: words.occurrence_words(series, occ, say)
     env.globals["series_sentence"] = lambda view: series_sentence(view, config.tz, env.filters["time_range"], say)
-    env.globals.update(nav=nav_of(site), config=config, url=config.url, abs_url=config.abs_url,
+    # url() and abs_url() are pure functions of the config, called a dozen times on every page: each answer is kept
+    env.globals.update(nav=nav_of(site), config=config, url=functools.lru_cache(maxsize=4096)(config.url),
+                       abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if catalog is None:
         from site_builder.i18n import attendance
@@ -366,6 +514,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz, dates)
         env.globals["month_title"] = lambda path: (lambda y, m: f"{dates['month_name'](int(m))} {y}")(
             *path.strip("/").split("/")[-2:])
+    remember_words(env)
     if config.languages:
         from site_builder.i18n import url_in
 
@@ -375,18 +524,39 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     return env
 
 
+def remember_words(env: jinja2.Environment) -> None:
+    """The theme's `_("word")` said once per environment: jinja2.ext.i18n's `_` looks up the
+    context's `gettext` and calls it (three calls through the context for each word on each page);
+    this `_` keeps what that gettext said for each word without placeholders, separately where the
+    template escapes and where it does not.  A call with placeholders, or in a context whose
+    `gettext` is another, goes the usual way."""
+    alias, gettext = env.globals["_"], env.globals["gettext"]
+    said: dict[tuple[bool, str], str] = {}
+
+    @jinja2.pass_context
+    def _(context: Any, *args: Any, **variables: Any) -> str:
+        if variables or len(args) != 1 or type(args[0]) is not str or context.resolve_or_missing("gettext") is not gettext:
+            return alias(context, *args, **variables)
+        key = (context.eval_ctx.autoescape, args[0])
+        word = said.get(key)
+        if word is None:
+            word = said[key] = context.call(gettext, args[0])
+        return word
+
+    env.globals["_"] = _
+
+
 def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any) -> str:
     """Render one template; a broken one (a site's override, say) is a Problem at its file and line
     (relative to the site folder `root` when inside it), not a traceback."""
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateError as exc:
-        raise template_failure(exc, name, root) from None
+        raise template_problem(exc, name, root) from None
 
 
-def template_failure(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
-    """A template's error as a Problem at the template's file and line (relative to the site folder
-    `root` when inside it): where a syntax error is, or the line of the template that was running."""
+def template_problem(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
+    """A broken template as a Problem at its file and line (relative to the site folder `root`)."""
     path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
     if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
         tb = exc.__traceback__
@@ -395,7 +565,10 @@ def template_failure(exc: jinja2.TemplateError, name: str, root: Path) -> BuildF
                 path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
     shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
-    return BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))])
+    message = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"no template {message} in templates/ or the theme"
+    return BuildFailed([Problem(shown, line, "template", message)])
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
@@ -511,7 +684,7 @@ class LoneRenderer:
         try:
             pages = [self.renderer.page(path, template, **context) for path, template, context in jobs]
             return {out.path: out.data or b"" for out in pages}
-        except _Elsewhere:
+        except (_Elsewhere, BuildFailed):  # (a broken template: the main process renders the page again and says where)
             return None
 
 
