@@ -476,7 +476,6 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
         auto_reload=False,  # one build's templates are those of its start (their digest is in every page key)
         bytecode_cache=CompiledTemplates(cache) if cache is not None else None,
         extensions=["jinja2.ext.i18n", SharedPartials],
-        auto_reload=False,  # one environment per build: its templates are not looked at again on every include
     )
     catalog = page_words(config)
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
