@@ -396,6 +396,8 @@ class SharedPartials(jinja2.ext.Extension):
         return self.reads[name]
 
     def _include(self, context: Any, name: Any) -> str:
+        if not isinstance(name, (str, list, tuple, jinja2.Template, jinja2.Undefined)):
+            raise jinja2.TemplateRuntimeError(f"include_shared takes a template's name, not {name!r}")
         template = self.environment.get_or_select_template(name, context.name)  # (a list: the first found, as include)
         name = template.name
         names = self.names_read(name) if name is not None else None

@@ -243,6 +243,8 @@ def test_a_shared_partial_sees_only_the_names_it_reads():
 @pytest.mark.parametrize("base, partial, where", [
     ("{% include_shared 'nowhere.html' %}", None, "templates/base.html:1: template: no template nowhere.html in templates/ or the theme"),
     ("{% include_shared %}", None, "templates/base.html:1: template: "),
+    ("<p>\n\n{% include_shared 42 %}", None, "templates/base.html:3: template: include_shared takes a template's name, not 42"),
+    ("{% include_shared none %}", None, "templates/base.html:1: template: "),
     ("<p>\n{% include_shared 'partials/footer.html' %}", "<p>{{ nothing_here }}</p>",
      "templates/partials/footer.html:1: template: 'nothing_here' is undefined"),
     ("{% include_shared 'partials/footer.html' %}", "{% if %}", "templates/partials/footer.html:1: template: "),
