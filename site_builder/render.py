@@ -574,12 +574,20 @@ class SitePages:
             return theirs.share.made
 
         beside = Beside(in_the_copy)  # (forked here: the copy has every page and template made so far)
+        assert mine.share is not None
         try:
-            out = _listed(mine, searchable, extra)
+            try:
+                out = _listed(mine, searchable, extra)
+            except Exception:
+                # A page dealt to the copy came before this one: its error, if it has one, is the one a
+                # build in one process reports (the first page that fails), so they are rendered here first.
+                beside.cancel()
+                for path, job in mine.share.theirs.items():
+                    mine.render_now(path, job)
+                raise
             made = beside.result()
         finally:
             beside.cancel()
-        assert mine.share is not None
         return mine.share.fill(mine, out, made)
 
 

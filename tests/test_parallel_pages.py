@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+import pytest
+
 from site_builder.assemble import assemble
 from site_builder.build import _render_markdown
 from site_builder.config import load_config
@@ -295,3 +297,61 @@ def test_a_cold_build_with_part_of_the_markdown_cached_equals_a_clean_build(tmp_
     shutil.rmtree(root / ".cache")
     build(config, NOW, output_dir=tmp_path / "clean", use_cache=False)
     assert tree_bytes(config.output_path) == tree_bytes(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("first", [2, 3])  # (one of the two is dealt to the copy, the next one here)
+def test_of_two_pages_that_fail_the_first_is_reported_with_two_processes(tmp_path, build, first):
+    """A template that fails on two pages in a row, with two messages: a build in one process
+    reports the first; so does a cold build, whichever process the first was dealt to."""
+    root = many_posts(tmp_path / "site", n=N + 40)
+    (root / "templates").mkdir()
+    theme_tag = (REPO / "site_builder/theme/templates/tag.html").read_text()
+    fails = ('{% block main %}{% if tag.slug == "t1" and pager.number == ' + str(first) + ' %}{{ first_missing }}'
+             '{% elif tag.slug == "t1" and pager.number == ' + str(first + 1) + ' %}{{ second_missing }}{% endif %}')
+    (root / "templates/tag.html").write_text(theme_tag.replace("{% block main %}", fails, 1))
+    cold = build(root)
+    assert cold.code == 1 and "'first_missing' is undefined" in cold.err and "second_missing" not in cold.err
+    (root / "output").mkdir()  # (not cold: one process)
+    assert _problem_lines(build(root).err) == _problem_lines(cold.err)
+
+
+def test_a_copy_killed_by_a_signal_has_its_pages_rendered_here(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from site_builder import forked
+
+    site, html = _site_and_html(many_posts(tmp_path / "site"))
+    alone = [(o.path, o.data) for o in render_pages(site, html)]
+    real_beside = forked.Beside
+
+    class Killed(real_beside):
+        def __init__(self, work):
+            def killed():
+                work()  # (its pages made, then killed before it sends them)
+                os.kill(os.getpid(), signal.SIGKILL)
+            super().__init__(killed)
+
+    monkeypatch.setattr(forked, "Beside", Killed)
+    assert [(o.path, o.data) for o in render_pages(site, html, spread=True)] == alone
+
+
+def test_a_result_that_cannot_be_pickled_or_a_cut_send_is_none():
+    import os
+
+    from site_builder.forked import Beside
+
+    assert Beside(lambda: (lambda: "a function")).result() is None
+    assert Beside(lambda: {"a": b"x" * 200_000}).result() == {"a": b"x" * 200_000}  # (more than a pipe holds)
+
+    class Cut(Beside):  # the copy's send cut short: a partial pickle, exit status 0
+        def __init__(self):
+            read_end, write_end = os.pipe()
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.write(write_end, __import__("pickle").dumps({"a": b"x" * 1000})[:100])
+                os._exit(0)
+            os.close(write_end)
+            self.pipe = os.fdopen(read_end, "rb")
+
+    assert Cut().result() is None
