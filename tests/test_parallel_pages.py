@@ -218,21 +218,28 @@ def test_list_pages_rendered_by_two_processes_equal_those_of_one(tmp_path, monke
     assert theirs >= lists // 2 - 1 and set(made) <= {path for path, _ in alone} and len(made) == theirs
 
 
-def test_when_the_copy_fails_its_pages_are_rendered_here(tmp_path, monkeypatch):
+def _spread_with_the_copy_doing(tmp_path, monkeypatch, doing):
+    """The site's pages rendered in two processes, the copy running `doing(work)` instead of its
+    work; they must be those of one process."""
     from site_builder import forked
 
     site, html = _site_and_html(many_posts(tmp_path / "site"))
     alone = [(o.path, o.data) for o in render_pages(site, html)]
     real_beside = forked.Beside
 
-    class Failing(real_beside):
+    class Doing(real_beside):
         def __init__(self, work):
-            def fail():
-                raise RuntimeError("the copy fails")
-            super().__init__(fail)
+            super().__init__(lambda: doing(work))
 
-    monkeypatch.setattr(forked, "Beside", Failing)
+    monkeypatch.setattr(forked, "Beside", Doing)
     assert [(o.path, o.data) for o in render_pages(site, html, spread=True)] == alone
+
+
+def test_when_the_copy_fails_its_pages_are_rendered_here(tmp_path, monkeypatch):
+    def fail(work):
+        raise RuntimeError("the copy fails")
+
+    _spread_with_the_copy_doing(tmp_path, monkeypatch, fail)
 
 
 def test_a_broken_list_template_is_the_same_message_with_two_processes(tmp_path, build):
@@ -319,21 +326,11 @@ def test_a_copy_killed_by_a_signal_has_its_pages_rendered_here(tmp_path, monkeyp
     import os
     import signal
 
-    from site_builder import forked
+    def killed(work):
+        work()  # (its pages made, then killed before it sends them)
+        os.kill(os.getpid(), signal.SIGKILL)
 
-    site, html = _site_and_html(many_posts(tmp_path / "site"))
-    alone = [(o.path, o.data) for o in render_pages(site, html)]
-    real_beside = forked.Beside
-
-    class Killed(real_beside):
-        def __init__(self, work):
-            def killed():
-                work()  # (its pages made, then killed before it sends them)
-                os.kill(os.getpid(), signal.SIGKILL)
-            super().__init__(killed)
-
-    monkeypatch.setattr(forked, "Beside", Killed)
-    assert [(o.path, o.data) for o in render_pages(site, html, spread=True)] == alone
+    _spread_with_the_copy_doing(tmp_path, monkeypatch, killed)
 
 
 def test_a_result_that_cannot_be_pickled_or_a_cut_send_is_none():
