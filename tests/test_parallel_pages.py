@@ -352,3 +352,61 @@ def test_a_result_that_cannot_be_pickled_or_a_cut_send_is_none():
             self.pipe = os.fdopen(read_end, "rb")
 
     assert Cut().result() is None
+
+
+def _odd_site(root, kind):
+    """Sites whose list pages are dealt out oddly between the two processes."""
+    from site_builder.bench import sample_site
+
+    if kind == "sample, languages, 70 posts":
+        return sample_site(root, POOL_THRESHOLD + 6)
+    config = "title: Local\nbase_url: https://example.org/\nposts_per_page: 3\nsearch: false\n"
+    files = {}
+    for i in range(N):
+        tags = {"no tags": "", "a topic per post": f"[only{i}]",
+                "thousands of topics": "[" + ", ".join(f"t{i}x{j}" for j in range(25)) + "]",
+                "drafts and future": f"[t{i % 2}]", "huge pages": "[all]",
+                "summaries of others": f"[t{i % 4}]"}[kind]
+        extra = "draft: true\n" if kind == "drafts and future" and i % 3 == 0 else ""
+        year = 2030 if kind == "drafts and future" and i % 4 == 0 else 2026
+        body = ("Long words. " * 4000) if kind == "huge pages" else f"Words about item {i}.\n\n- one\n- two"
+        files[f"content/posts/p{i:03d}.md"] = (f"---\ntitle: Post {i}\ndate: {year}-03-{1 + i % 28:02d}\n"
+                                               f"{'tags: ' + tags + chr(10) if tags else ''}{extra}---\n\n{body}\n")
+    if kind == "huge pages":  # every post's whole text on the one topic page and the news pages
+        config = config.replace("posts_per_page: 3", "posts_per_page: 100")
+        files["templates/tag.html"] = ("{% extends 'base.html' %}{% block main %}{% for p in posts %}"
+                                       "{{ body(p) }}{% endfor %}{% endblock %}")
+    if kind == "summaries of others":  # a list template reading summary() of posts it does not list
+        files["templates/tag.html"] = ("{% extends 'base.html' %}{% block main %}{{ tag.name }}{% for p in posts %}"
+                                       "<p>{{ summary(p) }}</p>{% endfor %}{% if pager.number == 1 %}"
+                                       "{{ summary(posts[0]) }}{% endif %}{% endblock %}")
+    return write_site(root, {"config.yaml": config, **files})
+
+
+@pytest.mark.parametrize("kind", ["no tags", "a topic per post", "thousands of topics", "drafts and future",
+                                  "huge pages", "summaries of others", "sample, languages, 70 posts"])
+def test_odd_sites_build_the_same_in_two_processes_as_in_one(tmp_path, monkeypatch, kind):
+    """A cold build's list pages dealt out between this process and a forked copy (render.Share)
+    give the site a build in one process gives, byte for byte, for sites that deal them oddly."""
+    from site_builder import forked, render
+    from site_builder.build import BuildOptions, build
+
+    root = _odd_site(tmp_path / "site", kind)
+    config = load_config(root / "config.yaml")
+    options = BuildOptions(drafts=True, future=True) if kind == "drafts and future" else BuildOptions()
+    copies = []
+    real_beside = forked.Beside
+
+    class Counted(real_beside):
+        def result(self):
+            made = super().result()
+            copies.append(len(made or ()))
+            return made
+
+    monkeypatch.setattr(forked, "Beside", Counted)
+    build(config, NOW, options, output_dir=tmp_path / "two", use_cache=False)
+    assert copies and all(copies), copies  # (the copy rendered and sent pages, in every language)
+    real_rest = render.SitePages.rest
+    monkeypatch.setattr(render.SitePages, "rest", lambda self, extra=None, spread=False: real_rest(self, extra))
+    build(config, NOW, options, output_dir=tmp_path / "one", use_cache=False)
+    assert tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "one")
