@@ -4,6 +4,7 @@ get it (such a page is left to the main process)."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 
@@ -410,3 +411,29 @@ def test_odd_sites_build_the_same_in_two_processes_as_in_one(tmp_path, monkeypat
     monkeypatch.setattr(render.SitePages, "rest", lambda self, extra=None, spread=False: real_rest(self, extra))
     build(config, NOW, options, output_dir=tmp_path / "one", use_cache=False)
     assert tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "one")
+
+
+@pytest.mark.parametrize("refused", ["tags/t1/index.html", "news/p003/index.html"])
+def test_a_full_disk_while_the_lists_are_written_early_leaves_nothing(tmp_path, build, monkeypatch, refused):
+    """The early writer gets the list pages too (build.plan → pages_ready): the disk filling up on
+    one of them (or on a post page from the Markdown workers) is a message naming that page, and
+    the build leaves no output/ and no staging folder, as any failed build."""
+    import errno
+
+    from site_builder.writer import EarlyWriter
+
+    root = many_posts(tmp_path / "site")
+    real_write = EarlyWriter._write
+
+    def full(self, path, data):
+        if path == refused:
+            raise OSError(errno.ENOSPC, "No space left on device", os.path.join(self.staging, path))
+        real_write(self, path, data)
+
+    monkeypatch.setattr(EarlyWriter, "_write", full)
+    failed = build(root)
+    assert failed.code == 1 and "Traceback" not in failed.err
+    assert f"output/{refused}" in failed.err and "No space left on device" in failed.err
+    assert not (root / "output").exists() and not list(root.glob(".output.staging-*"))
+    monkeypatch.setattr(EarlyWriter, "_write", real_write)
+    assert build(root).code == 0 and (root / "output" / refused).is_file()
