@@ -184,6 +184,11 @@ class Renderer:
             return self.env.get_template(template).render(page_path=path, page_url=page_url, **context).encode("utf-8")
         except jinja2.TemplateError as exc:  # (a site's own template, mostly)
             raise template_failure(exc, template, self.site.config.root) from None
+        except (_Elsewhere, BuildFailed):  # (a page left to the main process; a problem already said)
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+            # Python's own errors in a template's expression ({{ 1 // 0 }}, {{ "a" + 1 }}): its file and line too
+            raise template_failure(exc, template, self.site.config.root) from None
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -384,7 +389,7 @@ def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any)
         raise template_failure(exc, name, root) from None
 
 
-def template_failure(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
+def template_failure(exc: Exception, name: str, root: Path) -> BuildFailed:
     """A template's error as a Problem at the template's file and line (relative to the site folder
     `root` when inside it): where a syntax error is, or the line of the template that was running."""
     path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
@@ -395,7 +400,9 @@ def template_failure(exc: jinja2.TemplateError, name: str, root: Path) -> BuildF
                 path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
     shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
-    return BuildFailed([Problem(shown, line, "template", getattr(exc, "message", None) or str(exc))])
+    said = ((getattr(exc, "message", None) or str(exc)) if isinstance(exc, jinja2.TemplateError)
+            else f"{type(exc).__name__}: {exc}")
+    return BuildFailed([Problem(shown, line, "template", said)])
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
