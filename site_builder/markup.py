@@ -372,6 +372,12 @@ POOL_THRESHOLD = 64  # below this many documents a pool costs more than it saves
 
 def _init_worker(base_path: str, raw_html: str, then: Callable[[str, str], dict] | None) -> None:
     global _worker_renderer, _worker_then
+    import signal
+
+    # Ctrl-C reaches the whole process group: the main process stops the pool (with SIGTERM), so a
+    # worker neither prints a traceback of its own nor outlives it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _worker_renderer = MarkdownRenderer(base_path, raw_html)
     _worker_then = then
 

@@ -187,6 +187,11 @@ class Renderer:
                                                           aria_current=AriaCurrent(page_url), **context).encode("utf-8")
         except jinja2.TemplateError as exc:  # (a site's own template, mostly)
             raise template_problem(exc, template, self.site.config.root) from None
+        except (_Elsewhere, BuildFailed):  # (a page left to the main process; a problem already said)
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+            # Python's own errors in a template's expression ({{ 1 // 0 }}, {{ "a" + 1 }}): its file and line too
+            raise template_problem(exc, template, self.site.config.root) from None
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -556,8 +561,9 @@ def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any)
         raise template_problem(exc, name, root) from None
 
 
-def template_problem(exc: jinja2.TemplateError, name: str, root: Path) -> BuildFailed:
-    """A broken template as a Problem at its file and line (relative to the site folder `root`)."""
+def template_problem(exc: Exception, name: str, root: Path) -> BuildFailed:
+    """A broken template as a Problem at its file and line (relative to the site folder `root`
+    when inside it): where a syntax error is, or the line of the template that was running."""
     path, line = getattr(exc, "filename", None) or name, getattr(exc, "lineno", None) or 1
     if not isinstance(exc, jinja2.TemplateSyntaxError):  # a runtime error: the template's own frame says where
         tb = exc.__traceback__
@@ -566,10 +572,13 @@ def template_problem(exc: jinja2.TemplateError, name: str, root: Path) -> BuildF
                 path, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
             tb = tb.tb_next
     shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else path
-    message = getattr(exc, "message", None) or str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):
-        message = f"no template {message} in templates/ or the theme"
-    return BuildFailed([Problem(shown, line, "template", message)])
+        said = f"no template {getattr(exc, 'message', None) or exc} in templates/ or the theme"
+    elif isinstance(exc, jinja2.TemplateError):
+        said = getattr(exc, "message", None) or str(exc)
+    else:  # (Python's own error in a template's expression)
+        said = f"{type(exc).__name__}: {exc}"
+    return BuildFailed([Problem(shown, line, "template", said)])
 
 
 def plain_text_too(env: jinja2.Environment) -> jinja2.Environment:
@@ -748,12 +757,20 @@ class SitePages:
             return theirs.share.made
 
         beside = Beside(in_the_copy)  # (forked here: the copy has every page and template made so far)
+        assert mine.share is not None
         try:
-            out = _listed(mine, searchable, extra)
+            try:
+                out = _listed(mine, searchable, extra)
+            except Exception:
+                # A page dealt to the copy came before this one: its error, if it has one, is the one a
+                # build in one process reports (the first page that fails), so they are rendered here first.
+                beside.cancel()
+                for path, job in mine.share.theirs.items():
+                    mine.render_now(path, job)
+                raise
             made = beside.result()
         finally:
             beside.cancel()
-        assert mine.share is not None
         return mine.share.fill(mine, out, made)
 
 

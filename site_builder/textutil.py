@@ -117,11 +117,24 @@ _SCANNED = re.compile(r"\n[ \t]*\n|[\[\]()>]|<[A-Za-z/!?]")
 MAX_FOOTNOTE_REFS = 500  # Python-Markdown's footnotes cost grows with the square of their number
 
 
-@functools.lru_cache(maxsize=8192)
+REMEMBERED_LENGTH = 16_384  # characters: longer texts are not kept (their scan is a small part of their cost)
+
+
 def markdown_problem(text: str) -> tuple[int, str] | None:
     """(line, message) when `text` is beyond what can be rendered quickly (line 1 = the text's
     first line), else None.  Linear in the length of the text.  (Asked by the readers and again
-    before rendering, in the Markdown workers, which are forked after reading: remembered.)"""
+    before rendering, in the Markdown workers, which are forked after reading: remembered, for
+    texts of a post's usual length only, so that serve, every edit a new text, holds at most
+    8,192 of those and none of the long ones.)"""
+    return _remembered_problem(text) if len(text) <= REMEMBERED_LENGTH else _problem(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _remembered_problem(text: str) -> tuple[int, str] | None:
+    return _problem(text)
+
+
+def _problem(text: str) -> tuple[int, str] | None:
     if text.count("[^") > MAX_FOOTNOTE_REFS:
         at = 0
         for _ in range(MAX_FOOTNOTE_REFS + 1):

@@ -253,3 +253,25 @@ def test_the_bound_names_the_line():
 def test_a_refused_text_is_shown_escaped():
     html = MarkdownRenderer("/", "allow").render("<script>x</script>" + "[" * 40_000)
     assert html.startswith('<pre class="markdown-too-complex"') and "<script>" not in html
+
+
+def test_long_texts_checked_for_markdown_bounds_are_not_kept_in_memory():
+    """markdown_problem remembers its answers (the readers ask, then the Markdown workers): in
+    serve every saved edit is a new text, so a long page edited a hundred times must not stay in
+    memory a hundred times."""
+    import gc
+    import tracemalloc
+
+    from site_builder.textutil import markdown_problem
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for version in range(100):
+            assert markdown_problem(f"Version {version} of a long page.\n\n" + "Words of the page. " * 10_000) is None
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, kept  # (each text is 190 KB: 19 MB if they were kept)

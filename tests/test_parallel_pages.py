@@ -4,8 +4,11 @@ get it (such a page is left to the main process)."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
+
+import pytest
 
 from site_builder.assemble import assemble
 from site_builder.build import _render_markdown
@@ -216,21 +219,28 @@ def test_list_pages_rendered_by_two_processes_equal_those_of_one(tmp_path, monke
     assert theirs >= lists // 2 - 1 and set(made) <= {path for path, _ in alone} and len(made) == theirs
 
 
-def test_when_the_copy_fails_its_pages_are_rendered_here(tmp_path, monkeypatch):
+def _spread_with_the_copy_doing(tmp_path, monkeypatch, doing):
+    """The site's pages rendered in two processes, the copy running `doing(work)` instead of its
+    work; they must be those of one process."""
     from site_builder import forked
 
     site, html = _site_and_html(many_posts(tmp_path / "site"))
     alone = [(o.path, o.data) for o in render_pages(site, html)]
     real_beside = forked.Beside
 
-    class Failing(real_beside):
+    class Doing(real_beside):
         def __init__(self, work):
-            def fail():
-                raise RuntimeError("the copy fails")
-            super().__init__(fail)
+            super().__init__(lambda: doing(work))
 
-    monkeypatch.setattr(forked, "Beside", Failing)
+    monkeypatch.setattr(forked, "Beside", Doing)
     assert [(o.path, o.data) for o in render_pages(site, html, spread=True)] == alone
+
+
+def test_when_the_copy_fails_its_pages_are_rendered_here(tmp_path, monkeypatch):
+    def fail(work):
+        raise RuntimeError("the copy fails")
+
+    _spread_with_the_copy_doing(tmp_path, monkeypatch, fail)
 
 
 def test_a_broken_list_template_is_the_same_message_with_two_processes(tmp_path, build):
@@ -295,3 +305,135 @@ def test_a_cold_build_with_part_of_the_markdown_cached_equals_a_clean_build(tmp_
     shutil.rmtree(root / ".cache")
     build(config, NOW, output_dir=tmp_path / "clean", use_cache=False)
     assert tree_bytes(config.output_path) == tree_bytes(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("first", [2, 3])  # (one of the two is dealt to the copy, the next one here)
+def test_of_two_pages_that_fail_the_first_is_reported_with_two_processes(tmp_path, build, first):
+    """A template that fails on two pages in a row, with two messages: a build in one process
+    reports the first; so does a cold build, whichever process the first was dealt to."""
+    root = many_posts(tmp_path / "site", n=N + 40)
+    (root / "templates").mkdir()
+    theme_tag = (REPO / "site_builder/theme/templates/tag.html").read_text()
+    fails = ('{% block main %}{% if tag.slug == "t1" and pager.number == ' + str(first) + ' %}{{ first_missing }}'
+             '{% elif tag.slug == "t1" and pager.number == ' + str(first + 1) + ' %}{{ second_missing }}{% endif %}')
+    (root / "templates/tag.html").write_text(theme_tag.replace("{% block main %}", fails, 1))
+    cold = build(root)
+    assert cold.code == 1 and "'first_missing' is undefined" in cold.err and "second_missing" not in cold.err
+    (root / "output").mkdir()  # (not cold: one process)
+    assert _problem_lines(build(root).err) == _problem_lines(cold.err)
+
+
+def test_a_copy_killed_by_a_signal_has_its_pages_rendered_here(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    def killed(work):
+        work()  # (its pages made, then killed before it sends them)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _spread_with_the_copy_doing(tmp_path, monkeypatch, killed)
+
+
+def test_a_result_that_cannot_be_pickled_or_a_cut_send_is_none():
+    import os
+
+    from site_builder.forked import Beside
+
+    assert Beside(lambda: (lambda: "a function")).result() is None
+    assert Beside(lambda: {"a": b"x" * 200_000}).result() == {"a": b"x" * 200_000}  # (more than a pipe holds)
+
+    class Cut(Beside):  # the copy's send cut short: a partial pickle, exit status 0
+        def __init__(self):
+            read_end, write_end = os.pipe()
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.write(write_end, __import__("pickle").dumps({"a": b"x" * 1000})[:100])
+                os._exit(0)
+            os.close(write_end)
+            self.pipe = os.fdopen(read_end, "rb")
+
+    assert Cut().result() is None
+
+
+def _odd_site(root, kind):
+    """Sites whose list pages are dealt out oddly between the two processes."""
+    from site_builder.bench import sample_site
+
+    if kind == "sample, languages, 70 posts":
+        return sample_site(root, POOL_THRESHOLD + 6)
+    config = "title: Local\nbase_url: https://example.org/\nposts_per_page: 3\nsearch: false\n"
+    files = {}
+    for i in range(N):
+        tags = {"no tags": "", "a topic per post": f"[only{i}]",
+                "thousands of topics": "[" + ", ".join(f"t{i}x{j}" for j in range(25)) + "]",
+                "drafts and future": f"[t{i % 2}]", "huge pages": "[all]",
+                "summaries of others": f"[t{i % 4}]"}[kind]
+        extra = "draft: true\n" if kind == "drafts and future" and i % 3 == 0 else ""
+        year = 2030 if kind == "drafts and future" and i % 4 == 0 else 2026
+        body = ("Long words. " * 4000) if kind == "huge pages" else f"Words about item {i}.\n\n- one\n- two"
+        files[f"content/posts/p{i:03d}.md"] = (f"---\ntitle: Post {i}\ndate: {year}-03-{1 + i % 28:02d}\n"
+                                               f"{'tags: ' + tags + chr(10) if tags else ''}{extra}---\n\n{body}\n")
+    if kind == "huge pages":  # every post's whole text on the one topic page and the news pages
+        config = config.replace("posts_per_page: 3", "posts_per_page: 100")
+        files["templates/tag.html"] = ("{% extends 'base.html' %}{% block main %}{% for p in posts %}"
+                                       "{{ body(p) }}{% endfor %}{% endblock %}")
+    if kind == "summaries of others":  # a list template reading summary() of posts it does not list
+        files["templates/tag.html"] = ("{% extends 'base.html' %}{% block main %}{{ tag.name }}{% for p in posts %}"
+                                       "<p>{{ summary(p) }}</p>{% endfor %}{% if pager.number == 1 %}"
+                                       "{{ summary(posts[0]) }}{% endif %}{% endblock %}")
+    return write_site(root, {"config.yaml": config, **files})
+
+
+@pytest.mark.parametrize("kind", ["no tags", "a topic per post", "thousands of topics", "drafts and future",
+                                  "huge pages", "summaries of others", "sample, languages, 70 posts"])
+def test_odd_sites_build_the_same_in_two_processes_as_in_one(tmp_path, monkeypatch, kind):
+    """A cold build's list pages dealt out between this process and a forked copy (render.Share)
+    give the site a build in one process gives, byte for byte, for sites that deal them oddly."""
+    from site_builder import forked, render
+    from site_builder.build import BuildOptions, build
+
+    root = _odd_site(tmp_path / "site", kind)
+    config = load_config(root / "config.yaml")
+    options = BuildOptions(drafts=True, future=True) if kind == "drafts and future" else BuildOptions()
+    copies = []
+    real_beside = forked.Beside
+
+    class Counted(real_beside):
+        def result(self):
+            made = super().result()
+            copies.append(len(made or ()))
+            return made
+
+    monkeypatch.setattr(forked, "Beside", Counted)
+    build(config, NOW, options, output_dir=tmp_path / "two", use_cache=False)
+    assert copies and all(copies), copies  # (the copy rendered and sent pages, in every language)
+    real_rest = render.SitePages.rest
+    monkeypatch.setattr(render.SitePages, "rest", lambda self, extra=None, spread=False: real_rest(self, extra))
+    build(config, NOW, options, output_dir=tmp_path / "one", use_cache=False)
+    assert tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "one")
+
+
+@pytest.mark.parametrize("refused", ["tags/t1/index.html", "news/p003/index.html"])
+def test_a_full_disk_while_the_lists_are_written_early_leaves_nothing(tmp_path, build, monkeypatch, refused):
+    """The early writer gets the list pages too (build.plan → pages_ready): the disk filling up on
+    one of them (or on a post page from the Markdown workers) is a message naming that page, and
+    the build leaves no output/ and no staging folder, as any failed build."""
+    import errno
+
+    from site_builder.writer import EarlyWriter
+
+    root = many_posts(tmp_path / "site")
+    real_write = EarlyWriter._write
+
+    def full(self, path, data):
+        if path == refused:
+            raise OSError(errno.ENOSPC, "No space left on device", os.path.join(self.staging, path))
+        real_write(self, path, data)
+
+    monkeypatch.setattr(EarlyWriter, "_write", full)
+    failed = build(root)
+    assert failed.code == 1 and "Traceback" not in failed.err
+    assert f"output/{refused}" in failed.err and "No space left on device" in failed.err
+    assert not (root / "output").exists() and not list(root.glob(".output.staging-*"))
+    monkeypatch.setattr(EarlyWriter, "_write", real_write)
+    assert build(root).code == 0 and (root / "output" / refused).is_file()

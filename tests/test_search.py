@@ -294,3 +294,58 @@ def test_a_page_with_what_pagefind_reads_outside_main_is_given_whole(tmp_path):
     pages = [(f"p{i}/index.html", page.encode()) for i, page in enumerate(CHROME)]
     assert [for_pagefind(data) == data for _, data in pages] == [True] * 5 + [False, False]
     assert Indexing(pages, "en").result() == _binary_over(pages, tmp_path, "en")
+
+
+def _page(head: str = "", before: str = "", after: str = "", html: str = '<html lang="en">',
+          title: str = "<title>T</title>", body: str = "<h1>Real heading</h1><p>Words about dues</p>") -> str:
+    return (f'<!DOCTYPE html>{html}<head><meta charset="utf-8">{title}{head}</head><body>{before}<main>'
+            f'<article data-pagefind-body>{body}</article></main>{after}</body></html>')
+
+
+NO_H1 = "<p>Words about dues</p>"
+HOSTILE = {  # a site's own base.html: what looks like markup outside <main> but is not, tags in capitals...
+    "a comment before main": _page(before="<header><!-- <main><h1>Commented out</h1> --></header>"),
+    "a script's string": _page(before='<script>var s = "<main><h1>In a script</h1>";</script>'),
+    "a style's comment": _page(before="<style>/* <main><h1>css</h1> */</style>"),
+    "a textarea": _page(before="<textarea><main><h1>Typed</h1></textarea>"),
+    "a noscript": _page(before="<noscript><main><h1>No script</h1></noscript>"),
+    "a title in an svg": _page(before="<svg><title>Logo</title></svg>", body=NO_H1),
+    "an attribute's value": _page(before='<header><a title="<main><h1>x</h1>" href="/">Home</a></header>'),
+    "H1 in capitals": _page(before="<header><H1>Site name</H1></header>", body=NO_H1),
+    "IMG in capitals": _page(after='<footer><IMG src="/logo.png" alt="Logo"></footer>'),
+    "a filter in capitals": _page(after='<footer DATA-PAGEFIND-FILTER="topic:dues">x</footer>'),
+    "meta in capitals": _page(head='<meta DATA-PAGEFIND-META="image[content]" content="/a.png">'),
+    "a commented title": _page(title="<!-- <title>Old</title> --><title>New</title>", body=NO_H1),
+    "a title only in a comment": _page(title="<!-- <title>Old</title> -->", body=NO_H1),
+    "a title in a script": _page(title='<script>document.title = "<title>Set</title>"</script><title>New</title>',
+                                 body=NO_H1),
+    "a title after a script's </head>": _page(title='<script>"</head>"</script><title>Late</title>', body=NO_H1),
+    "a title in an attribute": _page(title='<meta content="<title>Meta</title>"><title>New</title>', body=NO_H1),
+    "> in a quoted html attribute": _page(html='<html lang="en" data-x="a>b">'),
+    "'>' in a single-quoted one": _page(html="<html lang='en' data-x='a>b'>"),
+    "<html> in a comment": '<!DOCTYPE html><!-- <html lang="fr"> -->' + _page()[15:],
+    # (and what may be trimmed: the bundle is the same all the same)
+    "html attributes": _page(html='<html lang="en" dir="ltr" class="js" data-theme="dark">'),
+    "a title with attributes": _page(title='<title id="t" data-x="y">Titled</title>', body=NO_H1),
+    "TITLE in capitals": _page(title="<TITLE>Upper</TITLE>", body=NO_H1),
+    "no title": _page(title="", body=NO_H1),
+    "MAIN in capitals": _page().replace("<main>", "<MAIN>").replace("</main>", "</MAIN>"),
+    "a comment after main": _page(after="<footer><!-- </main> --></footer>"),
+    "a custom element named main-": _page(before="<main-menu><b>x</b></main-menu>"),
+    "a charset that is not UTF-8": _page(head='<meta http-equiv="content-type" content="text/html; charset=iso-8859-1">',
+                                         body="<h1>Dúes</h1>"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", None])
+def test_hostile_templates_around_main_give_the_bundle_of_the_whole_pages(tmp_path, language):
+    """search.for_pagefind over pages a site's own templates could make: comments, scripts and
+    attribute values holding "<main", "<title" or "<html", tags in capitals... Whatever is trimmed,
+    the bundle is what the binary makes of the whole pages (the page with bytes that are not UTF-8 too)."""
+    from site_builder.search import Indexing, for_pagefind
+
+    pages = [(f"p{i}/index.html", text.encode()) for i, text in enumerate(HOSTILE.values())]
+    pages.append(("raw/index.html", _page(body="<h1>Bytes</h1><p>caf\xe9</p>").encode("latin-1")))
+    trimmed = {name for name, (_, data) in zip(HOSTILE, pages) if for_pagefind(data) != data}
+    assert trimmed == set(list(HOSTILE)[list(HOSTILE).index("html attributes"):])
+    assert Indexing(pages, language).result() == _binary_over(pages, tmp_path, language)

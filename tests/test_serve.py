@@ -315,3 +315,33 @@ def test_a_reconnecting_tab_and_a_tab_from_an_earlier_serve(site, server):
     assert first_state(url, {"Last-Event-ID": str(state["version"])})["paths"] == []
     earlier = re.sub(r"instance=[0-9a-f]+", "instance=0123456789abcdef", url)
     assert earlier != url and first_state(earlier)["paths"] is None
+
+
+def test_an_edited_or_new_template_shows_on_the_next_rebuild(site):
+    """One Jinja environment per build, with no up-to-date check within it (render.make_env): a
+    template edited while serve runs (twice, an included partial, an override that did not exist
+    when serve started) is what the next rebuild renders."""
+    from site_builder.bench_serve import SSEClient
+
+    theme = REPO / "site_builder/theme/templates"
+    (site / "templates/partials").mkdir(parents=True)
+    footer = site / "templates/partials/footer.html"
+    original = (theme / "partials/footer.html").read_text()
+    footer.write_text(original + "<p>footer-mark-1</p>\n")
+    srv = serve.start(site / "config.yaml", port=0, echo=lambda line: None)
+    client = SSEClient(srv.url + serve.LIVERELOAD)
+    page = srv.output_dir / f"news/{SLUG}/index.html"
+    try:
+        assert client.next_event()[0] == "state"
+        assert "footer-mark-1" in page.read_text()
+        for mark in ("footer-mark-2", "footer-mark-3"):
+            footer.write_text(original + f"<p>{mark}</p>\n")
+            assert client.next_event()[0] == "reload"
+            assert mark in page.read_text() and "footer-mark-1" not in page.read_text()
+        (site / "templates/post.html").write_text(
+            (theme / "post.html").read_text().replace("{% block main %}", "{% block main %}<p>new-override</p>", 1))
+        assert client.next_event()[0] == "reload"
+        assert "new-override" in page.read_text() and "footer-mark-3" in page.read_text()
+    finally:
+        client.close()
+        srv.stop()
