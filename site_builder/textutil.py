@@ -42,10 +42,14 @@ def strip_controls(text: str) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
+_SLUG_GAPS = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)  # (a post's topics are slugified some twenty times a build)
 def slugify(text: str) -> str:
     """"Kaiser Permanente – 2026!" → "kaiser-permanente-2026"."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return _SLUG_GAPS.sub("-", text.lower()).strip("-")
 
 
 def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
