@@ -182,16 +182,8 @@ class Renderer:
         _, template, context, derive, page_url = job
         if derive is not None:
             context.update(derive())
-        try:
-            return self.env.get_template(template).render(page_path=path, page_url=page_url,
-                                                          aria_current=AriaCurrent(page_url), **context).encode("utf-8")
-        except jinja2.TemplateError as exc:  # (a site's own template, mostly)
-            raise template_problem(exc, template, self.site.config.root) from None
-        except (_Elsewhere, BuildFailed):  # (a page left to the main process; a problem already said)
-            raise
-        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
-            # Python's own errors in a template's expression ({{ 1 // 0 }}, {{ "a" + 1 }}): its file and line too
-            raise template_problem(exc, template, self.site.config.root) from None
+        return render_named(self.env, template, self.site.config.root, page_path=path, page_url=page_url,
+                            aria_current=AriaCurrent(page_url), **context).encode("utf-8")
 
     def summary(self, item: Post | Page) -> str:
         if item.summary:
@@ -557,7 +549,10 @@ def render_named(env: jinja2.Environment, name: str, root: Path, **context: Any)
     (relative to the site folder `root` when inside it), not a traceback."""
     try:
         return env.get_template(name).render(**context)
-    except jinja2.TemplateError as exc:
+    except jinja2.TemplateError as exc:  # (a site's own template, mostly)
+        raise template_problem(exc, name, root) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        # Python's own errors in a template's expression ({{ 1 // 0 }}, {{ "a" + 1 }}): its file and line too
         raise template_problem(exc, name, root) from None
 
 

@@ -169,12 +169,6 @@ def pagefind_binary() -> Path | None:
     return get_executable()
 
 
-def _index(pages: list[tuple[str, bytes]], language: str | None, timeout: float | None = None,
-           folder: str | None = None) -> dict[str, bytes]:
-    """Run the pagefind binary once over the pages and wait for its bundle (relative path → bytes)."""
-    return Indexing(pages, language, timeout, folder).result()
-
-
 class Indexing:
     """One run of the pagefind binary over `pages` (path, html), started by the constructor and
     collected by `result()` (or stopped by `cancel()`): the build renders and writes its other

@@ -152,7 +152,7 @@ def test_a_panicking_pagefind_is_an_error_not_a_hang(monkeypatch, tmp_path):
     monkeypatch.setattr(search_module.tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(search_module, "TIMEOUT_SECONDS", 60.0)
     with pytest.raises(SearchError, match=r"the pagefind program stopped while .* \(exit status \d+\)"):
-        search_module._index([("a/index.html", html("A", "words"))], "a" * 50)
+        search_module.Indexing([("a/index.html", html("A", "words"))], "a" * 50).result()
     assert _leftovers(tmp_path) == []
 
 
