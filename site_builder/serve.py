@@ -41,6 +41,7 @@ from watchdog.observers import Observer
 from site_builder.build import BuildOptions, build, preview_edits, serve_output_dir
 from site_builder.cache import BuildCache
 from site_builder.clock import build_time
+from site_builder.readers.source import skipped_name
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
 from site_builder.writer import replace_in
@@ -80,8 +81,8 @@ def content_type(path: str) -> str:
 def is_ignored_name(name: str) -> bool:
     """Editor temp and backup files: `.#x` (Emacs), `x~`, `.x.swp` (Vim), `4913` (Vim's probe), hidden files."""
     return (
-        name.startswith((".", "#", "~"))
-        or name.endswith(("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload"))
+        skipped_name(name)
+        or name.endswith((".swo", ".swx", ".part", ".crdownload"))
         or name == "4913"
         or (name.startswith("#") and name.endswith("#"))
     )

@@ -208,3 +208,13 @@ def test_a_link_beside_a_post_to_the_sites_own_files_is_refused(scratch, build):
     run = build(root)
     assert run.code == 0, run.err
     assert (root / "output/news/vote/settings.pdf").read_bytes() == b"%PDF-1.4 letter\n"
+
+
+def test_an_attachment_with_an_editors_temporary_name_is_refused_not_linked():
+    """The build does not copy `x.tmp`, `x~` or `.x.swp` from static/ (readers/source.skipped_name),
+    so such an attachment would be a link to nothing: it is refused at its line instead."""
+    from site_builder.readers.files import written
+
+    for name in ("/files/minutes.tmp", "/files/minutes.pdf~", "/files/drafts.tmp/minutes.pdf"):
+        assert "temporary name" in (written(name, beside=False)[1] or ""), name
+    assert written("/files/minutes.pdf", beside=False) == ("/files/minutes.pdf", None)

@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 from site_builder.hashing import digest
 from site_builder.errors import Problem, shown
 from site_builder.models import Attachment
+from site_builder.readers.source import HIDDEN_STARTS, skipped_name
 from site_builder.textutil import unsafe_url
 
 # extension → (what readers are told, MIME type for RSS enclosures).  A fixed table, not the
@@ -54,7 +55,6 @@ WEB_FILES = frozenset({"html", "htm", "xhtml", "shtml", "svg", "svgz", "js", "mj
 SOURCE_FILES = frozenset({"md", "markdown"})
 LARGE = 50 * 1024 * 1024  # bytes; a larger file is a warning (members download it on phones)
 _BAD = re.compile(r"[\x00-\x1f\x7f<>\"\\|?*]")
-_HIDDEN = (".", "#", "~")  # names the build never copies (readers/source.list_sources)
 
 
 def file_type(name: str) -> tuple[str, str]:
@@ -99,8 +99,11 @@ def written(value: object, beside: bool) -> tuple[str, str | None]:
         return "", f"{shown(text)} names a folder, not a file"
     if not beside and not text.startswith("/"):
         return "", f"{shown(text)} must be a site path under static/, such as /contracts/healthpartners-2020.pdf"
-    if any(p.startswith(_HIDDEN) for p in parts):
+    if any(p.startswith(HIDDEN_STARTS) for p in parts):
         return "", f"{shown(text)} is a hidden name (it starts with . # or ~); the build does not publish such files"
+    if any(skipped_name(p) for p in parts):
+        return "", (f"{shown(text)} is an editor's temporary name (it ends with ~ .swp or .tmp); the build does not "
+                    "publish such files")
     return text, None
 
 

@@ -127,6 +127,16 @@ def rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+HIDDEN_STARTS = (".", "#", "~")
+TEMPORARY_ENDS = ("~", ".swp", ".tmp")
+
+
+def skipped_name(name: str) -> bool:
+    """A file or folder the build never reads or copies: hidden (`.x`), or an editor's backup or
+    temporary file (`#x#`, `x~`, `.x.swp`, `x.tmp`)."""
+    return name.startswith(HIDDEN_STARTS) or name.endswith(TEMPORARY_ENDS)
+
+
 def list_sources(folder: Path, root: Path, pattern: str, odd: list[Path] | None = None) -> list[Path]:
     """Files matching `pattern` under `folder`, sorted; hidden and editor temp files skipped.
 
@@ -147,7 +157,7 @@ def list_sources(folder: Path, root: Path, pattern: str, odd: list[Path] | None 
         with os.scandir(directory) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".tmp")):
+                if skipped_name(name):
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     walk(entry.path)
