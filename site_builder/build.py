@@ -17,7 +17,8 @@ from site_builder.hosts import host_files
 from site_builder.schema import FILE_KINDS, json_schema_text
 from site_builder.search import Indexing, SearchError, bundle_outputs, search_outputs, searchable, start_search
 from site_builder.cms import admin_outputs
-from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, version_key
+from site_builder.cache import BuildCache, Fingerprinter, PageMemo, version_key
+from site_builder.hashing import digest
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import CalendarSite, assemble_calendar, event_url, next_change
 from site_builder.models import Output, Page, Post
@@ -293,8 +294,9 @@ def _search(config: SiteConfig, outputs: list[Output], cache: BuildCache | None,
         found = cache.get_many("search", [key, last])
         latest = found.get(last) if isinstance(found.get(last), str) else None
         if key not in found and stale_ok and latest is not None:
-            found.update(cache.get_many("search", [latest]))
-            key = latest
+            shown = cache.get_many("search", [latest])
+            if latest in shown:  # (the latest index, shown while the pages change; `last` names it already)
+                return shown[latest]
         if key in found:
             if latest != key:
                 cache.put_many("search", {last: key})
@@ -483,7 +485,7 @@ def build(
         shown = len(cache.warnings) if cache is not None else 0  # plan() reports these
         try:
             result = plan(config, now, options, cache=cache, output_dir=target, progress=progress,
-                          pages_ready=early.pages_ready if early else None)
+                          pages_ready=early.pages_ready if early and early.active else None)
             report = write_site(result.outputs, target, atomic=atomic, early=early, force=force)
             if result.memo:
                 result.memo.commit()

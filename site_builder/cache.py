@@ -293,14 +293,13 @@ class BuildCache:
         for ns, rule in NAMESPACES.items():
             if rule == "used":
                 keep = touched.get(ns, set())
-                memory = self.memory.get(ns, {})
-                for key in [k for k in memory if k not in keep]:
-                    del memory[key]
-                self._drop(ns, lambda key: key not in keep)
+                stale = keep.__contains__
             else:  # a page memo whose output folder is gone (an old --output) is of no use
-                self._drop(ns, lambda key: not os.path.isdir(key.partition(":")[2]))
-                for key in [k for k in self.memory.get(ns, {}) if not os.path.isdir(k.partition(":")[2])]:
-                    del self.memory[ns][key]
+                stale = lambda key: os.path.isdir(key.partition(":")[2])  # noqa: E731
+            memory = self.memory.get(ns, {})
+            for key in [k for k in memory if not stale(k)]:
+                del memory[key]
+            self._drop(ns, lambda key, kept=stale: not kept(key))
 
     def _drop(self, ns: str, stale) -> None:
         if self.db is None:

@@ -34,6 +34,7 @@ from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
 from site_builder.errors import Problem, SiteError
 from site_builder.models import Post
+from site_builder.files import replace_atomically
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
 from site_builder.textutil import plain_text
 
@@ -154,16 +155,11 @@ def remember(config: SiteConfig, now: datetime, seen: tuple[str, ...] = ()) -> P
     """Record `now` as the last issue's moment, and `seen` (the posts of its day it had); a warning
     (the issue itself is written) when it cannot be."""
     path = memory_path(config)
-    temporary = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    text = json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        replace_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     except OSError as exc:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
         return Problem(f".cache/{MEMORY}", 1, "last_issue", f"could not be written ({exc.strerror or exc}): the "
                        "issue is written, but the next one cannot know when this one was; pass it --since "
                        f"{now.astimezone(config.tz):%Y-%m-%d}", "warning")
@@ -181,7 +177,7 @@ def default_since(config: SiteConfig, now: datetime) -> tuple[datetime, str, Pro
         return start, f"the posts since the last issue ({last.astimezone(config.tz):%Y-%m-%d %H:%M})", None, \
             seen or frozenset()
     days = config.newsletter.first_days
-    start = (now.astimezone(config.tz) - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = day_start(config, now.astimezone(config.tz) - timedelta(days=days))
     return start, f"the posts of the last {days} days (no earlier issue remembered; newsletter.first_days)", warning, \
         frozenset()
 
@@ -257,7 +253,8 @@ def make_issue(config: SiteConfig, now: datetime, since: datetime, seen: frozens
     nl = config.newsletter
     new = [p for p in site.posts if since <= p.date <= now and not p.draft and p.source not in seen]
     # The posts of today this issue or an earlier one had (one a later --since left out is not among them).
-    today = tuple(p.source for p in site.posts if day_start(config, now) <= p.date <= now and not p.draft
+    midnight = day_start(config, now)
+    today = tuple(p.source for p in site.posts if midnight <= p.date <= now and not p.draft
                   and (since <= p.date or p.source in seen))
     shown, more = new[: nl.max_posts], max(0, len(new) - nl.max_posts)
     html_of = render_many({p.source: p.body for p in shown if not p.summary}, config.base_path, config.raw_html,
@@ -344,9 +341,9 @@ def message(config: SiteConfig, now: datetime, subject: str, text: str, html: st
     key = digest(subject, text, html)
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject
-    msg["From"] = sender(config)
+    msg["From"] = frm = sender(config)
     msg["Date"] = format_datetime(now.astimezone(config.tz))
-    msg["Message-ID"] = f"<newsletter.{now.astimezone(config.tz):%Y%m%d}.{key[:20]}@{sender(config).domain}>"
+    msg["Message-ID"] = f"<newsletter.{now.astimezone(config.tz):%Y%m%d}.{key[:20]}@{frm.domain}>"
     msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     msg.set_boundary(f"=_newsletter_{key[:32]}")

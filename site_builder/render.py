@@ -19,12 +19,14 @@ import jinja2.ext
 import jinja2.meta
 from markupsafe import Markup
 
+from site_builder import i18n
 from site_builder.assemble import Site
 from site_builder.calendar import words
 from site_builder.calendar.model import Event
 from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, current_month_url, event_json_ld,
                                         event_url, livestream_state, subscribe_links)
-from site_builder.cache import BuildCache, Fingerprinter, PageMemo, digest, tree_digest, version_key
+from site_builder.cache import BuildCache, Fingerprinter, PageMemo, tree_digest, version_key
+from site_builder.hashing import digest
 from site_builder.contracts import by_employer, language_name, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
@@ -357,7 +359,6 @@ class SharedPartials(jinja2.ext.Extension):
         super().__init__(environment)
         self.reads: dict[str, tuple[str, ...] | None] = {}
         self.kept: dict[tuple, list[tuple[tuple, dict[tuple, str]]]] = {}  # key → [(questions, answers → output)]
-        self.count: dict[str, int] = {}
         self.held: list[list] = []
         self.renders: dict[str, int] = {}  # renderings made, by partial (for tests)
 
@@ -412,8 +413,7 @@ class SharedPartials(jinja2.ext.Extension):
                  for i, (n, v) in enumerate(zip(names, values)) if v is not jinja2.utils.missing}
         text = self._out(template, template.new_context(given, True))
         self.renders[name] = self.renders.get(name, 0) + 1
-        if self.count.get(name, 0) < self.LIMIT:
-            self.count[name] = self.count.get(name, 0) + 1
+        if self.renders[name] <= self.LIMIT:
             self.held.append(held)
             questions, kept = tuple(q for q, _ in log), self.kept.setdefault(key, [])
             group = next((g for q, g in kept if q == questions), None)
@@ -446,16 +446,8 @@ def gettext_callables(catalog: Any) -> tuple[Callable[..., str], Callable[..., s
     return gettext, ngettext
 
 
-def i18n_speech(catalog: Any) -> words.Speech:
-    from site_builder import i18n
-
-    return i18n.speech(catalog)
-
-
 def page_words(config: Any):
     """The theme's words in the pages' language (i18n.Words), or None: English as written."""
-    from site_builder import i18n
-
     return i18n.page_words(config)
 
 
@@ -482,7 +474,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
-    say = words.ENGLISH if catalog is None else i18n_speech(catalog)
+    say = i18n.speech(catalog)
     # a word the site writes in config.yaml (a `menu:` title, the office hours) in the pages' language,
     # from the catalogs (the site's locale/<code>.po); text, escaped like any value
     env.filters["translated"] = (lambda text: text) if catalog is None else catalog.gettext
@@ -498,13 +490,9 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
                        abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
     if catalog is None:
-        from site_builder.i18n import attendance
-
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-        env.filters["attendance"] = attendance
+        env.filters["attendance"] = i18n.attendance
     else:
-        from site_builder import i18n
-
         gettext, ngettext = gettext_callables(catalog)
         env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(i18n.template_functions(config, catalog))
@@ -514,9 +502,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
             *path.strip("/").split("/")[-2:])
     remember_words(env)
     if config.languages:
-        from site_builder.i18n import url_in
-
-        env.globals["lang_url"] = lambda code, path, absolute=False: url_in(config, code, path or "/", absolute)
+        env.globals["lang_url"] = lambda code, path, absolute=False: i18n.url_in(config, code, path or "/", absolute)
     if extra_globals:
         env.globals.update(extra_globals)
     return env

@@ -436,7 +436,8 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True
     live = scan_tree(output_dir, loaded)
     existing = live.files()
     same = [_is_same(out, output_dir) for out in outputs]
-    if all(same) and existing == {o.path for o in outputs}:
+    desired = {o.path for o in outputs}
+    if all(same) and existing == desired:
         return _nothing_to_write(outputs, side, live, loaded)
     if not atomic and output_dir.is_dir():
         report = _update_in_place(outputs, same, output_dir, existing)
@@ -445,11 +446,11 @@ def _write_site(outputs: Sequence[Output], output_dir: Path, atomic: bool = True
         _save_quietly(side.record, live, loaded)
         return report
     if real_dir(side.previous) and output_dir.is_dir():
-        staged = _from_previous_tree(outputs, same, side, live)
+        staged = _from_previous_tree(outputs, desired, same, side, live)
     else:
         remove_tree(side.previous)
-        staged = _from_early_files(outputs, side.staging, placed) if placed else _new_tree(outputs, side.staging)
-    return _swap(outputs, same, staged, side, live, removed=len(existing - {o.path for o in outputs}))
+        staged = _from_early_files(outputs, desired, side.staging, placed) if placed else _new_tree(outputs, side.staging)
+    return _swap(outputs, same, staged, side, live, removed=len(existing - desired))
 
 
 def _nothing_to_write(outputs: Sequence[Output], side: Sidecars, live: TreeRecord,
@@ -460,7 +461,8 @@ def _nothing_to_write(outputs: Sequence[Output], side: Sidecars, live: TreeRecor
     return WriteReport(written=0, unchanged=len(outputs), removed=0, changed=())
 
 
-def _from_previous_tree(outputs: Sequence[Output], same: list[bool], side: Sidecars, live: TreeRecord) -> _Staged:
+def _from_previous_tree(outputs: Sequence[Output], desired: set[str], same: list[bool], side: Sidecars,
+                        live: TreeRecord) -> _Staged:
     """Double buffering: bring the build-before-last's tree up to date instead of making a whole
     new tree (thousands of mkdirs and links) and deleting the old one afterwards."""
     staging = side.staging
@@ -468,7 +470,6 @@ def _from_previous_tree(outputs: Sequence[Output], same: list[bool], side: Sidec
     side.previous_record.unlink(missing_ok=True)  # the tree is about to change
     os.rename(side.previous, staging)
     hint = scan_tree(staging, hint)
-    desired = {o.path for o in outputs}
     extra = hint.files() - desired
     for path in extra:
         (staging / path).unlink()
@@ -481,10 +482,9 @@ def _from_previous_tree(outputs: Sequence[Output], same: list[bool], side: Sidec
     return _Staged(folders, kept, record=hint)
 
 
-def _from_early_files(outputs: Sequence[Output], staging: Path, placed: dict[str, bytes]) -> _Staged:
+def _from_early_files(outputs: Sequence[Output], desired: set[str], staging: Path, placed: dict[str, bytes]) -> _Staged:
     """A cold build whose pages were partly written while it rendered (EarlyWriter): keep the
     early files that are exactly the final ones, remove those no output wants."""
-    desired = {o.path for o in outputs}
     extra = placed.keys() - desired
     for path in extra:
         (staging / path).unlink()
