@@ -82,4 +82,4 @@ def changes(contracts: tuple[Contract, ...], now: datetime, tz) -> list[datetime
 
 
 def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code.lower().split("-")[0], code) if "-" not in code else LANGUAGE_NAMES.get(code.lower(), code)
+    return LANGUAGE_NAMES.get(code.lower(), code)

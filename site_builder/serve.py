@@ -113,12 +113,11 @@ def _livereload_code() -> str:
     return LIVERELOAD_JS.read_text(encoding="utf-8")
 
 
-def livereload_script(build_number: int, version: int, endpoint: str, code: str | None = None) -> str:
+def livereload_script(build_number: int, version: int, endpoint: str) -> str:
     """The <script> element serve puts into a page: the theme's serve/livereload.js, inline, with
     the build, version and event-stream address as data attributes."""
-    code = _livereload_code() if code is None else code
     return (f'<script id="site-builder-livereload" data-build="{int(build_number)}" data-version="{int(version)}" '
-            f'data-url="{html.escape(endpoint, quote=True)}">{code}</script>\n')
+            f'data-url="{html.escape(endpoint, quote=True)}">{_livereload_code()}</script>\n')
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
@@ -604,9 +603,6 @@ class Server:
     def wait_for_attempt(self, count: int, timeout: float = 10.0) -> bool:
         """Block until `count` builds have been attempted (tests and the benchmark use this)."""
         return self.attempts.wait_for(count, timeout)
-
-    def changed(self, path: str = "") -> None:
-        self.requests.add(path)
 
     def serve_forever(self) -> None:
         """Block until stop() (from another thread) or Ctrl-C; then stop cleanly."""

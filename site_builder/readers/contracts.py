@@ -3,6 +3,7 @@ build, like the calendar files: one small file, and its documents' sizes can cha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,12 @@ def _date(value: Any) -> date:
     return day
 
 
-def _document(item: _Item, key: str, config: Any, pdf_only: bool = True) -> Attachment | None:
+def _document(item: _Item, key: str, config: Any) -> Attachment | None:
     """A PDF under static/, found now (its size is shown): problems at the key's line."""
     if not item.has(key):
         return None
     path, message = files.written(item.data[key], beside=False)
-    if not message and pdf_only and not path.lower().endswith(".pdf"):
+    if not message and not path.lower().endswith(".pdf"):
         message = f"{shown(path)} must be a PDF (a file ending in .pdf) under static/"
     if message:
         item.error(key, message)
@@ -55,7 +56,7 @@ def _document(item: _Item, key: str, config: Any, pdf_only: bool = True) -> Atta
     return found
 
 
-def _contract(item: _Item, config: Any, ids: dict[str, int]) -> Contract | None:
+def _contract(item: _Item, config: Any, ids: dict[str, int], employers: tuple[list[str], dict[str, str]]) -> Contract | None:
     ident = item.ident("id", required="a permanent id such as healthpartners-clerical-2020; never change it")
     if ident in ids:
         item.error("id", f"duplicate id {ident!r} (already used at {item.path}:{ids[ident]})")
@@ -63,9 +64,7 @@ def _contract(item: _Item, config: Any, ids: dict[str, int]) -> Contract | None:
         ids[ident] = item.line("id")
     employer = item.text("employer", required="the employer's topic from config.yaml tags:, such as healthpartners")
     if employer:
-        known = [t.slug for t in config.tags if t.kind == "employer"]
-        names = {**{slugify(t.name): t.slug for t in config.tags if t.kind == "employer" and t.name},
-                 **{slug: slug for slug in known}}
+        known, names = employers
         employer = names.get(slugify(employer), employer)  # the topic's name (`HealthPartners`) is fine too
         if employer not in known:
             listed = ", ".join(known) if known else "none yet"
@@ -106,8 +105,7 @@ def _contract(item: _Item, config: Any, ids: dict[str, int]) -> Contract | None:
                 sub.warn_unknown()
                 item.failed |= sub.failed
                 if found is not None and not sub.failed:
-                    languages.append(Attachment(found.file, code, found.line, found.url, found.size, found.label,
-                                                found.mime, language=code))
+                    languages.append(replace(found, title=code, language=code))
     item.warn_unknown()
     if item.failed:
         return None
@@ -149,12 +147,15 @@ def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
                                        f"{len(items):,} contracts; at most {MAX_CONTRACTS:,} are read")]
     out: list[Contract] = []
     ids: dict[str, int] = {}
+    known = [t.slug for t in config.tags if t.kind == "employer"]  # (slugs, in config.yaml's order) and by name
+    employers = (known, {**{slugify(t.name): t.slug for t in config.tags if t.kind == "employer" and t.name},
+                         **{slug: slug for slug in known}})
     for i, raw in enumerate(items):
         if not isinstance(raw, YMap):
             problems.append(Problem(shown_path, items.line_of(i), f"contracts[{i}]",
                                     "each contract must be keys and values (id:, employer:, unit:, ...)"))
             continue
-        contract = _contract(_Item(raw, shown_path, f"contracts[{i}]", problems, CONTRACT_KEYS), config, ids)
+        contract = _contract(_Item(raw, shown_path, f"contracts[{i}]", problems, CONTRACT_KEYS), config, ids, employers)
         if contract is not None:
             out.append(contract)
     return tuple(out), problems
