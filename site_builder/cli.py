@@ -184,8 +184,8 @@ _CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(path_ty
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--strict", is_flag=True, help="Treat warnings (such as unknown keys) as errors.")
 @click.option("--cms", is_flag=True,
-              help="Also run the browser editor's local backend (decap-server, on 127.0.0.1 only): edits at "
-                   "/admin/ are saved into content/ and shown at once.")
+              help="Also run the browser editor's local backend (decap-server, reached through serve only): edits "
+                   "at /admin/ are saved into content/ and shown at once.")
 def serve_command(config_path: Path, port: int, host: str, strict: bool, cms: bool) -> None:
     """Preview the site (drafts and future posts shown) and reload open tabs on every change."""
     from site_builder import serve
@@ -197,8 +197,8 @@ def serve_command(config_path: Path, port: int, host: str, strict: bool, cms: bo
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"Serving {server.root} at {server.url} (drafts and future posts shown); press Ctrl-C to stop.")
     if server.cms_backend is not None:
-        click.echo(f"Edit in your browser at {server.url}admin/ (saved into {server.root / 'content'} by "
-                   f"decap-server on {server.cms_backend.url}).")
+        click.echo(f"Edit in your browser at {server.url}admin/ (saved into {server.root / 'content'}; the editor's "
+                   "backend answers only that page, docs/editor.md).")
     server.serve_forever()
     click.echo("Stopped.", err=True)
 

@@ -229,12 +229,13 @@ def config_yml(config: SiteConfig) -> str:
     return head + json.dumps(cms_config(config), indent=2, ensure_ascii=False) + "\n"
 
 
-def local_config_yml(text: str, server_url: str) -> str:
+def local_config_yml(text: str, api_url: str) -> str:
     """The served config.yml of `site-builder serve --cms`: the same, plus `local_backend`
-    pointing at the decap-server that serve started (never in a build's output)."""
+    pointing at serve's own address for the editor's API, this run's secret in it (never in a
+    build's output; site_builder/cms_local.py)."""
     body = text.split("\n", 1)[1] if text.startswith("#") else text
     value = json.loads(body)
-    value["local_backend"] = {"url": server_url.rstrip("/") + "/api/v1", "allowed_hosts": ["127.0.0.1", "localhost"]}
+    value["local_backend"] = {"url": api_url, "allowed_hosts": ["127.0.0.1", "localhost"]}
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 

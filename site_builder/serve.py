@@ -41,6 +41,8 @@ from watchdog.observers import Observer
 from site_builder.build import BuildOptions, build, preview_edits, serve_output_dir
 from site_builder.cache import BuildCache
 from site_builder.clock import build_time
+from site_builder.cms_local import (API, CmsBackend, CmsBackendError, EditorPaths, EditorRequest, Refused,  # noqa: F401
+                                     host_allowed, parse_action)
 from site_builder.readers.source import skipped_name
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
@@ -248,8 +250,61 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
+    def do_POST(self) -> None:  # noqa: N802
+        self._api()
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - (no CORS: the editor's page is served from this origin)
+        self._refuse(Refused(405, "serve answers GET, HEAD and the editor's POST only"))
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS  # noqa: N815
+
+    def _refuse(self, refused: Refused) -> None:
+        self.close_connection = True
+        self._send(refused.status, (refused.message + "\n").encode("utf-8"), "text/plain; charset=utf-8",
+                   self.command == "HEAD", {"Connection": "close"})
+
+    def _host_refused(self, app: "Server") -> bool:
+        """A Host that is not this serve's (a page using DNS rebinding sends its own name): refused."""
+        if host_allowed(self.headers.get("Host"), app.port, app.host):
+            return False
+        self._refuse(Refused(HTTPStatus.MISDIRECTED_REQUEST,
+                             f"site-builder serve answers only http://127.0.0.1:{app.port}/ and http://localhost:{app.port}/"))
+        return True
+
+    def _api(self) -> None:
+        """The editor's API (`{base}__cms/<secret>/api/v1`): checked here, then passed to
+        decap-server (site_builder/cms_local.py says what is refused and why)."""
+        app = self.server.app
+        if self._host_refused(app):
+            return
+        path = urlsplit(self.path).path
+        if app.cms_backend is None or not secrets.compare_digest(path.encode(), app.editor_api_path.encode()):
+            return self._refuse(Refused(HTTPStatus.NOT_FOUND, "not found"))
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            length = None
+        request = EditorRequest(self.command, self.headers.get("Host"), self.headers.get("Origin"),
+                                self.headers.get("Sec-Fetch-Site"), self.headers.get("Content-Type"), length,
+                                self.client_address[0])
+        try:
+            refused = request.refusal(app.port)
+            if refused is not None:
+                raise refused
+            body = self.rfile.read(length or 0)
+            action, params = parse_action(body)
+            if app.editor_paths is None:
+                raise Refused(HTTPStatus.FORBIDDEN, "config.yaml has no cms: section now")
+            app.editor_paths.check(app.root, action, params)
+        except Refused as refused:
+            return self._refuse(refused)
+        status, ctype, answer = app.cms_backend.post(body)
+        self._send(status, answer, ctype, False)
+
     def _serve(self, head: bool) -> None:
         app = self.server.app
+        if self._host_refused(app):
+            return
         base = app.base_path
         path = unquote(urlsplit(self.path).path)
         if path == base + LIVERELOAD:
@@ -279,8 +334,13 @@ class _Handler(BaseHTTPRequestHandler):
         editor = norm == "admin" or norm.startswith("admin/")
         if editor and norm == "admin/config.yml" and app.cms_backend is not None:
             from site_builder.cms import local_config_yml
+            from site_builder.cms_local import host_name, is_loopback
 
-            body = local_config_yml(body.decode("utf-8"), app.cms_backend.url).encode("utf-8")
+            name = host_name(self.headers.get("Host"), app.port)
+            if not (name and is_loopback(name) and is_loopback(self.client_address[0])):
+                return self._refuse(Refused(HTTPStatus.FORBIDDEN, "the editor is served to this computer only"))
+            api = f"http://{self.headers['Host']}{app.editor_api_path}"
+            body = local_config_yml(body.decode("utf-8"), api).encode("utf-8")
             ctype = "text/yaml; charset=utf-8"
         if ctype.startswith("text/html") and not editor:  # (a reload would lose the editor's unsaved work)
             body = inject(body, script)
@@ -337,82 +397,6 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address, app: "Server") -> None:
         self.app = app
         super().__init__(address, _Handler)
-
-
-# -- the editor's local backend ----------------------------------------------------------------------
-
-DECAP_SERVER_VERSION = "3.11.3"  # pinned, as in package.json
-
-
-class CmsBackendError(SiteError):
-    """decap-server could not be started."""
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def decap_server_command(root: Path) -> list[str]:
-    """How to run decap-server: the site's own node_modules, site_builder's (a checkout with
-    `npm ci`), else npx with the pinned version."""
-    node = shutil.which("node")
-    for base in (root, Path(__file__).resolve().parent.parent):
-        script = base / "node_modules" / "decap-server" / "dist" / "index.js"
-        if node and script.is_file():
-            return [node, str(script)]
-    npx = shutil.which("npx")
-    if npx:
-        return [npx, "--yes", f"decap-server@{DECAP_SERVER_VERSION}"]
-    raise CmsBackendError("serve --cms needs Node.js (node and npx) to run decap-server: install it from "
-                          "https://nodejs.org/ or your package manager, then try again")
-
-
-class CmsBackend:
-    """decap-server, the editor's local backend: saves into the site folder (MODE=fs).  It has no
-    sign-in, so it listens on the loopback address only (decap-server's BIND_HOST)."""
-
-    HOST = "127.0.0.1"
-
-    def __init__(self, root: Path, port: int = 0, command: list[str] | None = None) -> None:
-        self.root = root
-        self.port = port or _free_port(self.HOST)
-        env = {**os.environ, "PORT": str(self.port), "BIND_HOST": self.HOST, "MODE": "fs",
-               "GIT_REPO_DIRECTORY": str(root), "LOG_LEVEL": "warn"}
-        env.pop("ORIGIN", None)  # (its default allows only http://localhost and http://127.0.0.1 pages)
-        self.process = subprocess.Popen(command or decap_server_command(root), cwd=str(root), env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.HOST}:{self.port}"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                err = (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
-                raise CmsBackendError(f"decap-server stopped at once (exit {self.process.returncode}): "
-                                      f"{err.strip()[-500:]}")
-            try:
-                with socket.create_connection((self.HOST, self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise CmsBackendError(f"decap-server did not start listening on {self.url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process.stderr:
-            self.process.stderr.close()
 
 
 # -- the server -------------------------------------------------------------------------------------
@@ -550,6 +534,9 @@ class Server:
             raise CmsBackendError("serve --cms: config.yaml has no cms: section, so there is no editor at /admin/ "
                                   "(add `cms:` with backend: github and repo: owner/name; docs/editor.md)")
         self.want_cms = cms
+        # the editor's API: its address holds this run's secret; what it may touch, from config.yaml
+        self.editor_api_path = f"{self.base_path}{API}/{secrets.token_urlsafe(24)}/api/v1"
+        self.editor_paths = EditorPaths.of(config) if config.cms else None
         self.output_dir = Path(output_dir) if output_dir else serve_output_dir(config)
         self.cache = BuildCache(self.root / ".cache").open()  # kept open: rebuilds reuse what it holds in memory
         self.site = None  # the last good build's Site: edits are previewed from it
@@ -640,7 +627,7 @@ class Server:
 
     def _start(self) -> "Server":
         if self.want_cms:
-            self.cms_backend = CmsBackend(self.root)
+            self.cms_backend = CmsBackend(self.root, origin=f"http://{_url_host(self.host)}:{self.port}")
             self.cms_backend.wait_ready()
         self.rebuild(initial=True)
         self.watcher.start()
@@ -712,6 +699,7 @@ class Server:
             self._failed([Problem("site-builder", 1, "", f"internal error: {type(exc).__name__}: {exc}")])
             return False
         self.base_path = config.base_path
+        self.editor_paths = EditorPaths.of(config) if config.cms else None
         self.site = report.site
         recovered = bool(self.state.problems)
         self.state = State(self.state.build + 1, ())

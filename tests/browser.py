@@ -42,14 +42,15 @@ def served(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def chromium():
+def chromium(args: tuple[str, ...] = ()):
     """One headless Chromium; stopped at the end, since a running sync Playwright would keep an
-    event loop that other modules' Playwright sessions refuse to share."""
+    event loop that other modules' Playwright sessions refuse to share.  `args`: more of
+    Chromium's flags (such as --host-resolver-rules, for a page on a name of its own)."""
     from playwright.sync_api import sync_playwright
 
     require_tool(CHROMIUM)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*LAUNCH_ARGS, *args])
         try:
             yield browser
         finally:

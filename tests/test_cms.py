@@ -14,6 +14,7 @@ import json
 import re
 import socket
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -364,9 +365,9 @@ def test_a_post_and_an_event_made_in_the_browser_are_built(tmp_path, browser):
     server = serve.start(site / "config.yaml", port=0, echo=lambda text: None, cms=True)
     context = browser.new_context(timezone_id=BROWSER_ZONE, viewport={"width": 1280, "height": 900})
     try:
-        served = json.loads(cms.local_config_yml(
-            (server.output_dir / "admin" / "config.yml").read_text(), server.cms_backend.url))
-        assert served["local_backend"]["url"] == server.cms_backend.url + "/api/v1"
+        with urllib.request.urlopen(server.url + "admin/config.yml") as response:  # what the editor loads
+            served = json.loads(response.read())
+        assert served["local_backend"]["url"] == server.url.rstrip("/") + server.editor_api_path  # serve's own origin
         assert "local_backend" not in (server.output_dir / "admin" / "config.yml").read_text()  # served only
         page = context.new_page()
         errors: list[str] = []

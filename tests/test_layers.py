@@ -45,7 +45,7 @@ LAYERS = [
     {"readers/content.py", "readers/calendar.py", "calendar/__init__.py", "calendar/model.py", "calendar/words.py",
      "calendar/closures.py", "calendar/recurrence.py", "calendar/ics.py", "calendar/site.py", "readers/__init__.py",
      "readers/files.py", "readers/contracts.py", "i18n.py"},
-    {"assemble.py", "contracts.py", "markup.py", "render.py", "feeds.py", "search.py", "hosts.py", "cms.py", "writer.py", "check.py"},
+    {"assemble.py", "contracts.py", "markup.py", "render.py", "feeds.py", "search.py", "hosts.py", "cms.py", "cms_local.py", "writer.py", "check.py"},
     {"build.py"},  # the one sequencer
     {"serve.py", "cli.py", "deploy.py", "scaffold.py", "starter.py", "bench.py", "bench_serve.py", "newsletter.py",
      "__main__.py"},
