@@ -256,8 +256,8 @@ class EditorRequest:
 
 
 def parse_action(body: bytes) -> tuple[str, Any]:
-    try:
-        value = json.loads(body)
+    try:  # (UTF-8, as decap-server reads it: serve passes the same bytes on, as application/json)
+        value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise Refused(400, "not JSON") from None
     if not isinstance(value, dict) or not isinstance(value.get("action"), str):
