@@ -166,10 +166,18 @@ def init_command(folder: Path, title: str | None, base_url: str | None, timezone
     written = init_site(folder, Answers(title, base_url, timezone, repo), build_time())
     click.echo(f"Created {len(written)} files in {folder}. Next: read {folder / 'README.md'}, then "
                f"`site-builder serve --config {folder / 'config.yaml'}` to preview.")
-    if "# Write here" in (folder / "requirements.txt").read_text(encoding="utf-8"):
-        click.echo(f"Before you push: write in {folder / 'requirements.txt'} where site_builder comes from "
-                   "(this copy was not installed from a git address); the hosted build installs it from there.",
-                   err=True)
+
+
+@cli.command("upgrade")
+@click.option("--site", "site", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True,
+              help="The site's folder (the one holding config.yaml).")
+def upgrade_command(site: Path) -> None:
+    """Give the site this site_builder: its copy in .site-builder/, which the hosted build installs."""
+    from site_builder.starter import upgrade_site
+
+    wheel = upgrade_site(site)
+    click.echo(f"The site now builds with site_builder {__version__} ({site / wheel}); commit .site-builder/ and "
+               "requirements.txt, and the hosted build uses it from the next push.")
 
 
 # --- authoring commands ---

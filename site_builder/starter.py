@@ -35,44 +35,117 @@ class Answers:
     repo: str = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # the GitHub repository the browser editor saves to
 
 
-def _https_remote(remote: str) -> str | None:
-    """`git@github.com:owner/repo.git` or `https://github.com/owner/repo` → an https address pip can fetch."""
-    remote = remote.strip()
-    if m := re.fullmatch(r"git@([\w.-]+):([\w.-]+/[\w.-]+?)(\.git)?", remote):
-        return f"https://{m.group(1)}/{m.group(2)}"
-    return remote.removesuffix(".git") if re.fullmatch(r"https://[\w.-]+/[\w./-]+", remote) else None
+# -- the site's own copy of site_builder ------------------------------------------------------------
+# The hosted build (GitHub Actions, Netlify) reaches PyPI only, and no package index publishes
+# site_builder: so the site carries the wheel of the site_builder that made it, in .site-builder/,
+# and requirements.txt names that file.  What the site builds with is then in its own repository,
+# whatever this copy was installed from (a clone, an archive, a git address), and changes only
+# when someone runs `site-builder upgrade` and commits the result.
+
+WHEELS = ".site-builder"
+REQUIREMENTS = "requirements.txt"
+REQUIREMENTS_HEAD = """# What a host needs to build the site (the GitHub workflow and Netlify install this).
+# site_builder itself is the wheel in .site-builder/, the copy this site was made or last upgraded
+# with: `site-builder upgrade` replaces it with the one you run (commit both files)."""
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # (a wheel's files get one fixed time: the same code, the same wheel)
 
 
-def package_spec() -> str | None:
-    """How a host installs this very site_builder: the git address and commit it was installed
-    from (pip records it), or those of the checkout it was installed from (`make build`); None
-    when neither is known.  Never a bare `site_builder==version`: no package index publishes
-    site_builder, and a pin to a name anyone could register would run their code on the host."""
-    import subprocess
+def _wheel_files() -> list[tuple[str, bytes]]:
+    """The installed site_builder package's files (no bytecode), and its .dist-info."""
+    import base64
+    import hashlib
     from importlib.metadata import PackageNotFoundError, distribution
 
+    package = Path(__file__).resolve().parent
     try:
-        direct = json.loads(distribution("site_builder").read_text("direct_url.json") or "{}")
-    except (PackageNotFoundError, ValueError, OSError):
-        direct = {}
-    url = direct.get("url", "")
-    vcs = direct.get("vcs_info") or {}
-    if vcs.get("vcs") == "git" and url.startswith("https://"):
-        return f"site_builder @ git+{url}@{vcs.get('commit_id', 'main')}"
-    if url.startswith("file://"):
-        def git(*args: str) -> str:
-            done = subprocess.run(["git", "-C", url[len("file://"):], *args], capture_output=True, text=True)
-            return done.stdout.strip() if done.returncode == 0 else ""
+        dist = distribution("site_builder")
+    except PackageNotFoundError:
+        raise InitError("site_builder is not installed (pip install it), so init cannot give the site a copy") from None
+    version = dist.version
+    files: list[tuple[str, bytes]] = []
+    for here, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if not name.endswith((".pyc", ".pyo")):
+                path = Path(here) / name
+                files.append(("site_builder/" + path.relative_to(package).as_posix(), path.read_bytes()))
+    meta = dist.metadata
+    lines = ["Metadata-Version: 2.1", "Name: site_builder", f"Version: {version}"]
+    lines += [f"{key}: {meta[key]}" for key in ("Summary", "Requires-Python") if meta[key]]
+    lines += [f"Requires-Dist: {req}" for req in dist.requires or () if "extra ==" not in req]  # (a site needs no test tools)
+    info = f"site_builder-{version}.dist-info"
+    points = sorted((e.group, e.name, e.value) for e in dist.entry_points)
+    groups = sorted({g for g, _, _ in points})
+    entry = "".join(f"[{g}]\n" + "".join(f"{n} = {v}\n" for gg, n, v in points if gg == g) + "\n" for g in groups)
+    files += [(f"{info}/METADATA", ("\n".join(lines) + "\n").encode()),
+              (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: site_builder\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+              (f"{info}/entry_points.txt", entry.encode())]
 
-        remote, commit = _https_remote(git("remote", "get-url", "origin") or "-"), git("rev-parse", "HEAD")
-        if remote and re.fullmatch(r"[0-9a-f]{40}", commit):
-            return f"site_builder @ git+{remote}@{commit}"
-    return None
+    def record(data: bytes) -> str:
+        return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    rows = [f"{name},{record(data)},{len(data)}" for name, data in files] + [f"{info}/RECORD,,"]
+    return files + [(f"{info}/RECORD", ("\n".join(rows) + "\n").encode())]
 
 
-NO_PACKAGE = """# Write here where site_builder comes from: this copy was not installed from a git address, e.g.
-#   site_builder @ git+https://github.com/OWNER/site_builder@COMMIT-OR-TAG
-# (pip install -r requirements.txt installs nothing until then, and the hosted build stops.)"""
+def wheel_name() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"site_builder-{version('site_builder')}-py3-none-any.whl"
+    except PackageNotFoundError:
+        raise InitError("site_builder is not installed (pip install it), so init cannot give the site a copy") from None
+
+
+def write_wheel(site: Path) -> str:
+    """Write the running site_builder as a wheel into `site`/.site-builder/ (replacing any other
+    site_builder wheel there, atomically); returns its site-relative path."""
+    import io
+    import zipfile
+
+    from site_builder.files import replace_atomically
+
+    folder = site / WHEELS
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InitError(f"{folder} is not a folder; remove it, then try again")
+    folder.mkdir(parents=True, exist_ok=True)
+    name = wheel_name()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in _wheel_files():
+            item = zipfile.ZipInfo(path, _EPOCH)
+            item.external_attr = 0o644 << 16
+            item.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(item, data)
+    replace_atomically(folder / name, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+    for old in folder.glob("site_builder-*.whl"):
+        if old.name != name:
+            old.unlink()
+    return f"{WHEELS}/{name}"
+
+
+def requirements_text(wheel: str, old: str = "") -> str:
+    """requirements.txt naming `wheel`: the old file's other requirements kept, its site_builder
+    line (a wheel, a git address, a bare name) and the old head replaced."""
+    keep = [line for line in old.splitlines()
+            if line.strip() and not line.startswith("#")
+            and not re.match(r"\s*(\./)?(\.site-builder/)?site[_-]builder\b", line, re.IGNORECASE)]
+    return "\n".join([REQUIREMENTS_HEAD, f"./{wheel}", *keep]) + "\n"
+
+
+def upgrade_site(site: Path) -> str:
+    """`site-builder upgrade`: the site's wheel replaced by the running site_builder's, and
+    requirements.txt pointed at it.  Returns the wheel's site-relative path."""
+    from site_builder.files import replace_atomically
+
+    if not (site / "config.yaml").is_file():
+        raise InitError(f"{site} holds no config.yaml: run upgrade in the site's folder (or give --site)")
+    path = site / REQUIREMENTS
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    wheel = write_wheel(site)
+    text = requirements_text(wheel, old)
+    replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    return wheel
 
 
 def answer_problem(question: str, value: str) -> str | None:
@@ -111,7 +184,7 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a YAML double-quoted scalar
 
 
-def init_site(dest: Path, answers: Answers, now: datetime, package: str | None = None) -> list[str]:
+def init_site(dest: Path, answers: Answers, now: datetime) -> list[str]:
     """Write the starter site into `dest` (missing or empty); returns the files written."""
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
@@ -127,7 +200,7 @@ def init_site(dest: Path, answers: Answers, now: datetime, package: str | None =
         "base_url": answers.base_url.rstrip("/") + "/",
         "timezone": answers.timezone, "year": str(today.year), "last_year": str(today.year + 2),
         "today": today.isoformat(), "event_day": event_day.isoformat(),
-        "package": package or package_spec() or NO_PACKAGE, "install": "pip install -r requirements.txt",
+        "install": "pip install -r requirements.txt",
         "repo": answers.repo,
     }
     plain = {**values, "title": answers.title}  # README text: the name as written
@@ -142,4 +215,6 @@ def init_site(dest: Path, answers: Answers, now: datetime, package: str | None =
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(Template(text).safe_substitute(fill), encoding="utf-8", newline="\n")
             written.append(rel)
-    return written
+    wheel = write_wheel(dest)  # (the hosted build installs this very site_builder: above)
+    (dest / REQUIREMENTS).write_text(requirements_text(wheel), encoding="utf-8", newline="\n")
+    return sorted([*written, wheel, REQUIREMENTS])

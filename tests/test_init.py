@@ -17,6 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from site_builder import __version__
 from site_builder.cli import cli
 from tests.conftest import REPO, run_cli
 
@@ -41,7 +42,8 @@ def test_init_makes_a_site_that_builds_strictly(tmp_path, init, build):
     assert made.code == 0, made.err
     site = tmp_path / "local7"
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
-    assert files == [".github/workflows/site.yml", ".gitignore", "README.md", "config.yaml",
+    assert files == [".github/workflows/site.yml", ".gitignore", f".site-builder/site_builder-{__version__}-py3-none-any.whl",
+                     "README.md", "config.yaml",
                      "content/calendar/closures.yaml", "content/calendar/events.yaml",
                      "content/calendar/meetings.yaml", "content/pages/about.md", "content/pages/contact.md",
                      "content/posts/welcome.md", "netlify.toml", "requirements.txt"]
@@ -138,8 +140,8 @@ def test_workflow_builds_daily_keeps_the_cache_and_deploys_only_after_a_build():
     assert next(s for s in build["steps"] if s.get("run") == build_cmd)["env"] == {
         "BASE_URL": "${{ steps.pages.outputs.base_url }}"}
     starter = yaml.safe_load(STARTER_WORKFLOW.read_text())
-    assert [s.get("run") for s in starter["jobs"]["build"]["steps"]] == [
-        None, None, None, "$install", None, build_cmd, None]
+    runs = [s.get("run") for s in starter["jobs"]["build"]["steps"]]
+    assert runs[:3] == [None] * 3 and runs[3].startswith("$install\n") and runs[4:] == [None, build_cmd, None]
 
 
 def test_the_workflow_commands_build_the_sample_in_a_fresh_clone(tmp_path):
@@ -205,23 +207,113 @@ def test_annotation_escapes_what_github_would_misread():
     assert _annotation("error", "no file") == "::error::no file"
 
 
-def test_requirements_name_where_site_builder_comes_from(tmp_path, init):
-    """Never a bare `site_builder==0.1.0`: no package index publishes site_builder, and a pin to a
-    name anyone could register would run their code on the host."""
-    from site_builder.starter import Answers, _https_remote, init_site
-    from site_builder.clock import build_time
+def _libraries_without_site_builder(tmp_path: Path) -> Path:
+    """This environment's libraries, as a folder of links, without site_builder itself: a new
+    virtualenv given it (a .pth) downloads nothing, but has to install site_builder on its own."""
+    ours = next(p for p in map(Path, sys.path) if p.name == "site-packages" and (p / "jinja2").is_dir())
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    for entry in ours.iterdir():
+        if not entry.name.lower().replace("-", "_").startswith(("site_builder", "__editable__", "_site_builder")):
+            (libs / entry.name).symlink_to(entry)
+    return libs
 
-    done = init()  # this checkout: installed with `pip install -e .`, no https remote
-    assert done.code == 0
-    text = (tmp_path / "local7/requirements.txt").read_text()
-    assert "==" not in text and "\nsite_builder" not in text and "# Write here where site_builder comes from" in text
-    assert "Before you push: write in" in done.err
-    spec = "site_builder @ git+https://github.com/unionlocals/site_builder@0123456789abcdef0123456789abcdef01234567"
-    init_site(tmp_path / "other", Answers("L", "https://e.org/", "America/Chicago", "a/b"), build_time(), package=spec)
-    assert (tmp_path / "other/requirements.txt").read_text().splitlines()[-1] == spec
-    assert _https_remote("git@github.com:unionlocals/site_builder.git") == "https://github.com/unionlocals/site_builder"
-    assert _https_remote("https://github.com/unionlocals/site_builder.git") == "https://github.com/unionlocals/site_builder"
-    assert _https_remote("/srv/git/site_builder") is None
+
+def _venv(where: Path, libs: Path) -> dict:
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    (next((where / "lib").glob("python*/site-packages")) / "project-libraries.pth").write_text(f"{libs}\n")
+    env = {**os.environ, "PATH": f"{where / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(where),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def test_an_init_site_builds_with_its_own_copy_once_site_builder_is_gone(tmp_path):
+    """Issue 23, section 1: site_builder installed from a copy of a checkout (no git address);
+    init; the copy moved away; the site cloned fresh; a new virtualenv runs the workflow's
+    `run:` steps as written, and the site builds with the site_builder the site carries."""
+    origin = tmp_path / "site_builder_checkout"
+    origin.mkdir()
+    for rel in ("site_builder", "pyproject.toml", "README.md"):
+        src = REPO / rel
+        if src.is_dir():
+            shutil.copytree(src, origin / rel, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, origin / rel)
+    libs = _libraries_without_site_builder(tmp_path)
+    maker = _venv(tmp_path / "maker", libs)
+    done = subprocess.run(["pip", "install", "-q", "--no-deps", str(origin)], env=maker, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    made = subprocess.run(["site-builder", "init", "site", "--title", "Local 7", "--base-url", "https://l7.example.org/",
+                           "--timezone", "America/Chicago", "--repo", "local7/site"], cwd=tmp_path, env=maker,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    shutil.rmtree(origin)  # the copy it came from: gone
+    shutil.rmtree(tmp_path / "maker")
+    site = tmp_path / "site"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q", "-b", "main", str(site)], check=True)
+    subprocess.run([*git, "-C", str(site), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(site), "commit", "-qm", "site"], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(site), str(clone)], check=True)
+    host = _venv(tmp_path / "host", libs)
+    host["GITHUB_STEP_SUMMARY"] = str(tmp_path / "summary.md")
+    flow = yaml.safe_load((clone / ".github/workflows/site.yml").read_text())
+    for step in flow["jobs"]["build"]["steps"]:
+        if "run" in step:
+            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=clone, env=host, capture_output=True,
+                                  text=True, timeout=400)
+            assert done.returncode == 0, f"{step['run']}: {done.stdout[-2000:]} {done.stderr[-3000:]}"
+    where = subprocess.run(["python", "-c", "import site_builder; print(site_builder.__file__)"], env=host,
+                           cwd=tmp_path, capture_output=True, text=True).stdout
+    assert str(tmp_path / "host") in where  # its own install, from the wheel in the clone
+    assert (clone / "output/index.html").is_file() and (clone / "output/news/welcome/index.html").is_file()
+    assert (tmp_path / "summary.md").read_text().startswith("## Site built: ")
+
+
+def test_a_requirements_file_that_installs_no_site_builder_stops_the_install_step(tmp_path, init):
+    """Never a green install followed by `site-builder: command not found`: the install step itself
+    fails, naming requirements.txt."""
+    assert init().code == 0
+    site = tmp_path / "local7"
+    (site / "requirements.txt").write_text("# nothing here\n")
+    flow = yaml.safe_load((site / ".github/workflows/site.yml").read_text())
+    install = next(s for s in flow["jobs"]["build"]["steps"] if s.get("name") == "Install site_builder")
+    env = _venv(tmp_path / "venv", _libraries_without_site_builder(tmp_path))
+    done = subprocess.run(["bash", "-e", "-c", install["run"]], cwd=site, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "::error file=requirements.txt,line=1::requirements.txt installs no site_builder" in done.stdout
+
+
+def test_upgrade_replaces_the_sites_copy_and_keeps_other_requirements(tmp_path, init, capsys, monkeypatch):
+    from zipfile import ZipFile
+
+    assert init().code == 0
+    site = tmp_path / "local7"
+    wheels = site / ".site-builder"
+    (wheel,) = wheels.glob("*.whl")
+    assert wheel.name == f"site_builder-{__version__}-py3-none-any.whl"
+    with ZipFile(wheel) as archive:
+        names = archive.namelist()
+        code = archive.read("site_builder/cli.py")
+    assert code == (REPO / "site_builder/cli.py").read_bytes()  # the running site_builder, byte for byte
+    assert "site_builder/theme/templates/base.html" in names and not any(n.endswith(".pyc") for n in names)
+    first = wheel.read_bytes()
+    # an old site: a git address, an older wheel, and a requirement of the local's own
+    old = wheels / "site_builder-0.0.9-py3-none-any.whl"
+    old.write_bytes(b"old")
+    wheel.unlink()
+    (site / "requirements.txt").write_text("# mine\nsite_builder @ git+https://github.com/x/site_builder@abc\n"
+                                           "markdown-it-py>=3\n")
+    done = run_cli(["upgrade", "--site", str(site)], capsys, monkeypatch=monkeypatch)
+    assert done.code == 0, done.err
+    assert sorted(p.name for p in wheels.iterdir()) == [wheel.name]  # the old one gone, no temporary left
+    assert wheel.read_bytes() == first  # the same code, the same wheel (fixed times, sorted)
+    lines = (site / "requirements.txt").read_text().splitlines()
+    assert [line for line in lines if not line.startswith("#")] == [f"./.site-builder/{wheel.name}", "markdown-it-py>=3"]
+    missing = run_cli(["upgrade", "--site", str(tmp_path)], capsys, monkeypatch=monkeypatch)
+    assert missing.code == 1 and "holds no config.yaml" in missing.err
 
 
 @pytest.mark.parametrize("where", ["folder", "missing-parent"])
