@@ -384,11 +384,13 @@ def run() -> None:
     """The `site-builder` command: main(), then leave at once.  Everything has been written,
     closed and flushed by then; letting the interpreter free a large site's objects one by one
     (hundreds of MB for 5,000 posts) would add about 0.1 s to every build for nothing.
-    SIGTERM (`timeout`, a CI job cancelled, systemd) ends it as Ctrl-C does, through every
+    SIGTERM (`timeout`, a CI job cancelled, systemd) and SIGHUP end it as Ctrl-C does, through every
     cleanup: the helper processes stopped, no staging or search folder left behind."""
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    if hasattr(signal, "SIGHUP"):  # (the terminal closed: serve stops decap-server too)
+        signal.signal(signal.SIGHUP, _terminated)
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

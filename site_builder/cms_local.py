@@ -28,6 +28,7 @@ import os
 import posixpath
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -291,6 +292,14 @@ def decap_server_command(root: Path) -> list[str]:
                           "https://nodejs.org/ or your package manager, then try again")
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
 class CmsBackend:
     """decap-server, the editor's local backend: saves into the site folder (MODE=fs).  It has no
     sign-in, so it listens on the loopback address only (BIND_HOST) and answers only requests
@@ -305,11 +314,13 @@ class CmsBackend:
         options = os.environ.get("NODE_OPTIONS", "")
         env = {**os.environ, "PORT": str(self.port), "BIND_HOST": self.HOST, "MODE": "fs",
                "GIT_REPO_DIRECTORY": str(root), "LOG_LEVEL": "warn", "ORIGIN": origin or self.url,
-               "SITE_BUILDER_BACKEND_TOKEN": self.token,
+               "SITE_BUILDER_BACKEND_TOKEN": self.token, "SITE_BUILDER_SERVE_PID": str(os.getpid()),
                "NODE_OPTIONS": f'{options} --require "{GUARD.resolve().as_posix()}"'.strip()}
         self.log = tempfile.TemporaryFile()  # (a pipe nobody reads would fill and stop decap-server)
+        # its own process group: npx starts decap-server as a grandchild, and stop() ends them all
         self.process = subprocess.Popen(command or decap_server_command(root), cwd=str(root), env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log,
+                                        start_new_session=os.name == "posix")
 
     @property
     def url(self) -> str:
@@ -352,11 +363,26 @@ class CmsBackend:
             connection.close()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        """End decap-server and whatever it started (npx's child): the whole process group."""
+        if os.name != "posix":
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=5)
+            self.log.close()
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+                os.killpg(self.process.pid, sig)  # (its group: start_new_session made it the leader)
+            except (ProcessLookupError, PermissionError):
+                break
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and (self.process.poll() is None or _group_alive(self.process.pid)):
+                time.sleep(0.05)
+            if self.process.poll() is not None and not _group_alive(self.process.pid):
+                break
+        self.process.wait(timeout=5)
         self.log.close()

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -338,3 +344,60 @@ def test_a_rebinding_page_in_chromium_gets_nothing(editor, tmp_path):
         assert backend.status == 403
     assert results[0] == 421 and "local_backend" not in results[1] and results[2] == 421
     assert snapshot(editor.root) == before
+
+
+# --- decap-server ends with serve --------------------------------------------------------------------
+
+NPX_LIKE = """// Like npx: this process is not decap-server; it starts the real one as its child.
+const { spawn } = require('child_process');
+const child = spawn(process.execPath, [process.env.REAL_DECAP_SERVER], { stdio: 'inherit' });
+child.on('exit', code => process.exit(code === null ? 1 : code));
+"""
+
+
+def _backend_processes(site: Path) -> list[int]:
+    """The node processes running in the site folder (decap-server and its npx-like parent)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "cwd").resolve() == site.resolve() and b"node" in (proc / "cmdline").read_bytes():
+                    if (proc / "stat").read_text().split()[2] != "Z":
+                        found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL"])
+def test_decap_server_and_its_parent_end_with_serve(tmp_path, how):
+    """`kill <serve pid>` left decap-server (under npx, serve's grandchild) running and holding its
+    port. Here decap-server runs under an npx-like parent, as it does on a machine without a
+    local copy; every way serve ends (even SIGKILL, with no chance to clean up) ends both."""
+    require_tool("node")
+    site = make_site(tmp_path)
+    wrapper = site / "node_modules" / "decap-server" / "dist" / "index.js"
+    wrapper.parent.mkdir(parents=True)
+    wrapper.write_text(NPX_LIKE)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "REAL_DECAP_SERVER": str(NODE_MODULES / "decap-server" / "dist" / "index.js")}
+    proc = subprocess.Popen([sys.executable, "-m", "site_builder", "serve", "--cms", "--config", str(site),
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=tmp_path)
+    try:
+        line = proc.stdout.readline()
+        assert re.search(r"at http://127\.0\.0\.1:\d+/", line), line + proc.stderr.read()
+        children = _backend_processes(site)
+        assert len(children) == 2, children  # the npx-like parent and decap-server
+        proc.send_signal(getattr(signal, how))
+        proc.wait(timeout=20)
+        deadline = time.monotonic() + 10  # (after SIGKILL: the guard sees serve gone within 2 s)
+        while time.monotonic() < deadline and _backend_processes(site):
+            time.sleep(0.1)
+        assert _backend_processes(site) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in _backend_processes(site):
+            os.kill(pid, signal.SIGKILL)

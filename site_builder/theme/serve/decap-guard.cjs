@@ -34,3 +34,12 @@ http.Server.prototype.listen = function guardedListen(...args) {
   });
   return listen.apply(this, args);
 };
+
+// And it ends with serve: if serve is gone (even killed outright, with no chance to stop it),
+// decap-server stops within two seconds instead of holding its port.
+const serve = Number(process.env.SITE_BUILDER_SERVE_PID || 0);
+if (serve > 0) {
+  setInterval(() => {
+    try { process.kill(serve, 0); } catch (e) { if (e.code === 'ESRCH') process.exit(0); }
+  }, 2000).unref();
+}
