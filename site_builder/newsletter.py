@@ -32,7 +32,7 @@ from site_builder.calendar.recurrence import expand_series
 from site_builder.calendar.site import event_url
 from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
-from site_builder.errors import Problem, SiteError
+from site_builder.errors import Problem, SiteError, shown
 from site_builder.models import Post
 from site_builder.files import replace_atomically
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
@@ -97,20 +97,20 @@ def one_line(text: str) -> str:
 def parse_since(value: str, config: SiteConfig, now: datetime) -> datetime:
     """--since: `2026-11-01` (midnight, site time), `2026-11-01 18:30`, or with an offset."""
     raw = value.strip()
-    shown = f"--since {value!r}"
+    said = f"--since {shown(value)}"
     if not (_DATE.fullmatch(raw) or _MOMENT.fullmatch(raw)):
-        raise NewsletterError(f"{shown} is not a date: write it as YYYY-MM-DD, such as "
+        raise NewsletterError(f"{said} is not a date: write it as YYYY-MM-DD, such as "
                               f"{(now - timedelta(days=30)).astimezone(config.tz):%Y-%m-%d} (or YYYY-MM-DD HH:MM)")
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise NewsletterError(f"{shown} is not a real date ({exc})") from None
+        raise NewsletterError(f"{said} is not a real date ({exc})") from None
     if moment.year < 1900:
-        raise NewsletterError(f"{shown} is before 1900; give the date of the last issue, such as "
+        raise NewsletterError(f"{said} is before 1900; give the date of the last issue, such as "
                               f"{(now - timedelta(days=30)).astimezone(config.tz):%Y-%m-%d}")
     moment = moment.replace(tzinfo=config.tz) if moment.tzinfo is None else moment
     if moment > now:
-        raise NewsletterError(f"{shown} is after now ({now.astimezone(config.tz):%Y-%m-%d %H:%M} "
+        raise NewsletterError(f"{said} is after now ({now.astimezone(config.tz):%Y-%m-%d %H:%M} "
                               f"{config.timezone}): nothing can be new since then yet")
     return moment
 

@@ -505,6 +505,14 @@ def test_other_files_in_the_output_folder_are_left_alone(scratch, newsletter, tm
     assert sorted(p.name for p in out.iterdir()) == ["newsletter.eml", "newsletter.html", "newsletter.txt", "notes.txt"]
 
 
+def test_an_enormous_since_is_quoted_cut_to_60_characters(scratch, newsletter):
+    root = scratch(POSTS)
+    since = "1" * 5000
+    run = newsletter(root, "--since", since)
+    assert run.code == 1 and len(run.err.splitlines()) == 1 and len(run.err) < 200, len(run.err)
+    assert run.err.startswith(f"error: --since '{'1' * 60}…' is not a date: write it as YYYY-MM-DD"), run.err
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
