@@ -40,8 +40,10 @@ def _progress_bar():
 
 
 # How problems are printed: "text" (`path:line: field: message`) or "github" (workflow
-# annotations, set by `build --error-format github`).  main() resets it for every command.
-_FORMAT = {"errors": "text"}
+# annotations, set by `build --error-format github`), and the line that ends a list of problems
+# (a command that is not a build says its own).  main() resets both for every command.
+_BUILD_FAILED = "Build failed: {problems}; output left as it was."
+_FORMAT = {"errors": "text", "failed": _BUILD_FAILED}
 
 
 def _annotation(kind: str, message: str, file: str = "", line: int = 0, title: str = "") -> str:
@@ -297,6 +299,7 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
     or open newsletter.eml in a mail program (docs/newsletter.md)."""
     from site_builder import newsletter as nl
 
+    _FORMAT["failed"] = "Newsletter not written: {problems}; the files of the last issue are left as they were."
     config = load_config(config_path)
     now = build_time()
     target = nl.output_folder(config, output_dir)
@@ -340,14 +343,14 @@ def deploy_command(config_path: Path, branch: str, remote: str, message: str | N
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 input problems, 2 usage)."""
-    _FORMAT["errors"] = "text"
+    _FORMAT.update(errors="text", failed=_BUILD_FAILED)
     try:
         cli.main(args=argv, prog_name="site-builder", standalone_mode=False)
     except BuildFailed as exc:
         _print_problems(exc.problems)
         _summarise_failure(exc.problems)
         errors = sum(1 for p in exc.problems if p.is_error)
-        click.echo(f"Build failed: {errors} problem{'s' if errors != 1 else ''}; output left as it was.", err=True)
+        click.echo(_FORMAT["failed"].format(problems=f"{errors} problem{'s' if errors != 1 else ''}"), err=True)
         return 1
     except SiteError as exc:
         if _FORMAT["errors"] == "github":

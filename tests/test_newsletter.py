@@ -609,6 +609,10 @@ def test_bad_newsletter_settings_are_refused_at_their_line(scratch, newsletter):
     assert "config.yaml:5: newsletter.unsubscribe: 'javascript:alert(1)' is refused" in run.err
     assert "config.yaml:6: newsletter.days_ahead: must be greater than 0" in run.err
     assert "config.yaml:7: newsletter.colour: warning: unknown key (ignored)" in run.err
+    # it is not a build: the last line says what did not happen to the newsletter
+    assert "Build failed" not in run.err and "output left as it was" not in run.err
+    assert run.err.splitlines()[-1] == ("Newsletter not written: 3 problems; the files of the last issue are left "
+                                        "as they were.")
 
 
 def test_a_sender_with_accents_is_a_valid_address_or_a_message(scratch, newsletter):
