@@ -293,7 +293,9 @@ def check_command(config_path: Path, drafts: bool, future: bool, strict: bool, b
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=None,
               help="The folder to write newsletter.html, newsletter.txt and newsletter.eml into (default: "
                    "newsletter/ in the site folder; never content/, static/, templates/, .cache/ or output/).")
-def newsletter_command(config_path: Path, since: str | None, output_dir: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Write into the --output folder even though it holds files site-builder did not write.")
+def newsletter_command(config_path: Path, since: str | None, output_dir: Path | None, force: bool) -> None:
     """Write an email issue of what is new: posts, active alerts, the next 30 days of events and
     meetings, the next office closure.  Paste newsletter.html into Action Network or Mailchimp,
     or open newsletter.eml in a mail program (docs/newsletter.md)."""
@@ -303,6 +305,7 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
     config = load_config(config_path)
     now = build_time()
     target = nl.output_folder(config, output_dir)
+    ours = nl.claim_folder(target, force)
     if since is not None:
         start, how, warning, seen = nl.parse_since(since, config, now), f"the posts since {since.strip()}", None, \
             frozenset()
@@ -310,7 +313,7 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
         start, how, warning, seen = nl.default_since(config, now)
     issue, warnings = nl.make_issue(config, now, start, seen)
     _print_problems([*warnings, *([warning] if warning else [])])
-    written = nl.write_issue(issue, target)
+    written = nl.write_issue(issue, target, ours)
     if problem := nl.remember(config, now, issue.seen):
         _print_problems([problem])
     click.echo(f"Newsletter with {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
