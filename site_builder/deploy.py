@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -127,6 +128,8 @@ def host_name(cname: str) -> str:
 
 def check_names(root: Path, branch: str, remote: str) -> None:
     """Refuse a branch that is not a git branch name and a remote that git would read as an option."""
+    if shutil.which("git") is None:
+        raise DeployError("git was not found: deploy commits to a git branch, so it needs git installed")
     if not branch or branch.startswith(("-", "+")) or branch == "@" or _git(root, "check-ref-format", "--branch", branch) != branch:
         raise DeployError(f"--branch {shown(branch)} is not a git branch name (such as {DEFAULT_BRANCH}): no "
                           "spaces, '..', ':', '~', '^', '?', '*', '[' or '\\', and no '-' or '+' first")

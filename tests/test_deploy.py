@@ -294,3 +294,11 @@ def test_sources_on_gh_pages_or_a_branch_checked_out_in_another_worktree_are_ref
     assert run.code == 1 and f"error: --branch empty is the branch checked out in {tmp_path / 'other'}," in run.err, \
         run.err
     assert repository_state(root) == before
+
+
+def test_without_git_deploy_says_so(repo, build, capsys, monkeypatch):
+    root, remote = repo
+    assert build(root).code == 0
+    monkeypatch.setenv("PATH", "/nonexistent")
+    run = deploy(root, capsys, monkeypatch)
+    assert run.code == 1 and run.err == "error: git was not found: deploy commits to a git branch, so it needs git installed\n"
