@@ -40,8 +40,10 @@ def _progress_bar():
 
 
 # How problems are printed: "text" (`path:line: field: message`) or "github" (workflow
-# annotations, set by `build --error-format github`).  main() resets it for every command.
-_FORMAT = {"errors": "text"}
+# annotations, set by `build --error-format github`), and the line that ends a list of problems
+# (a command that is not a build says its own).  main() resets both for every command.
+_BUILD_FAILED = "Build failed: {problems}; output left as it was."
+_FORMAT = {"errors": "text", "failed": _BUILD_FAILED}
 
 
 def _annotation(kind: str, message: str, file: str = "", line: int = 0, title: str = "") -> str:
@@ -299,15 +301,19 @@ def check_command(config_path: Path, drafts: bool, future: bool, strict: bool, b
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=None,
               help="The folder to write newsletter.html, newsletter.txt and newsletter.eml into (default: "
                    "newsletter/ in the site folder; never content/, static/, templates/, .cache/ or output/).")
-def newsletter_command(config_path: Path, since: str | None, output_dir: Path | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Write into the --output folder even though it holds files site-builder did not write.")
+def newsletter_command(config_path: Path, since: str | None, output_dir: Path | None, force: bool) -> None:
     """Write an email issue of what is new: posts, active alerts, the next 30 days of events and
     meetings, the next office closure.  Paste newsletter.html into Action Network or Mailchimp,
     or open newsletter.eml in a mail program (docs/newsletter.md)."""
     from site_builder import newsletter as nl
 
+    _FORMAT["failed"] = "Newsletter not written: {problems}; the files of the last issue are left as they were."
     config = load_config(config_path)
     now = build_time()
     target = nl.output_folder(config, output_dir)
+    ours = nl.claim_folder(target, force)
     if since is not None:
         start, how, warning, seen = nl.parse_since(since, config, now), f"the posts since {since.strip()}", None, \
             frozenset()
@@ -315,7 +321,7 @@ def newsletter_command(config_path: Path, since: str | None, output_dir: Path | 
         start, how, warning, seen = nl.default_since(config, now)
     issue, warnings = nl.make_issue(config, now, start, seen)
     _print_problems([*warnings, *([warning] if warning else [])])
-    written = nl.write_issue(issue, target)
+    written = nl.write_issue(issue, target, ours)
     if problem := nl.remember(config, now, issue.seen):
         _print_problems([problem])
     click.echo(f"Newsletter with {how}: {issue.posts} new post{'s' if issue.posts != 1 else ''}"
@@ -348,14 +354,14 @@ def deploy_command(config_path: Path, branch: str, remote: str, message: str | N
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 input problems, 2 usage)."""
-    _FORMAT["errors"] = "text"
+    _FORMAT.update(errors="text", failed=_BUILD_FAILED)
     try:
         cli.main(args=argv, prog_name="site-builder", standalone_mode=False)
     except BuildFailed as exc:
         _print_problems(exc.problems)
         _summarise_failure(exc.problems)
         errors = sum(1 for p in exc.problems if p.is_error)
-        click.echo(f"Build failed: {errors} problem{'s' if errors != 1 else ''}; output left as it was.", err=True)
+        click.echo(_FORMAT["failed"].format(problems=f"{errors} problem{'s' if errors != 1 else ''}"), err=True)
         return 1
     except SiteError as exc:
         if _FORMAT["errors"] == "github":

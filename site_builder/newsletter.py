@@ -7,8 +7,10 @@ Two templates of the theme make it (`newsletter/newsletter.html`, `newsletter/ne
 overridable in the site's templates/ like every page); css-inline moves the HTML's stylesheet into
 style attributes (only the phone-width media query stays in a <style> block), every site link is
 made absolute, and the two are joined into a multipart/alternative `newsletter.eml`.  The three
-files are written beside each other under temporary names, then renamed into place.  The moment of
-the issue is remembered in .cache/newsletter.json: the next issue starts from it.
+files are written beside each other under temporary names, then renamed into place, into a folder
+the newsletter made (it leaves the writer's marker there, as a build does in output/): a folder
+holding files site-builder did not write is refused unless --force.  The moment of the issue is
+remembered in .cache/newsletter.json: the next issue starts from it.
 """
 
 from __future__ import annotations
@@ -32,13 +34,17 @@ from site_builder.calendar.recurrence import expand_series
 from site_builder.calendar.site import event_url
 from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
-from site_builder.errors import Problem, SiteError
+from site_builder.errors import Problem, SiteError, shown
 from site_builder.models import Post
 from site_builder.files import replace_atomically
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
 from site_builder.textutil import plain_text
+from site_builder.writer import MARKER, MARKER_SIGNATURE, not_ours
 
 FILES = ("newsletter.html", "newsletter.txt", "newsletter.eml")
+# The marker left in the folder, so the next issue knows the folder is its own (writer.not_ours).
+MARKER_TEXT = MARKER_SIGNATURE + b"`site-builder newsletter` writes " + ", ".join(FILES).encode() + b" here.\n"
+EARLIER_EML = b'boundary="=_newsletter_'  # in the headers of every .eml, from before the marker too
 MEMORY = "newsletter.json"  # in .cache/: {"last_issue": "<ISO moment>"}
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")  # what mail programs show (Gmail and Outlook show no SVG)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -97,20 +103,20 @@ def one_line(text: str) -> str:
 def parse_since(value: str, config: SiteConfig, now: datetime) -> datetime:
     """--since: `2026-11-01` (midnight, site time), `2026-11-01 18:30`, or with an offset."""
     raw = value.strip()
-    shown = f"--since {value!r}"
+    said = f"--since {shown(value)}"
     if not (_DATE.fullmatch(raw) or _MOMENT.fullmatch(raw)):
-        raise NewsletterError(f"{shown} is not a date: write it as YYYY-MM-DD, such as "
+        raise NewsletterError(f"{said} is not a date: write it as YYYY-MM-DD, such as "
                               f"{(now - timedelta(days=30)).astimezone(config.tz):%Y-%m-%d} (or YYYY-MM-DD HH:MM)")
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise NewsletterError(f"{shown} is not a real date ({exc})") from None
+        raise NewsletterError(f"{said} is not a real date ({exc})") from None
     if moment.year < 1900:
-        raise NewsletterError(f"{shown} is before 1900; give the date of the last issue, such as "
+        raise NewsletterError(f"{said} is before 1900; give the date of the last issue, such as "
                               f"{(now - timedelta(days=30)).astimezone(config.tz):%Y-%m-%d}")
     moment = moment.replace(tzinfo=config.tz) if moment.tzinfo is None else moment
     if moment > now:
-        raise NewsletterError(f"{shown} is after now ({now.astimezone(config.tz):%Y-%m-%d %H:%M} "
+        raise NewsletterError(f"{said} is after now ({now.astimezone(config.tz):%Y-%m-%d %H:%M} "
                               f"{config.timezone}): nothing can be new since then yet")
     return moment
 
@@ -359,12 +365,45 @@ def output_folder(config: SiteConfig, output: Path | None) -> Path:
     return target
 
 
-def write_issue(issue: Issue, target: Path) -> list[Path]:
+def _an_earlier_issue(target: Path) -> bool:
+    """`target` holds only the files of an issue written before the marker existed."""
+    entries = os.listdir(target)
+    if FILES[2] not in entries or not set(entries) <= set(FILES):
+        return False
+    try:
+        with open(target / FILES[2], "rb") as eml:
+            return EARLIER_EML in eml.read(4096)
+    except OSError:
+        return False
+
+
+def claim_folder(target: Path, force: bool = False) -> bool:
+    """Refuse a folder holding files site-builder did not write (the rule of a build's output
+    folder, writer.not_ours), unless `force`; True when the folder is the newsletter's own, so
+    that the marker may be (re)written (never into a folder of someone's own, --force or not:
+    a build would then take it for its own and empty it)."""
+    if not target.is_dir():
+        return True  # missing (made), or not a folder (write_issue says so)
+    said = not_ours(target)
+    if said is None or _an_earlier_issue(target):
+        return True
+    if not force:
+        raise NewsletterError(f"--output {said}, and the newsletter writes {', '.join(FILES[:2])} and {FILES[2]} "
+                              "into it. Choose a new or empty folder (--output), empty this one, or pass --force to "
+                              "write into it anyway.")
+    return False
+
+
+def write_issue(issue: Issue, target: Path, ours: bool = True) -> list[Path]:
     """The three files, each written under a temporary name first, then all renamed into place:
-    an interrupted run leaves the last issue's files as they were, never half a file."""
+    an interrupted run leaves the last issue's files as they were, never half a file.  `ours`:
+    the folder is the newsletter's own (claim_folder, asked before the issue is made), so the
+    marker is written with them."""
     data = dict(zip(FILES, (issue.html.encode("utf-8"), issue.text.encode("utf-8"), issue.eml)))
     if target.exists() and not target.is_dir():
         raise NewsletterError(f"--output {target}: exists and is not a folder")
+    if ours:
+        data[MARKER] = MARKER_TEXT
     temporaries: list[Path] = []
     try:
         target.mkdir(parents=True, exist_ok=True)

@@ -43,12 +43,13 @@ class WriteError(SiteError):
 MARKER = ".site-builder"
 MARKER_TEXT = (b"This folder is written by site-builder: every build replaces all of its files.\n"
                b"Keep nothing else in it: files that are not part of the site are removed.\n")
+MARKER_SIGNATURE = MARKER_TEXT[:40]  # how every marker starts ("This folder is written by site-builder: ")
 # Builds before the marker existed always wrote _headers starting with this line.
 _LEGACY_SIGNATURE = b"# Read by Netlify and Cloudflare Pages (ignored by GitHub Pages). Written by site-builder build."
 
 
 def _is_ours(output_dir: Path, entries: list[str]) -> bool:
-    for name, signature in ((MARKER, MARKER_TEXT[:40]), ("_headers", _LEGACY_SIGNATURE)):
+    for name, signature in ((MARKER, MARKER_SIGNATURE), ("_headers", _LEGACY_SIGNATURE)):
         if name in entries:
             try:
                 with open(os.path.join(output_dir, name), "rb") as handle:
@@ -59,6 +60,24 @@ def _is_ours(output_dir: Path, entries: list[str]) -> bool:
     return False
 
 
+def not_ours(folder: Path) -> str | None:
+    """None when `folder` is missing, empty or carries the MARKER site-builder writes into the
+    folders it makes; else "FOLDER holds files that site-builder did not write (a, b, …)", to
+    start the refusal of whoever would write there (the build, the newsletter)."""
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise WriteError(f"{folder}: exists and is not a folder") from None
+    except OSError as exc:
+        raise _write_failed(exc, Path(folder)) from None
+    if not entries or _is_ours(Path(folder), entries):
+        return None
+    shown = ", ".join(sorted(entries)[:3]) + (", …" if len(entries) > 3 else "")
+    return f"{folder} holds files that site-builder did not write ({shown})"
+
+
 def claim_output(output_dir: Path, force: bool = False) -> None:
     """Refuse to replace a folder that holds files site-builder did not write.
 
@@ -66,23 +85,11 @@ def claim_output(output_dir: Path, force: bool = False) -> None:
     (a home folder, docs/ with hand-written pages) it would move those files aside and delete
     them a build later.  So the folder must be missing, empty, or carry the MARKER an earlier
     build wrote; `force` (the --force flag) says its contents may go."""
-    output_dir = Path(output_dir)
-    try:
-        entries = os.listdir(output_dir)
-    except FileNotFoundError:
-        return
-    except NotADirectoryError:
-        raise WriteError(f"{output_dir}: exists and is not a folder") from None
-    except OSError as exc:
-        raise _write_failed(exc, output_dir) from None
-    if not entries or force or _is_ours(output_dir, entries):
-        return
-    shown = ", ".join(sorted(entries)[:3]) + (", …" if len(entries) > 3 else "")
-    raise WriteError(
-        f"{output_dir} holds files that site-builder did not write ({shown}), and a build replaces "
-        f"everything in its output folder. Choose a new or empty folder (output_dir in config.yaml, "
-        f"or --output), empty this one, or build with --force to replace what it holds."
-    )
+    if (said := not_ours(Path(output_dir))) and not force:
+        raise WriteError(
+            f"{said}, and a build replaces everything in its output folder. Choose a new or empty folder "
+            f"(output_dir in config.yaml, or --output), empty this one, or build with --force to replace what it holds."
+        )
 
 
 @dataclass(frozen=True)

@@ -501,8 +501,52 @@ def test_other_files_in_the_output_folder_are_left_alone(scratch, newsletter, tm
     out = tmp_path / "issues"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert newsletter(root, "--output", str(out)).code == 0
+    run = newsletter(root, "--output", str(out))  # a folder the newsletter did not make: refused, as build refuses it
+    assert run.code == 1 and f"error: --output {out} holds files that site-builder did not write (notes.txt)" in run.err
+    assert newsletter(root, "--output", str(out), "--force").code == 0
     assert sorted(p.name for p in out.iterdir()) == ["newsletter.eml", "newsletter.html", "newsletter.txt", "notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert newsletter(root, "--output", str(out)).code == 1  # (still not a folder of its own: no marker was left)
+
+
+def test_a_folder_holding_your_own_newsletter_html_is_refused_and_kept(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "newsletter.html").write_text("<p>My own letter, written by hand.</p>")
+    run = newsletter(root, "--since", "2026-11-01", "--output", str(out))
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.err == (f"error: --output {out} holds files that site-builder did not write (newsletter.html), and "
+                       "the newsletter writes newsletter.html, newsletter.txt and newsletter.eml into it. Choose a new "
+                       "or empty folder (--output), empty this one, or pass --force to write into it anyway.\n")
+    assert _files(out) == {"newsletter.html": b"<p>My own letter, written by hand.</p>"}
+    assert not (root / ".cache/newsletter.json").exists()  # (the issue was not made: the next starts where this would)
+    assert newsletter(root, "--since", "2026-11-01", "--output", str(out), "--force").code == 0
+    assert "Tenth at six" in (out / "newsletter.html").read_text(encoding="utf-8")
+
+
+def test_the_folder_it_made_is_written_again_and_one_an_older_version_made_too(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    assert newsletter(root, "--since", "2026-11-01").code == 0
+    assert newsletter(root, "--since", "2026-11-02").code == 0  # its own folder (the marker it wrote)
+    assert titles(read(root)[1]) == ["Tenth at six"]
+    older = tmp_path / "older"
+    shutil.copytree(root / "newsletter", older)
+    (older / ".site-builder").unlink()  # what a version before the marker left: the three files alone
+    assert newsletter(root, "--since", "2026-11-01", "--output", str(older)).code == 0
+    assert titles((older / "newsletter.txt").read_text(encoding="utf-8")) == ["Tenth at six", "November first"]
+    (older / ".site-builder").unlink()
+    (older / "newsletter.eml").write_text("From: me\n\nmy own mail\n")  # the three names, but not its files
+    assert newsletter(root, "--output", str(older)).code == 1
+    assert (older / "newsletter.eml").read_text() == "From: me\n\nmy own mail\n"
+
+
+def test_an_enormous_since_is_quoted_cut_to_60_characters(scratch, newsletter):
+    root = scratch(POSTS)
+    since = "1" * 5000
+    run = newsletter(root, "--since", since)
+    assert run.code == 1 and len(run.err.splitlines()) == 1 and len(run.err) < 200, len(run.err)
+    assert run.err.startswith(f"error: --since '{'1' * 60}…' is not a date: write it as YYYY-MM-DD"), run.err
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -601,6 +645,10 @@ def test_bad_newsletter_settings_are_refused_at_their_line(scratch, newsletter):
     assert "config.yaml:5: newsletter.unsubscribe: 'javascript:alert(1)' is refused" in run.err
     assert "config.yaml:6: newsletter.days_ahead: must be greater than 0" in run.err
     assert "config.yaml:7: newsletter.colour: warning: unknown key (ignored)" in run.err
+    # it is not a build: the last line says what did not happen to the newsletter
+    assert "Build failed" not in run.err and "output left as it was" not in run.err
+    assert run.err.splitlines()[-1] == ("Newsletter not written: 3 problems; the files of the last issue are left "
+                                        "as they were.")
 
 
 def test_a_sender_with_accents_is_a_valid_address_or_a_message(scratch, newsletter):
