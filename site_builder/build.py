@@ -27,7 +27,7 @@ from site_builder.readers.content import read_alerts, read_pages, read_posts, re
 from site_builder.contracts import changes as contract_changes
 from site_builder.readers.contracts import read_contracts
 from site_builder.readers.files import attachment_outputs, with_files
-from site_builder.readers.source import list_sources
+from site_builder.readers.source import list_sources, outside_link
 from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
                                  SitePages, render_pages, templates_key)
 from site_builder.writer import EarlyWriter, build_lock, write_site
@@ -580,5 +580,8 @@ def _refuse_dangerous_output(config: SiteConfig, target: Path, field: str = "out
                 target == folder or folder.is_relative_to(target) or target.is_relative_to(folder)):
             problem = (f"{target} is inside {folder} ({role})" if target != folder and target.is_relative_to(folder)
                        else f"{target} would replace {folder} ({role})")
+    cache = config.root / ".cache"
+    if problem is None and target.is_relative_to(cache.resolve()) and (why := outside_link(cache, config.root, "folder")):
+        problem = f"{target} is inside .cache, which {why}"  # (serve's preview: it would be written out there)
     if problem:
         raise BuildFailed([Problem("config.yaml", 1, field, f"{problem}; choose a folder of its own such as {suggestion}")])

@@ -1,4 +1,4 @@
-"""Catalogs are read like every other source (issue 22,
+"""Catalogs, the newsletter's memory and the cache folder are read like every other source (issue 22,
 section 3): a named pipe is refused, not waited for; a catalog over 5 MB is refused unread; a
 broken string or a bad byte is one warning at its own line; a link out of the site is refused.
 
@@ -8,10 +8,13 @@ The pipe and size cases run in a bounded child (tests/bounded.py), so a regressi
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.bounded import build_bounded
+from tests.bounded import build_bounded, run_bounded
 from tests.test_i18n import _site_catalog, ml_site
+from tests.test_newsletter import POSTS, newsletter, titles  # noqa: F401 (newsletter: a fixture)
+from tests.test_newsletter import read as read_issue
 
 
 def es_po(root: Path) -> Path:
@@ -40,6 +43,19 @@ def test_a_catalog_padded_to_200_mb_is_refused_unread(scratch):
     assert "locale/es.po:1: file is 200.0 MB; the limit is 5 MB" in run.err.splitlines()
 
 
+def test_a_named_pipe_as_the_newsletter_memory_is_a_warning_not_a_hang(scratch):
+    root = scratch(POSTS)
+    (root / ".cache").mkdir()
+    os.mkfifo(root / ".cache/newsletter.json")
+    run = run_bounded(["newsletter", "--config", str(root / "config.yaml")], cwd=root, wall=40)
+    assert run.finished, run.err
+    assert run.code == 0, run.err
+    assert (".cache/newsletter.json:1: last_issue: warning: cannot be used (not a regular file (a named pipe)); "
+            "the last 30 days are covered instead (pass --since to choose)") in run.err.splitlines()
+    assert titles(read_issue(root)[1]) == ["Tenth at six", "November first"]
+
+
+# --- reported at their line ----------------------------------------------------------------------
 def catalog_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("locale/es.po:")]
 
@@ -87,3 +103,50 @@ def test_a_catalog_linked_to_a_file_outside_the_site_is_refused(scratch, build, 
     assert run.code == 1
     assert "locale/es.po:1: is a link to a file outside the site; copy the file itself here" in run.err.splitlines()
     assert not (root / "output").exists()
+
+
+def test_a_cache_folder_linked_outside_the_site_is_not_written(scratch, build, newsletter, tmp_path):
+    root = scratch(POSTS)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (root / ".cache").symlink_to(outside, target_is_directory=True)
+    run = build(root)
+    assert run.code == 0, run.err
+    assert f"{root / '.cache'}: is a link to a folder outside the site; the build cache is not written there: " \
+           "building without it" in run.err
+    assert (root / "output/news/nov1/index.html").is_file()
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    assert (".cache/newsletter.json:1: last_issue: warning: could not be written (.cache is a link to a folder "
+            "outside the site)") in run.err
+    assert list(outside.iterdir()) == []  # no build.sqlite, .gitignore nor newsletter.json out there
+
+
+def test_a_cache_folder_linked_inside_the_site_is_used(scratch, build):
+    root = scratch(POSTS)
+    (root / "cache-here").mkdir()
+    (root / ".cache").symlink_to(root / "cache-here", target_is_directory=True)
+    run = build(root)
+    assert run.code == 0 and "cache" not in run.err, run.err
+    assert (root / "cache-here/build.sqlite").is_file()
+
+
+def test_serve_preview_is_not_written_into_a_cache_folder_linked_outside(scratch, tmp_path):
+    from site_builder.build import build as build_site, serve_output_dir
+    from site_builder.config import load_config
+    from site_builder.errors import BuildFailed
+
+    root = scratch(POSTS)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (root / ".cache").symlink_to(outside, target_is_directory=True)
+    config = load_config(root / "config.yaml")
+    try:
+        build_site(config, datetime(2026, 11, 18, tzinfo=timezone.utc), output_dir=serve_output_dir(config))
+    except BuildFailed as exc:
+        assert [str(p) for p in exc.problems] == [
+            f"config.yaml:1: output_dir: {outside}/serve/output is inside .cache, which is a link to a folder outside "
+            "the site; choose a folder of its own such as output/"]
+    else:
+        raise AssertionError("built into the linked cache folder")
+    assert list(outside.iterdir()) == []
