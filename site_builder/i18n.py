@@ -129,7 +129,7 @@ def words_for(config: SiteConfig, code: str) -> Words:
     problems: list[Problem] = []
     for path, shown in catalog_paths(config, code):
         try:
-            if path.is_relative_to(config.root) and (why := outside_link(path, config.root)):
+            if path.is_relative_to(config.root / "locale") and (why := outside_link(path, config.root)):
                 problems.append(Problem(shown, 1, "", f"{why}; copy the file itself here"))
                 continue
             data = read_source(path, shown)  # (a pipe, a device or a file over 5 MB: refused unread)

@@ -126,6 +126,14 @@ def memory_path(config: SiteConfig) -> Path:
     return config.root / ".cache" / MEMORY
 
 
+def memory_link(config: SiteConfig) -> str | None:
+    """Why the memory is neither read nor written: .cache, or the file, is a link out of the site."""
+    path = memory_path(config)
+    if why := outside_link(path.parent, config.root, "folder"):
+        return f".cache {why}"
+    return f"{MEMORY} {why}" if (why := outside_link(path, config.root)) else None
+
+
 def day_start(config: SiteConfig, moment: datetime) -> datetime:
     """Midnight that starts `moment`'s day in the site's zone."""
     return moment.astimezone(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -137,8 +145,8 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, froz
     path = memory_path(config)
     shown = f".cache/{MEMORY}"
     try:
-        if why := outside_link(path, config.root):
-            raise ContentError(shown, 1, "", f"it {why}")
+        if why := memory_link(config):
+            raise ContentError(shown, 1, "", why)
         data = json.loads(decode_source(read_source(path, shown), shown))  # (a pipe: refused, not waited for)
         moment = datetime.fromisoformat(data["last_issue"])
         if moment.tzinfo is None:
@@ -167,8 +175,8 @@ def remember(config: SiteConfig, now: datetime, seen: tuple[str, ...] = ()) -> P
     path = memory_path(config)
     text = json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n"
     try:
-        if why := outside_link(path.parent, config.root, "folder"):
-            raise OSError(f".cache {why}")
+        if why := memory_link(config):
+            raise OSError(why)
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     except OSError as exc:

@@ -117,6 +117,8 @@ def test_a_cache_folder_linked_outside_the_site_is_not_written(scratch, build, n
     assert (root / "output/news/nov1/index.html").is_file()
     run = newsletter(root)
     assert run.code == 0, run.err
+    assert (".cache/newsletter.json:1: last_issue: warning: cannot be used (.cache is a link to a folder outside the "
+            "site); the last 30 days are covered instead (pass --since to choose)") in run.err.splitlines()
     assert (".cache/newsletter.json:1: last_issue: warning: could not be written (.cache is a link to a folder "
             "outside the site)") in run.err
     assert list(outside.iterdir()) == []  # no build.sqlite, .gitignore nor newsletter.json out there
@@ -150,3 +152,17 @@ def test_serve_preview_is_not_written_into_a_cache_folder_linked_outside(scratch
     else:
         raise AssertionError("built into the linked cache folder")
     assert list(outside.iterdir()) == []
+
+
+def test_a_newsletter_memory_linked_to_a_file_outside_is_neither_read_nor_written(scratch, newsletter, tmp_path):
+    root = scratch(POSTS)
+    outside = tmp_path / "memory.json"
+    outside.write_text('{"last_issue": "2026-11-10T23:59:00+00:00", "seen": []}')
+    (root / ".cache").mkdir()
+    (root / ".cache/newsletter.json").symlink_to(outside)
+    run = newsletter(root)
+    assert run.code == 0, run.err
+    assert (".cache/newsletter.json:1: last_issue: warning: cannot be used (newsletter.json is a link to a file "
+            "outside the site); the last 30 days are covered instead (pass --since to choose)") in run.err.splitlines()
+    assert titles(read_issue(root)[1]) == ["Tenth at six", "November first"]  # 30 days, not since the 10th
+    assert outside.read_text() == '{"last_issue": "2026-11-10T23:59:00+00:00", "seen": []}'
