@@ -27,7 +27,8 @@ from site_builder.readers.content import read_alerts, read_pages, read_posts, re
 from site_builder.contracts import changes as contract_changes
 from site_builder.readers.contracts import read_contracts
 from site_builder.readers.files import attachment_outputs, media_problems, with_files
-from site_builder.readers.source import list_sources, outside_link
+from site_builder.files import outside_link
+from site_builder.readers.source import list_sources
 from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
                                  SitePages, render_pages, templates_key)
 from site_builder.writer import EarlyWriter, build_lock, write_site

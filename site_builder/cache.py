@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator
 
 from site_builder import __version__
 from site_builder.hashing import digest
-from site_builder.readers.source import outside_link
+from site_builder.files import outside_link
 
 SCHEMA = 1
 _CANNOT_WRITE = {8, 10, 13, 14}  # SQLite's READONLY, IOERR, FULL, CANTOPEN: the disk, not the file

@@ -32,7 +32,8 @@ from markupsafe import escape
 from site_builder.config import Language, SiteConfig
 from site_builder.errors import ContentError, Problem
 from site_builder.errors import shown as quoted
-from site_builder.readers.source import decode_source, outside_link, read_source
+from site_builder.files import outside_link
+from site_builder.readers.source import decode_source, read_source
 from site_builder.models import FrozenMap
 from site_builder.textutil import english_time, slugify
 

@@ -36,8 +36,8 @@ from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
 from site_builder.errors import ContentError, Problem, SiteError, shown
 from site_builder.models import Post
-from site_builder.files import replace_atomically
-from site_builder.readers.source import decode_source, outside_link, read_source
+from site_builder.files import outside_link, replace_atomically
+from site_builder.readers.source import decode_source, read_source
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
 from site_builder.textutil import plain_text
 from site_builder.writer import MARKER, MARKER_SIGNATURE, not_ours

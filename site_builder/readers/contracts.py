@@ -13,7 +13,8 @@ from site_builder.errors import ContentError, Problem, shown
 from site_builder.models import Attachment, Contract
 from site_builder.readers import files
 from site_builder.readers.calendar import _Item, parse_date
-from site_builder.readers.source import decode_source, outside_link, read_source
+from site_builder.files import outside_link
+from site_builder.readers.source import decode_source, read_source
 from site_builder.textutil import language_problem
 from site_builder.textutil import slugify
 from site_builder.yamlutil import YList, YMap, load_yaml

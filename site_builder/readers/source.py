@@ -117,19 +117,6 @@ def read_source(path: Path, shown: str) -> bytes:
     return b"".join(chunks)
 
 
-def outside_link(path: Path, root: Path, what: str = "file") -> str | None:
-    """`is a link to a file outside the site` when `path`, a file or folder of the site `root`,
-    leads outside it through a symbolic link (its own, or a linked folder's on the way); None when
-    it stays inside (or is missing).  One rule for contracts.yaml, the catalogs, the cache folder and
-    the newsletter's memory, which are read or written by a fixed name: each caller adds its remedy."""
-    try:
-        if path.resolve().is_relative_to(root.resolve()):
-            return None
-    except (OSError, RuntimeError):  # a loop of links: reading the file says so
-        return None
-    return f"is a link to a {what} outside the site"
-
-
 def rel(path: Path, root: Path) -> str:
     text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
     if text.startswith(prefix):  # the common case, without pathlib's parsing (thousands of posts)
