@@ -6,12 +6,14 @@ static/, which only a developer writes, keeps working; the editor's file fields 
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
 from site_builder.readers.files import upload_problem
 from tests.conftest import MINIMAL_CONFIG, post
+from tests.test_cms_local import call, editor, snapshot  # noqa: F401 (editor: serve --cms, a fixture)
 
 CMS = MINIMAL_CONFIG + "cms:\n  backend: github\n  repo: local9/website\n"
 HOSTILE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)">'
@@ -124,3 +126,20 @@ def test_the_editors_file_fields_offer_only_the_types_the_build_accepts(scratch,
             assert refused not in accepted
     documents = [f for f in uploads if f["name"] == "document"]
     assert documents and all(f["accept"] == ".pdf" for f in documents)
+
+
+def test_serve_cms_refuses_such_an_upload_before_it_is_written(editor):
+    """The editor's local backend (site_builder/cms_local.py) asks the same rule of a persistMedia
+    into the media folder: a photo is written, the SVG and the page are refused, nothing of theirs lands."""
+    svg = base64.b64encode(HOSTILE_SVG.encode()).decode()
+    for name, allowed in (("flyer.svg", False), ("flyer.html", False), ("picket.jpg", True)):
+        before = snapshot(editor.root)
+        status, answer = call(editor, "persistMedia", {
+            "asset": {"path": f"static/images/{name}", "content": svg, "encoding": "base64"},
+            "options": {"commitMessage": "upload"}})
+        if allowed:
+            assert status == 200, answer
+            assert (editor.root / f"static/images/{name}").read_bytes() == HOSTILE_SVG.encode()
+        else:
+            assert status == 403 and upload_problem(f"static/images/{name}").encode() in answer, answer
+            assert snapshot(editor.root) == before
