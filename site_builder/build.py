@@ -26,7 +26,8 @@ from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_alerts, read_pages, read_posts, read_series
 from site_builder.contracts import changes as contract_changes
 from site_builder.readers.contracts import read_contracts
-from site_builder.readers.files import attachment_outputs, with_files
+from site_builder.readers.files import attachment_outputs, media_problems, with_files
+from site_builder.files import outside_link
 from site_builder.readers.source import list_sources
 from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
                                  SitePages, render_pages, templates_key)
@@ -341,6 +342,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
     problems += found
     contracts, found = read_contracts(config)
     problems += found
+    problems += media_problems(config)  # (the editor's uploads: static/ is copied later, by _static_outputs)
     alerts, found = read_alerts(config, cache)
     problems += found
     series_files, found = read_series(config, cache)
@@ -580,5 +582,8 @@ def _refuse_dangerous_output(config: SiteConfig, target: Path, field: str = "out
                 target == folder or folder.is_relative_to(target) or target.is_relative_to(folder)):
             problem = (f"{target} is inside {folder} ({role})" if target != folder and target.is_relative_to(folder)
                        else f"{target} would replace {folder} ({role})")
+    cache = config.root / ".cache"
+    if problem is None and target.is_relative_to(cache.resolve()) and (why := outside_link(cache, config.root, "folder")):
+        problem = f"{target} is inside .cache, which {why}"  # (serve's preview: it would be written out there)
     if problem:
         raise BuildFailed([Problem("config.yaml", 1, field, f"{problem}; choose a folder of its own such as {suggestion}")])

@@ -26,6 +26,7 @@ from typing import Any
 from site_builder import schema
 from site_builder.config import SiteConfig
 from site_builder.models import Output
+from site_builder.readers.files import TYPES
 from site_builder.schema import Field, Kind
 
 # Pinned editor apps: (npm package, version, file in the package, its SRI hash).
@@ -100,8 +101,10 @@ WIDGETS: dict[str, dict[str, Any]] = {
     "place": {"widget": "object"},
     "dates": {"widget": "list"},
     "path": {"widget": "string"},
-    "file": {"widget": "file", "choose_url": False},
-    "pdf": {"widget": "file", "choose_url": False},
+    # `accept`: the types the build publishes from the media folder (readers/files.upload_problem);
+    # Sveltia CMS offers only those, Decap CMS ignores it (there the build and serve's backend refuse).
+    "file": {"widget": "file", "choose_url": False, "accept": ",".join(f".{ext}" for ext in TYPES)},
+    "pdf": {"widget": "file", "choose_url": False, "accept": ".pdf"},
     "language": {"widget": "string"},
     "list": {"widget": "list"},
     "languages": {"widget": "object"},

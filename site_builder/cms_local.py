@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteError
+from site_builder.readers.files import upload_problem  # the build's rule for the media folder, the same function
 
 DECAP_SERVER_VERSION = "3.11.3"  # pinned, as in package.json
 GUARD = Path(__file__).parent / "theme" / "serve" / "decap-guard.cjs"
@@ -110,11 +111,6 @@ def host_allowed(header: str | None, port: int, listening: str) -> bool:
 
 
 # -- where it may write ------------------------------------------------------------------------------
-
-def upload_problem(path: str) -> str | None:
-    """Why an upload to the media folder is refused, or None (placeholder: readers.files' rule)."""
-    return None
-
 
 @dataclass(frozen=True)
 class EditorPaths:

@@ -145,7 +145,9 @@ CMS = Kind("config.cms", "Browser editor", "config.yaml cms:", (
     Field("auth_url", "url", "`github`: the address of the OAuth helper that signs volunteers in (default: "
           "Netlify's, `https://api.netlify.com`)", default=""),
     Field("media_folder", "path", "where uploaded images are saved: a folder inside `static/`; they are published "
-          "at the same path without `static/`", default="static/images"),
+          "at the same path without `static/`. Only documents, images, audio, video and ZIP files may be in it (no "
+          "`.svg`, `.html` or `.js`: docs/hardening.md); keep the site's own files in another folder of `static/`",
+          default="static/images"),
     Field("editor", "choice", "the editor app `/admin/` loads: `decap` (Decap CMS) or `sveltia` (Sveltia CMS, "
           "the same config.yml)", default="decap", choices=CMS_EDITORS),
 ))

@@ -13,6 +13,7 @@ from site_builder.errors import ContentError, Problem, shown
 from site_builder.models import Attachment, Contract
 from site_builder.readers import files
 from site_builder.readers.calendar import _Item, parse_date
+from site_builder.files import outside_link
 from site_builder.readers.source import decode_source, read_source
 from site_builder.textutil import language_problem
 from site_builder.textutil import slugify
@@ -121,8 +122,8 @@ def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
     if not path.exists() and not path.is_symlink():
         return (), problems
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(config.root.resolve()):
-            return (), [Problem(shown_path, 1, "", "is a link to a file outside the site; copy the file itself here")]
+        if why := outside_link(path, config.root):
+            return (), [Problem(shown_path, 1, "", f"{why}; copy the file itself here")]
         data = load_yaml(decode_source(read_source(path, shown_path), shown_path), shown_path, warnings=problems)
     except ContentError as exc:
         return (), problems + [exc.problem]
