@@ -819,7 +819,7 @@ def render_action_pages(r: Renderer) -> list[Output]:
     out = []
     if site.alerts:
         ended = tuple(a for a in site.alerts if a.expires is not None and a.expires <= site.now)
-        current = site.banner
+        current = site.current_alerts
         waiting = frozenset(a.slug for a in current if not a.active(site.now))
         out.append(r.page(to_file("/act/"), "act.html", current=current, waiting=waiting, ended=ended))
     if site.series:
