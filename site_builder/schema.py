@@ -327,7 +327,8 @@ PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
 BARGAINING_STATUS = ("in force", "in bargaining", "tentative agreement", "expired")
 
 CONTRACT_LANGUAGE = Kind("contract.language", "Translation", "contracts[].languages[]", fields=(
-    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`)", required=True),
+    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`): one of config.yaml "
+          "`languages:` or a language the build names; the link is labelled with its name (`Español`)", required=True),
     Field("document", "pdf", "the translated PDF under static/ (`/contracts/healthpartners-2020-es.pdf`)",
           required=True),
 ))

@@ -201,6 +201,13 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 MAX_LANGUAGE = 35
 
 
+# Names of a translation's language, in that language (others are shown as their code).
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "so": "Soomaali", "hmn": "Hmoob", "vi": "Tiếng Việt",
+                  "am": "አማርኛ", "om": "Afaan Oromoo", "kar": "Karen", "fr": "Français", "ar": "العربية",
+                  "zh": "中文", "ru": "Русский", "ht": "Kreyòl ayisyen", "lo": "ລາວ", "km": "ខ្មែរ",
+                  "tl": "Tagalog", "pt": "Português", "ko": "한국어", "ne": "नेपाली", "my": "မြန်မာ"}
+
+
 def language_problem(value: str) -> str | None:
     """Why `value` cannot be the site's `language` (None if it can).  Pagefind (search.py), the
     page's `lang` attribute and the feeds all need a real language tag; a long made-up one once made
