@@ -201,7 +201,8 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
     Field("base_url", "url", "the public address; a subpath (`https://example.org/local12/`) is honoured everywhere. "
-          "Override with `--base-url`", default="http://localhost:8000/"),
+          "Override with `--base-url`. Spaces, quotes and invisible characters (bidi controls such as U+202E, "
+          "zero-width ones) are refused", default="http://localhost:8000/"),
     Field("language", "language", "the pages' language; with `languages:`, the default one, built at `/`",
           default="en"),
     Field("languages", "languages", "the languages of a multilingual site, by code (`en`, `es`, `so`, `hmn`): the "

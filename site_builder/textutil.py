@@ -21,6 +21,22 @@ _IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+_INVISIBLE_KINDS = ("Cf", "Cc", "Zl", "Zp")  # format characters (bidi controls, zero-width ones), controls, line breaks
+
+
+def invisible_problem(value: str) -> str | None:
+    """Why `value` cannot be an address, a slug, an id or a tag (None if it can): it holds a
+    character a reader does not see, such as U+202E RIGHT-TO-LEFT OVERRIDE (which reorders the text
+    after it) or U+200B ZERO WIDTH SPACE: two names that look alike would be two addresses.  (NUL
+    has its own message where it is read; tab and line ends are white space, which each reader
+    already rules on; the YAML loader has removed the other C0 and C1 controls.)"""
+    for char in value:
+        if char not in "\x00\t\n\r" and unicodedata.category(char) in _INVISIBLE_KINDS:
+            name = unicodedata.name(char, "a control character")
+            return f"contains the invisible character U+{ord(char):04X} ({name}): remove it"
+    return None
+
+
 def unsafe_url(value: str) -> bool:
     """True for javascript:, vbscript: and data: addresses, however they are spaced, cased or
     entity-encoded: `&#106;avascript:`, `javascript&colon;`, `jav&#x09;ascript:` are decoded

@@ -32,7 +32,7 @@ from site_builder.calendar.recurrence import dates_between, first_after, parse_r
 from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
-from site_builder.textutil import markdown_problem
+from site_builder.textutil import invisible_problem, markdown_problem
 from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long, is_empty
 from site_builder.yamlutil import YList, YMap, load_yaml
 
@@ -207,6 +207,8 @@ class _Item:
 
     def ident(self, key: str, required: str = "") -> str:
         def parse(value: Any) -> str:
+            if isinstance(value, str) and (invisible := invisible_problem(value)):
+                raise ValueError(invisible)
             if not isinstance(value, str) or not ID_RE.fullmatch(value):
                 raise ValueError(
                     f"must be lowercase letters, digits and dashes, like strike-vote-2026, got {_describe(value)}"
