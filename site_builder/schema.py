@@ -270,7 +270,8 @@ CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", pl
 POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("title", "text", "the headline", required=True),
     Field("date", "datetime", "`2026-03-14` or `2026-03-14 18:30` (site `timezone`), or with an offset "
-          "`2026-03-14T18:30:00-05:00`; a post dated in the future waits until then", required=True),
+          "`2026-03-14T18:30:00-05:00` or `Z` (`2026-03-14T23:30:00.000Z`, as editors write it), shown in the site "
+          "`timezone`; a post dated in the future waits until then", required=True),
     Field("updated", "datetime", "when the post was last changed; shown, and used in the sitemap"),
     Field("summary", "text", "one or two sentences for lists, feeds and link previews; without it the first words "
           "of the text are used (`summary_length`)"),
