@@ -480,7 +480,7 @@ def same_path_problems(config: SiteConfig, sites: list[Site], outputs: list[Outp
     def origin(out: Output) -> tuple[str, int, str] | None:
         if out.kind == "static" and out.source:  # a file copied as it is: under static/, or beside a post
             path = Path(out.source)
-            for base, shown in ((config.root, ""), (THEME_DIR, "the theme's ")):
+            for base, shown in ((THEME_DIR, "the theme's "), (config.root, "")):  # (a checkout holds the theme)
                 if path.is_relative_to(base):
                     return f"{shown}{path.relative_to(base).as_posix()}", 1, ""
         return origins.get(out.path)
