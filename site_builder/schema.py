@@ -203,7 +203,8 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
     Field("base_url", "url", "the public address; a subpath (`https://example.org/local12/`) is honoured everywhere. "
-          "Override with `--base-url`", default="http://localhost:8000/"),
+          "Override with `--base-url`. Spaces, quotes and invisible characters (bidi controls such as U+202E, "
+          "zero-width ones) are refused", default="http://localhost:8000/"),
     Field("language", "language", "the pages' language; with `languages:`, the default one, built at `/`",
           default="en"),
     Field("languages", "languages", "the languages of a multilingual site, by code (`en`, `es`, `so`, `hmn`): the "
@@ -271,7 +272,8 @@ CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", pl
 POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("title", "text", "the headline", required=True),
     Field("date", "datetime", "`2026-03-14` or `2026-03-14 18:30` (site `timezone`), or with an offset "
-          "`2026-03-14T18:30:00-05:00`; a post dated in the future waits until then", required=True),
+          "`2026-03-14T18:30:00-05:00` or `Z` (`2026-03-14T23:30:00.000Z`, as editors write it), shown in the site "
+          "`timezone`; a post dated in the future waits until then", required=True),
     Field("updated", "datetime", "when the post was last changed; shown, and used in the sitemap"),
     Field("summary", "text", "one or two sentences for lists, feeds and link previews; without it the first words "
           "of the text are used (`summary_length`)"),
@@ -329,7 +331,8 @@ PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
 BARGAINING_STATUS = ("in force", "in bargaining", "tentative agreement", "expired")
 
 CONTRACT_LANGUAGE = Kind("contract.language", "Translation", "contracts[].languages[]", fields=(
-    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`)", required=True),
+    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`): one of config.yaml "
+          "`languages:` or a language the build names; the link is labelled with its name (`Español`)", required=True),
     Field("document", "pdf", "the translated PDF under static/ (`/contracts/healthpartners-2020-es.pdf`)",
           required=True),
 ))
