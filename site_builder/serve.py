@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from http.client import HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
@@ -293,12 +294,19 @@ class _Handler(BaseHTTPRequestHandler):
                 raise refused
             body = self.rfile.read(length or 0)
             action, params = parse_action(body)
-            if app.editor_paths is None:
+            paths = app.editor_paths
+            if paths is None:
                 raise Refused(HTTPStatus.FORBIDDEN, "config.yaml has no cms: section now")
-            app.editor_paths.check(app.root, action, params)
+            paths.check(app.root, action, params)
         except Refused as refused:
             return self._refuse(refused)
-        status, ctype, answer = app.cms_backend.post(body)
+        try:
+            status, ctype, answer = app.cms_backend.post(body)
+        except (OSError, HTTPException) as exc:  # decap-server stopped (or hangs): the editor is told, serve goes on
+            return self._refuse(Refused(HTTPStatus.BAD_GATEWAY, f"the editor's backend (decap-server) did not answer: "
+                                                                f"{exc}; restart site-builder serve --cms"))
+        if status == 200:
+            answer = paths.listed(app.root, action, answer)
         self._send(status, answer, ctype, False)
 
     def _serve(self, head: bool) -> None:

@@ -1,0 +1,171 @@
+"""serve --cms, attacked again (issue 22, section 1): what a fourth break-it pass tried against
+the protection of commit e61936c (site_builder/cms_local.py, theme/serve/decap-guard.cjs, serve's
+`_api`/`_serve`/`_host_refused`), beyond what tests/test_cms_local.py replays.
+
+A real `serve --cms` with the real decap-server behind it, as there.  Each test says whether the
+attack broke the protection (and what now stops it) or held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from site_builder import cms_local, serve
+from site_builder.cms_local import CmsBackend
+from tests.browser import chromium, served
+from tests.conftest import REPO, require_tool
+from tests.test_cms import make_site
+from tests.test_cms_local import api_path, call, own, persist, request, served_config, snapshot
+
+NODE_MODULES = REPO / "node_modules"
+OPTIONS = {"commitMessage": "x", "useWorkflow": False, "status": "draft"}
+
+
+def start(site: Path):
+    require_tool("node")
+    assert (NODE_MODULES / "decap-server").is_dir(), "make test installs the npm packages (npm ci)"
+    return serve.start(site / "config.yaml", port=0, echo=lambda text: None, cms=True)
+
+
+@pytest.fixture(scope="module")
+def editor(tmp_path_factory):
+    site = make_site(tmp_path_factory.mktemp("site"))
+    for rel, text in ((".github/workflows/deploy.yml", "on: push\n"), (".git/hooks/post-checkout", "#!/bin/sh\n"),
+                      ("content/calendar/events.yaml", "events: []\n"), ("static/images/logo.png", "png\n")):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+    server = start(site)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def raw(port: int, data: bytes, timeout: float = 10.0) -> bytes:
+    """`data` sent as is on one connection; everything answered until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        out = b""
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return out
+
+
+def alive(server) -> bool:
+    """decap-server still runs and serve still passes the editor's requests to it."""
+    return server.cms_backend.process.poll() is None and call(server, "info", {})[0] == 200
+
+
+# --- decap-server stopped, requests unanswered: BROKE, fixed -------------------------------
+
+def test_two_renames_in_one_request_cannot_stop_decap_server(editor):
+    """BROKE: decap-server renames after answering (`dataFiles.forEach(async …)`, not awaited), and
+    moves every file of the folder with each rename; the second rename of one file fails, the
+    rejection is unhandled, and Node stops decap-server: the editor cannot save until serve is
+    restarted (and serve then dropped each request without an answer).  Decap renames only
+    entries of nested collections, which this site has none of: any newPath is refused now."""
+    before = snapshot(editor.root)
+    files = [{"slug": "a", "path": "content/posts/a.md", "raw": "x", "newPath": "content/posts/b.md"},
+             {"slug": "a", "path": "content/posts/a.md", "raw": "x", "newPath": "content/posts/c.md"}]
+    status, answer = call(editor, "persistEntry", {"dataFiles": files, "assets": [], "options": OPTIONS})
+    assert status == 403 and b"does not rename" in answer
+    for one in ([files[0]], [{**files[0], "newPath": "content/posts/a.md"}]):  # even one, even to itself
+        assert call(editor, "persistEntry", {"dataFiles": one, "assets": [], "options": OPTIONS})[0] == 403
+    time.sleep(0.5)
+    assert alive(editor)
+    assert snapshot(editor.root) == before
+
+
+def test_serve_answers_when_decap_server_has_stopped(tmp_path):
+    """BROKE: with decap-server gone (stopped by the crash above, or killed), serve's handler raised
+    ConnectionRefusedError and closed the connection with no answer: the editor hung on
+    "Saving…".  Now: 502 with what to do."""
+    server = start(make_site(tmp_path))
+    try:
+        path = api_path(server)
+        server.cms_backend.process.kill()
+        server.cms_backend.process.wait(timeout=10)
+        status, answer = call(server, "info", {}, path=path)
+        assert status == 502 and b"restart site-builder serve --cms" in answer
+        assert request(server.port, "GET", "/", headers={"Host": f"127.0.0.1:{server.port}"})[0] == 200
+    finally:
+        server.stop()
+
+
+def test_json_nested_too_deep_is_answered(editor):
+    """BROKE (mildly): 100,000 nested arrays raised RecursionError in json.loads, which the handler
+    did not catch: no answer at all.  Now 400 like any other body that is not JSON."""
+    body = b'{"action":"info","params":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, answer = request(editor.port, "POST", api_path(editor), body, own(editor))
+    assert status == 400 and b"not JSON" in answer
+    assert alive(editor)
+
+
+def test_a_lone_surrogate_in_a_path_is_refused_with_an_answer(editor):
+    """BROKE (mildly): `\\ud800` in a path is a str to Python's json (U+FFFD to Node's): the check's
+    os.path.realpath raised UnicodeEncodeError, uncaught, and serve closed the connection without
+    an answer.  Now such a path is refused like any other that names no file."""
+    before = snapshot(editor.root)
+    body = (b'{"action":"persistEntry","params":{"branch":"main","dataFiles":[{"slug":"x","path":"content/posts/'
+            b'\\ud800.md","raw":"x"}],"assets":[],"options":' + json.dumps(OPTIONS).encode() + b"}}")
+    status, answer = request(editor.port, "POST", api_path(editor), body, own(editor))
+    assert status == 403 and b"the editor may write only in" in answer
+    assert snapshot(editor.root) == before
+
+
+# --- reads beyond the editor's entries: BROKE, fixed ------------------------------------------------
+
+def test_a_listing_reads_only_the_folders_own_entries(editor, tmp_path):
+    """BROKE: entriesByFolder was checked for its folder only, while decap-server lists `depth`
+    levels down every name ending in `extension` and reads each: {"folder": "content/posts",
+    "extension": "t", "depth": 100} read content/posts/sub/notes.txt; the media folder listed
+    100 levels down too.  Now: a collection's folder, its extension, depth 1."""
+    (editor.root / "content" / "posts" / "sub").mkdir()
+    (editor.root / "content" / "posts" / "sub" / "notes.txt").write_text("SUB-SECRET\n")
+    (editor.root / "content" / "posts" / "draft.txt").write_text("NOT-AN-ENTRY\n")
+    try:
+        for params in ({"folder": "content/posts", "extension": "t", "depth": 100},
+                       {"folder": "content/posts", "extension": "md", "depth": 2},
+                       {"folder": "content/posts", "extension": "txt", "depth": 1},
+                       {"folder": "content/posts", "extension": "md", "depth": True},
+                       {"folder": "static/images", "extension": "g", "depth": 100}):
+            status, answer = call(editor, "entriesByFolder", params)
+            assert status == 403, (params, answer)
+            assert b"SECRET" not in answer and b"NOT-AN-ENTRY" not in answer
+        status, answer = call(editor, "entriesByFolder", {"folder": "content/posts", "extension": "md", "depth": 1})
+        assert status == 200 and "welcome.md" in answer.decode()  # what the editor asks for still works
+    finally:
+        shutil.rmtree(editor.root / "content" / "posts" / "sub")
+        (editor.root / "content" / "posts" / "draft.txt").unlink()
+
+
+def test_a_listing_does_not_read_through_a_link(editor):
+    """BROKE: a link in a collection's folder or the media folder (one committed to the site's
+    repository is enough) was refused to getEntry but listed, followed and read by entriesByFolder
+    and getMedia: config.yaml's text came back.  Now such files are left out of the answer."""
+    (editor.root / "config.yaml").write_text((editor.root / "config.yaml").read_text() + "# CONFIG-TEXT\n")
+    links = [editor.root / "content" / "posts" / "config.md", editor.root / "static" / "images" / "config.png"]
+    for link in links:
+        link.symlink_to(editor.root / "config.yaml")
+    try:
+        status, answer = call(editor, "entriesByFolder", {"folder": "content/posts", "extension": "md", "depth": 1})
+        assert status == 200 and b"CONFIG-TEXT" not in answer and "welcome.md" in answer.decode()
+        status, answer = call(editor, "getMedia", {"mediaFolder": "static/images"})
+        assert status == 200 and b"CONFIG-TEXT" not in json.dumps(json.loads(answer)).encode()
+        import base64
+        assert all(b"CONFIG-TEXT" not in base64.b64decode(m["content"]) for m in json.loads(answer))
+        assert [m["name"] for m in json.loads(answer)] == ["logo.png"]
+    finally:
+        for link in links:
+            link.unlink()
