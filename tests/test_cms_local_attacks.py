@@ -169,3 +169,75 @@ def test_a_listing_does_not_read_through_a_link(editor):
     finally:
         for link in links:
             link.unlink()
+
+
+# --- serve's own pages: BROKE, fixed ----------------------------------------------------------------
+
+def test_a_path_cannot_write_headers_into_serves_answer(editor):
+    """BROKE: the redirect of a folder without its slash put the decoded path in Location as it
+    came: /x%0d%0aSet-Cookie:… (that normalises to a folder) added any header to serve's answer
+    (HTTP response splitting), and /%2fevil.example/.. redirected to //evil.example/ (an open
+    redirect).  Now a control character is a 404 and Location is the normalised, quoted path."""
+    port = editor.port
+    answer = raw(port, (f"GET /news%0d%0aSet-Cookie:%20pwned=1%0d%0aX:%20/.. HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                        "Connection: close\r\n\r\n").encode())
+    head = answer.split(b"\r\n\r\n")[0]
+    assert b"Set-Cookie" not in head and b"pwned" not in head
+    for target in ("/%2fevil.example/..", "/%5cevil.example/..", "//evil.example/.."):
+        answer = raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        head = answer.split(b"\r\n\r\n")[0].decode("latin-1").lower()
+        assert "evil.example" not in head, (target, head)
+    # the redirect serve is for still comes
+    (editor.output_dir / "odd café").mkdir(exist_ok=True)
+    answer = raw(port, f"GET /odd%20caf%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 301") and b"\r\nLocation: /odd%20caf%C3%A9/\r\n" in answer
+
+
+def test_a_page_in_chromium_cannot_set_a_cookie_for_every_local_server(editor, tmp_path):
+    """BROKE: the attack above from a page: navigated to serve with a Set-Cookie in the path, the
+    browser stored a cookie for 127.0.0.1, which it then sends to every local server on every
+    port (cookies do not keep to a port): a session cookie planted in every other local app."""
+    # (%2F: the browser resolves the dot segments it sees itself, serve those it decodes)
+    evil = (f"http://127.0.0.1:{editor.port}/news%0d%0aSet-Cookie:%20pwned=1;%20Path=%2F;%20Max-Age=600"
+            "%0d%0aX:%20%2F..%2F..")
+    (tmp_path / "attack.html").write_text(f"<!doctype html><script>location.href = {json.dumps(evil)};</script>")
+    with chromium() as browser, served(tmp_path) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{url}/attack.html")
+        page.wait_for_url(f"http://127.0.0.1:{editor.port}/**", timeout=10_000)
+        page.wait_for_load_state()
+        cookies = context.cookies(f"http://127.0.0.1:{editor.port + 1}/")
+    assert not [c for c in cookies if c["name"] == "pwned"], cookies
+
+
+def test_the_editor_cannot_be_framed_by_another_page(editor, tmp_path):
+    """BROKE: /admin/ had no frame protection: a page on any origin framed the editor (signed in
+    at one click on the local backend) under a decoy and could have the volunteer click Delete
+    (clickjacking).  Now /admin/ answers X-Frame-Options: DENY and CSP frame-ancestors 'none'."""
+    status, _ = request(editor.port, "GET", "/admin/", headers={"Host": f"127.0.0.1:{editor.port}"})
+    assert status == 200
+    (tmp_path / "frame.html").write_text(f'<!doctype html><iframe src="http://127.0.0.1:{editor.port}/admin/"></iframe>')
+    with chromium() as browser, served(tmp_path) as url:
+        page = browser.new_page()
+        page.route("https://unpkg.com/**", lambda route: route.abort())  # (nothing leaves the machine)
+        page.goto(f"{url}/frame.html")
+        page.wait_for_timeout(1500)
+        framed = [f for f in page.frames if f is not page.main_frame]
+        contents = []
+        for frame in framed:
+            try:
+                contents.append(frame.content())
+            except Exception:  # noqa: BLE001 - an error page that went away
+                contents.append("")
+    assert framed and not any("cms-config-url" in text for text in contents), contents
+
+
+def test_an_absolute_form_request_target_is_refused(editor):
+    """BROKE (outside browsers): `GET http://evil.example:PORT/admin/config.yml` with Host
+    127.0.0.1 was answered with the secret (HTTP says such a target's authority replaces Host; a
+    proxy in between would have taken evil.example).  Now 421: serve takes origin-form only."""
+    port = editor.port
+    for target in (f"http://evil.example:{port}/admin/config.yml", f"http://127.0.0.1:{port}/admin/config.yml", "*"):
+        answer = raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 421") and b"local_backend" not in answer, target
