@@ -306,6 +306,11 @@ def _free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def node_option_quoted(value: str) -> str:
+    """`value` for a double-quoted string in NODE_OPTIONS (where a backslash escapes the next character)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def decap_server_command(root: Path) -> list[str]:
     """How to run decap-server: the site's own node_modules, site_builder's (a checkout with
     `npm ci`), else npx with the pinned version."""
@@ -344,7 +349,7 @@ class CmsBackend:
         env = {**os.environ, "PORT": str(self.port), "BIND_HOST": self.HOST, "MODE": "fs",
                "GIT_REPO_DIRECTORY": str(root), "LOG_LEVEL": "warn", "ORIGIN": origin or self.url,
                "SITE_BUILDER_BACKEND_TOKEN": self.token, "SITE_BUILDER_SERVE_PID": str(os.getpid()),
-               "NODE_OPTIONS": f'{options} --require "{GUARD.resolve().as_posix()}"'.strip()}
+               "NODE_OPTIONS": f'{options} --require "{node_option_quoted(GUARD.resolve().as_posix())}"'.strip()}
         self.log = tempfile.TemporaryFile()  # (a pipe nobody reads would fill and stop decap-server)
         # its own process group: npx starts decap-server as a grandchild, and stop() ends them all
         self.process = subprocess.Popen(command or decap_server_command(root), cwd=str(root), env=env,

@@ -241,3 +241,22 @@ def test_an_absolute_form_request_target_is_refused(editor):
     for target in (f"http://evil.example:{port}/admin/config.yml", f"http://127.0.0.1:{port}/admin/config.yml", "*"):
         answer = raw(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
         assert answer.startswith(b"HTTP/1.1 421") and b"local_backend" not in answer, target
+
+
+# --- the guard's path in NODE_OPTIONS: BROKE, fixed -------------------------------------------------
+
+def test_the_guard_loads_from_a_path_with_quotes_and_backslashes(tmp_path, monkeypatch):
+    """BROKE (it failed closed): NODE_OPTIONS named the guard in double quotes without escaping,
+    where Node reads a backslash as an escape: site_builder installed under a folder with `\\`
+    or `"` could not run serve --cms at all.  Now the path is escaped for NODE_OPTIONS."""
+    require_tool("node")
+    folder = tmp_path / 'odd "quoted" \\ back ü'
+    folder.mkdir()
+    shutil.copy(cms_local.GUARD, folder / "decap-guard.cjs")
+    monkeypatch.setattr(cms_local, "GUARD", folder / "decap-guard.cjs")
+    backend = CmsBackend(make_site(tmp_path / "site"))
+    try:
+        backend.wait_ready()  # (checks that the guard refuses a request without the token)
+        assert backend.post(b'{"action":"info"}', token=False)[0] == 403
+    finally:
+        backend.stop()
