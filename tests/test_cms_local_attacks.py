@@ -457,6 +457,31 @@ def test_serve_cms_runs_guarded_from_a_site_folder_with_spaces_quotes_and_accent
         server.stop()
 
 
+def test_a_dot_env_in_the_site_folder_changes_nothing_the_guard_relies_on(tmp_path):
+    """HELD: decap-server reads `.env` in its working folder, the site (dotenv), which a
+    contributor could commit; dotenv never overrides a variable already set, and serve sets every
+    one that matters (the token, PORT, BIND_HOST, ORIGIN, MODE, GIT_REPO_DIRECTORY)."""
+    site = make_site(tmp_path)
+    token = "x" * 43
+    (site / ".env").write_text(f"SITE_BUILDER_BACKEND_TOKEN={token}\nBIND_HOST=0.0.0.0\nORIGIN=*\nMODE=git\n"
+                               "GIT_REPO_DIRECTORY=/\nPORT=1\n")
+    server = start(site)
+    try:
+        port = server.cms_backend.port
+        for headers in ({}, {"X-Site-Builder-Token": token}):
+            status, _ = request(port, "POST", "/api/v1", b'{"action":"info"}',
+                                {"Content-Type": "application/json", **headers})
+            assert status == 403, headers
+        status, answer = call(server, "info", {})
+        assert status == 200 and json.loads(answer)["type"] == "local_fs"
+        address = _other_address()
+        if address:
+            with pytest.raises(OSError):
+                socket.create_connection((address, port), timeout=2).close()
+    finally:
+        server.stop()
+
+
 def _other_address() -> str | None:
     """An address of this machine that is not a loopback one (a computer on the network, to serve)."""
     try:
