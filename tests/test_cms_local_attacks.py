@@ -407,6 +407,35 @@ def test_python_and_node_read_one_json_alike(editor, body, written):
             (editor.root / new).unlink()
 
 
+@pytest.mark.parametrize("path", [
+    "Content/posts/x.md", "content/POSTS/x.md", "CONFIG.YAML", "Config.yaml", "content/posts/X.MD",
+    "content/calendar/EVENTS.yaml", "content/Contracts.yaml", "Static/images/x.png", "TEMPLATES/base.html",
+    "content\uff0fposts\uff0fx.md", "\uff43ontent/posts/x.md", "content/posts/x.md\u200b", "content/posts/x.md/",
+    "content/posts/x.md/.", "content/posts/%2e%2e/%2e%2e/config.yaml", "content/posts/..%2fconfig.yaml.md",
+    "content/posts/" + "a" * 400 + ".md", "content/posts/x.md;.yaml", "content/posts\u2215x.md",
+])
+def test_case_unicode_and_encoding_variants_name_no_other_file(editor, path):
+    """HELD: the check compares exact strings against the folders and files the editor names, and
+    decap-server writes that exact string: a case variant (on a case-insensitive disk it would
+    be another name of a refused file), a look-alike slash, a percent-encoding (decap-server
+    decodes nothing), a trailing slash or a 400-character name is refused, or stays a name in its
+    own folder; deleting the calendar or contracts files by a case variant is refused too."""
+    before = snapshot(editor.root)
+    status, _ = persist(editor, path, raw="pwned\n")
+    new = set(snapshot(editor.root)) - set(before)
+    try:
+        assert status == 403 or all(n.startswith("content/posts/") and n.count("/") == 2 for n in new), (status, new)
+        if status != 403:
+            assert path.startswith("content/posts/") and "/" not in path[len("content/posts/"):]
+        assert (editor.root / "config.yaml").read_bytes() == before["config.yaml"]
+        status, _ = call(editor, "deleteFiles", {"paths": [path], "options": {"commitMessage": "x"}})
+        assert status == 403 or path.startswith("content/posts/")
+    finally:
+        for n in set(snapshot(editor.root)) - set(before):
+            (editor.root / n).unlink()
+    assert set(snapshot(editor.root)) == set(before)
+
+
 # --- decap-server's own port, around the guard: HELD -----------------------------------------------
 
 def test_decap_servers_port_refuses_every_trick_without_the_token(editor):
