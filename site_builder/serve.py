@@ -408,6 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # (socketserver's 5: connections beyond it, a page's many at once, were reset)
 
     def __init__(self, address, app: "Server") -> None:
         self.app = app
