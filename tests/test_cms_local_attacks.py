@@ -9,7 +9,6 @@ attack broke the protection (and what now stops it) or held.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import threading
