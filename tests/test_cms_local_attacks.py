@@ -261,13 +261,10 @@ def test_the_guard_loads_from_a_path_with_quotes_and_backslashes(tmp_path, monke
         backend.stop()
 
 
-# --- a chain through the media folder: BROKE, not fixed here (section 4) ----------------------------
+# --- a chain through the media folder: BROKE, fixed by section 4 (upload_problem) -------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 22 section 4: the media folder publishes an uploaded SVG with script "
-                                       "(cms_local.upload_problem is a placeholder); served on serve's own origin, its "
-                                       "script reads /admin/config.yml and uses the editor's API")
 def test_an_uploaded_svg_cannot_use_the_editors_api(editor):
-    """BROKE: a flyer.svg someone sends the volunteer, uploaded through the editor (persistMedia to
+    """BROKE (fixed: the upload is refused, readers.files.upload_problem): a flyer.svg someone sends the volunteer, uploaded through the editor (persistMedia to
     static/images/, as its media library does), is published by serve's rebuild at /images/, on
     serve's own origin; opened there, its script fetches /admin/config.yml (same origin: the
     secret is in it) and writes through the API.  Fix (section 4): refuse .svg/.html in the media
