@@ -221,12 +221,14 @@ def collections(languages: tuple = ()) -> list[dict[str, Any]]:
     series = {"name": "series", "label": "Update series", "label_singular": "Update series",
               "folder": "content/series", "create": True, "extension": "md", "format": "frontmatter",
               "slug": "{{slug}}", "fields": widgets(schema.SERIES.fields, languages) + [_body(schema.SERIES)]}
+    employers = widget(schema.CONTRACTS_FILE["employers"])
+    employers["label_singular"] = schema.CONTRACT_EMPLOYER.title
     field = widget(schema.CONTRACTS_FILE["contracts"])
     field["label_singular"] = schema.CONTRACT.title
     field["summary"] = "{{fields.employer}}: {{fields.unit}} ({{fields.expires}})"
     contracts = {"name": "contracts", "label": "Contracts", "editor": {"preview": False},
                  "files": [{"name": "contracts", "label": "Contracts", "file": "content/contracts.yaml", "format": "yaml",
-                            "fields": [field]}]}
+                            "fields": [employers, field]}]}
     if languages:  # about.es.md beside about.md: Decap's multiple_files (it names the default's file about.en.md)
         for collection in (posts, pages):
             collection["i18n"] = True

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from site_builder import schema
 from site_builder.errors import ConfigError, ContentError, Problem
 from site_builder.models import SITE_PATHS
-from site_builder.textutil import invisible_problem, language_problem, unsafe_url
+from site_builder.textutil import invisible_problem, language_problem, slugify, unsafe_url
 from site_builder.readers.source import decode_source, read_source
 from site_builder.yamlutil import YMap, load_yaml
 
@@ -670,4 +670,30 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     errors = [p for p in problems if p.is_error]
     if errors:
         raise ConfigError(problems)
+    config = replace(config, tags=config.tags + contract_employers(config))
     return replace(config, warnings=tuple(p for p in problems if not p.is_error))
+
+
+def contract_employers(config: SiteConfig) -> tuple[TagInfo, ...]:
+    """The employers content/contracts.yaml adds under `employers:` (the editor can write them;
+    config.yaml it cannot), as employer topics beside config.yaml's `tags:`: each by its name,
+    its slug from the name.  Names config.yaml already has are skipped.  Problems in that file
+    are readers/contracts.py's to report; here a file that cannot be read adds nothing."""
+    path = config.content_dir / "contracts.yaml"
+    try:
+        if not path.is_file() or path.is_symlink():
+            return ()
+        data = load_yaml(decode_source(read_source(path, "contracts.yaml"), "contracts.yaml"), "contracts.yaml")
+    except (ContentError, OSError):
+        return ()
+    entries = data.get("employers") if isinstance(data, YMap) else None
+    known = {t.slug for t in config.tags} | {slugify(t.name) for t in config.tags if t.name}
+    added: list[TagInfo] = []
+    for entry in entries if isinstance(entries, list) else ():
+        name = entry.get("name") if isinstance(entry, YMap) else None
+        status = entry.get("status") if isinstance(entry, YMap) else None
+        slug = slugify(name) if isinstance(name, str) else ""
+        if slug and slug not in known:
+            known.add(slug)
+            added.append(TagInfo(slug, name.strip(), "employer", status.strip() if isinstance(status, str) else ""))
+    return tuple(added)

@@ -340,7 +340,8 @@ CONTRACT_LANGUAGE = Kind("contract.language", "Translation", "contracts[].langua
 CONTRACT = Kind("contract", "Contract", "content/contracts.yaml contracts:", (
     Field("id", "id", "permanent: the contract's calendar item is known by it (`healthpartners-clerical-2020`)",
           required=True),
-    Field("employer", "slug", "the employer's topic, one of config.yaml's `tags:` (`healthpartners`)", required=True),
+    Field("employer", "text", "the employer: its name under `employers:` above (`UPS`) or its topic in config.yaml "
+          "`tags:` (`healthpartners`)", required=True),
     Field("unit", "text", "who it covers (`Clerical workers`)", required=True),
     Field("effective", "date", "its first day (required unless the contract is still `in bargaining`)"),
     Field("expires", "date", "its last day (required unless `in bargaining`); from 120 days before, the home page "
@@ -351,7 +352,15 @@ CONTRACT = Kind("contract", "Contract", "content/contracts.yaml contracts:", (
     Field("languages", "list", "the document in other languages", default=(), of=CONTRACT_LANGUAGE),
 ))
 
+CONTRACT_EMPLOYER = Kind("contract-employer", "Employer", "content/contracts.yaml employers:", (
+    Field("name", "text", "the employer's name as the site shows it (`UPS`); its topic page is /tags/ and the name "
+          "in lowercase letters and dashes (`ups`)", required=True),
+    Field("status", "text", "one line on where bargaining stands, shown on its topic page"),
+))
+
 CONTRACTS_FILE = Kind("contracts-file", "Contracts file", "content/contracts.yaml", (
+    Field("employers", "list", "employers that config.yaml `tags:` does not name yet: each becomes an employer topic "
+          "(the editor can add them; config.yaml needs no change)", default=(), of=CONTRACT_EMPLOYER),
     Field("contracts", "list", "every contract, each with its employer, dates and document", default=(),
           of=CONTRACT),
 ))
@@ -450,7 +459,8 @@ CALENDAR_FILE = Kind("calendar-file", "Calendar file", "content/calendar/*.yaml"
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     CONFIG, THEME, CALENDAR, CMS, CONTACT, TAG, MENU_ITEM, LANGUAGE, POST, CREDIT, PAGE, ALERT, SERIES, EVENT, MEETING, MOVE,
-    OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE, TRANSLATION, ATTACHMENT, CONTRACT, CONTRACT_LANGUAGE, CONTRACTS_FILE)}
+    OVERRIDE, VENUE, CLOSURE, CALENDAR_FILE, TRANSLATION, ATTACHMENT, CONTRACT, CONTRACT_LANGUAGE, CONTRACT_EMPLOYER,
+    CONTRACTS_FILE)}
 FILE_KINDS = {"config": CONFIG, "calendar": CALENDAR_FILE, "post": POST, "page": PAGE, "alert": ALERT,
               "series": SERIES, "contracts": CONTRACTS_FILE}
 
@@ -511,6 +521,7 @@ DOC_TABLES = (
     ("contracts.md", "attachment", ATTACHMENT, "attachments[]."),
     ("contracts.md", "contract", CONTRACT, ""),
     ("contracts.md", "contract.language", CONTRACT_LANGUAGE, "languages[]."),
+    ("contracts.md", "contract.employer", CONTRACT_EMPLOYER, "employers[]."),
     ("calendar.md", "event", EVENT, ""),
     ("calendar.md", "meeting", MEETING, ""),
     ("calendar.md", "override", OVERRIDE, ""),

@@ -219,7 +219,8 @@ def test_the_editor_has_a_contracts_file_collection_and_file_widgets_for_attachm
     by_name = {c["name"]: c for c in collections()}
     [contracts_file] = by_name["contracts"]["files"]
     assert contracts_file["file"] == "content/contracts.yaml" and contracts_file["format"] == "yaml"
-    [listing] = contracts_file["fields"]
+    employers, listing = contracts_file["fields"]  # (employers first: a contract names one of them)
+    assert employers["name"] == "employers" and [f["name"] for f in employers["fields"]] == ["name", "status"]
     assert listing["widget"] == "list"
     fields = {f["name"]: f for f in listing["fields"]}
     assert fields["document"]["widget"] == "file"
@@ -229,3 +230,38 @@ def test_the_editor_has_a_contracts_file_collection_and_file_widgets_for_attachm
         [attachments] = [f for f in by_name[collection]["fields"] if f["name"] == "attachments"]
         assert attachments["widget"] == "list"
         assert {f["name"]: f["widget"] for f in attachments["fields"]} == {"file": "file", "title": "string"}
+
+
+# --- employers listed in contracts.yaml (what the editor can add; issue 23) -----------------------------
+
+def test_an_employer_listed_in_contracts_yaml_gets_its_topic_and_its_contracts(scratch, build):
+    """A contract for an employer config.yaml does not know: listed under employers: in
+    contracts.yaml (the editor writes that file, never config.yaml), it builds, with its topic page."""
+    root = scratch({"content/contracts.yaml": "employers:\n  - name: UPS\n    status: Bargaining began in November\n"
+                    "contracts:\n" + contract("ups-drivers", employer="UPS", unit="Package car drivers")
+                    + contract("ups-inside", employer="ups", unit="Inside workers"),
+                    "content/posts/a.md": post(tags=["ups"])}, config=CONFIG)
+    (root / "static/contracts").mkdir(parents=True)
+    (root / "static/contracts/acme.pdf").write_bytes(PDF)
+    done = build(root, "--strict")
+    assert done.code == 0, done.err
+    topic = (root / "output/tags/ups/index.html").read_text()
+    assert "<h1>UPS</h1>" in topic or ">UPS<" in topic
+    assert "Package car drivers" in topic and "Inside workers" in topic and "Bargaining began in November" in topic
+    listing = (root / "output/contracts/index.html").read_text()
+    assert "Package car drivers" in listing and "UPS" in listing
+    calendar = icalendar.Calendar.from_ical((root / "output/calendar/contracts.ics").read_bytes())
+    assert sum("UPS" in str(c.get("SUMMARY")) for c in calendar.walk("VEVENT")) == 2
+
+
+def test_employers_entries_are_checked_at_their_line(scratch, build):
+    root = scratch({"content/contracts.yaml": "employers:\n  - name: UPS\n  - status: no name\n  - name: ups\n"
+                    "  - name: Acme\n    colour: red\ncontracts:\n" + contract(employer="Nobody Inc")},
+                   config=CONFIG)
+    done = build(root)
+    assert done.code == 1
+    assert "content/contracts.yaml:3: employers[1].name: is required (the employer's name, such as UPS)" in done.err
+    assert "content/contracts.yaml:4: employers[2].name: 'ups' is already listed at content/contracts.yaml:2" in done.err
+    assert "content/contracts.yaml:6: employers[3].colour: warning: unknown key (ignored)" in done.err
+    assert ("'Nobody Inc' is not an employer of config.yaml tags: or of employers: above (employers: acme, beta, ups); "
+            "add it under employers: (in the editor: Contracts, Employers)") in done.err

@@ -85,8 +85,9 @@ def _contract(item: _Item, config: Any, ids: dict[str, int], employers: tuple[li
         employer = names.get(slugify(employer), employer)  # the topic's name (`HealthPartners`) is fine too
         if employer not in known:
             listed = ", ".join(known) if known else "none yet"
-            item.error("employer", f"{shown(employer)} is not an employer of config.yaml tags: (employers: {listed}); "
-                                   "add it there with kind: employer")
+            item.error("employer", f"{shown(employer)} is not an employer of config.yaml tags: or of employers: above "
+                                   f"(employers: {listed}); add it under employers: (in the editor: Contracts, "
+                                   "Employers), or in config.yaml tags: with kind: employer")
     unit = item.text("unit", required="who the contract covers, such as Clerical workers")
     status = item.choice("bargaining_status", schema.BARGAINING_STATUS, "in force")
     dates_needed = "" if status == "in bargaining" else "a date like 2020-11-30, unless bargaining_status is in bargaining"
@@ -130,6 +131,34 @@ def _contract(item: _Item, config: Any, ids: dict[str, int], employers: tuple[li
                     summary=summary, status=status or "in force", languages=tuple(languages), line=item.data.line)
 
 
+def _employer_problems(data: YMap, shown_path: str, config: Any) -> list[Problem]:
+    """`employers:` checked (config.contract_employers has already made each a topic)."""
+    problems: list[Problem] = []
+    entries = data.get("employers")
+    if entries is None or entries == []:
+        return problems
+    if not isinstance(entries, YList):
+        return [Problem(shown_path, data.line_of("employers"), "employers", "must be a list of employers (- name: UPS)")]
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(entries):
+        if not isinstance(raw, YMap):
+            problems.append(Problem(shown_path, entries.line_of(i), f"employers[{i}]",
+                                    "each employer must be keys and values (name:, status:)"))
+            continue
+        item = _Item(raw, shown_path, f"employers[{i}]", problems, schema.CONTRACT_EMPLOYER.names)
+        name = item.text("name", required="the employer's name, such as UPS")
+        item.text("status")
+        item.warn_unknown()
+        slug = slugify(name) if name else ""
+        if name and not slug:
+            item.error("name", f"{shown(name)} has no letters or digits to make its topic's address from")
+        elif slug in seen:
+            item.error("name", f"{shown(name)} is already listed at {shown_path}:{seen[slug]}")
+        elif slug:
+            seen[slug] = item.line("name")
+    return problems
+
+
 def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
     """Every contract of content/contracts.yaml (none when the file does not exist), in file order."""
     path = contracts_path(config)
@@ -150,9 +179,10 @@ def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
     if not isinstance(data, YMap):
         return (), problems + [Problem(shown_path, 1, "", "must start with contracts: followed by a list of contracts")]
     for key in data:
-        if key != "contracts":
-            problems.append(Problem(shown_path, data.line_of(key), key, "unknown section (ignored); use contracts",
-                                    "warning"))
+        if key not in ("contracts", "employers"):
+            problems.append(Problem(shown_path, data.line_of(key), key, "unknown section (ignored); use employers and "
+                                    "contracts", "warning"))
+    problems += _employer_problems(data, shown_path, config)
     items = data.get("contracts")
     if items is None or items == []:
         return (), problems
