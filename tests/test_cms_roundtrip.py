@@ -143,7 +143,7 @@ def _inputs(page) -> tuple[list[str], list[str], list[str]]:
 def _open(page, server, address: str) -> None:
     page.goto(server.url + "admin/" + address)
     page.reload()  # (a fresh editor: a hash change alone keeps the last entry's state)
-    page.locator("input").first.wait_for(state="attached", timeout=30_000)
+    page.locator("input, button:text-matches('^Add ', 'i')").first.wait_for(state="attached", timeout=30_000)
     page.wait_for_timeout(300)
 
 
@@ -271,3 +271,31 @@ def test_an_online_event_an_all_day_event_and_a_meeting_move_are_saved_and_built
              and c.decoded("RECURRENCE-ID").date() == date(2027, 1, 6)]
     assert moved and moved[0].decoded("DTSTART").astimezone(ZoneInfo("America/Chicago")).replace(tzinfo=None) == \
         datetime(2027, 1, 13, 17, 30)
+
+
+def test_a_contract_for_a_new_employer_is_entered_in_the_editor_and_builds(tmp_path, browser):
+    """On a new site (init writes no tags:), an employer and its contract, entirely in the form."""
+    site = init_copy(tmp_path / "site")
+    contracts_file = site / "content" / "contracts.yaml"
+    server, context, page, errors = open_editor(browser, site)
+    try:
+        _open(page, server, "#/collections/contracts/entries/contracts")
+        page.get_by_role("button", name=re.compile("Add employer", re.IGNORECASE)).click()
+        page.locator('[id^="name-field-"]').last.fill("UPS")
+        page.locator('[id^="status-field-"]').last.fill("Bargaining began in November")
+        page.get_by_role("button", name=re.compile("Add contract", re.IGNORECASE)).click()
+        page.locator('[id^="id-field-"]').last.fill("ups-drivers-2026")
+        page.locator('[id^="employer-field-"]').last.fill("UPS")
+        page.locator('[id^="unit-field-"]').last.fill("Package car drivers")
+        page.locator('[id^="bargaining_status-field-"]').last.click()
+        page.get_by_text("in bargaining", exact=True).last.click()
+        _publish(page)
+        _wait_for(lambda: "ups-drivers-2026" in contracts_file.read_text())
+        assert errors == []
+    finally:
+        context.close()
+        server.stop()
+    out = build(load_config(site), NOW).output_dir
+    topic = (out / "tags" / "ups" / "index.html").read_text()
+    assert "Package car drivers" in topic and "Bargaining began in November" in topic
+    assert "Package car drivers" in (out / "contracts" / "index.html").read_text()

@@ -45,7 +45,8 @@ def test_init_makes_a_site_that_builds_strictly(tmp_path, init, build):
     assert files == [".github/workflows/site.yml", ".gitignore", f".site-builder/site_builder-{__version__}-py3-none-any.whl",
                      "README.md", "config.yaml",
                      "content/calendar/closures.yaml", "content/calendar/events.yaml",
-                     "content/calendar/meetings.yaml", "content/pages/about.md", "content/pages/contact.md",
+                     "content/calendar/meetings.yaml", "content/contracts.yaml", "content/pages/about.md",
+                     "content/pages/contact.md",
                      "content/posts/welcome.md", "netlify.toml", "requirements.txt"]
     config = yaml.safe_load((site / "config.yaml").read_text())
     assert (config["title"], config["base_url"], config["timezone"]) == (
