@@ -13,7 +13,8 @@ CASES = {
                         ["config.yaml:2: posts_per_page: must be greater than 0",
                          "config.yaml:3: feed_items: must be a whole number, got str 'many'"]),
     "missing title": ("base_url: https://example.org/\n", ["config.yaml:1: title: required: the site's name"]),
-    "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: mapping values are not allowed in this context"]),
+    "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: this line is indented more than the line above it; the keys of one entry "
+                                                "start in the same column (indent with spaces, and only under a key that ends with a colon)"]),
     "bad colour": ("title: T\ntheme:\n  primary_color: purple\n",
                    ["config.yaml:3: theme.primary_color: must be a colour like #6b1d7a; got 'purple'"]),
 }
