@@ -406,12 +406,58 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
 _NOT_ZONES = {"localtime", "factory", "posixrules"}  # files of the tz database that are no place's time
 
 
+# The names people in the US and Canada give their time zone ("Pacific", "PST", "Eastern Time",
+# "US/Central"), each with the tz database's name of it.  `timezone: PST` in config.yaml is
+# still refused, with this name suggested; init takes them (starter.answer_value).
+_ZONE_WORDS = {
+    "America/Los_Angeles": ("pacific", "pst", "pdt", "pt", "us/pacific", "us/pacific-new", "pst8pdt"),
+    "America/New_York": ("eastern", "est", "edt", "et", "us/eastern", "est5edt"),
+    "America/Chicago": ("central", "cst", "cdt", "ct", "us/central", "cst6cdt"),
+    "America/Denver": ("mountain", "mst", "mdt", "mt", "us/mountain", "mst7mdt"),
+    "America/Phoenix": ("arizona", "us/arizona"),
+    "America/Anchorage": ("alaska", "akst", "akdt", "us/alaska"),
+    "Pacific/Honolulu": ("hawaii", "hst", "hawaii-aleutian", "us/hawaii"),
+    "America/Halifax": ("atlantic", "ast", "adt", "canada/atlantic"),
+    "America/St_Johns": ("newfoundland", "nst", "ndt", "canada/newfoundland"),
+    "America/Regina": ("saskatchewan", "canada/saskatchewan"),
+    "America/Vancouver": ("canada/pacific",),
+    "America/Edmonton": ("canada/mountain",),
+    "America/Winnipeg": ("canada/central",),
+    "America/Toronto": ("canada/eastern",),
+}
+_ZONE_BY_WORD = {word: zone for zone, words in _ZONE_WORDS.items() for word in words}
+_ZONE_SAID = {"America/Los_Angeles": "Pacific Time", "America/New_York": "Eastern Time",
+              "America/Chicago": "Central Time", "America/Denver": "Mountain Time",
+              "America/Phoenix": "Arizona (Mountain Time without daylight saving)",
+              "America/Anchorage": "Alaska Time", "Pacific/Honolulu": "Hawaii Time",
+              "America/Halifax": "Atlantic Time", "America/St_Johns": "Newfoundland Time",
+              "America/Regina": "Saskatchewan (Central Time without daylight saving)"}
+_ZONE_EXAMPLES = "America/Chicago, America/New_York or America/Los_Angeles"
+
+
+def zone_for_words(value: str) -> str | None:
+    """The time zone people mean by "Pacific", "PST", "Eastern Time", "US/Central", "mountain
+    standard time" (any case); None for anything else."""
+    text = " ".join(re.sub(r"\(.*?\)", " ", value).lower().split())
+    text = re.sub(r"\s+(standard|daylight|daylight saving)?\s*time$", "", text) or text
+    return _ZONE_BY_WORD.get(text.replace(" ", "") if "/" in text else text)
+
+
+def _zone_hint(value: str) -> str:
+    zone = zone_for_words(value) if isinstance(value, str) else None
+    if zone is None:
+        return f"write a time zone name such as {_ZONE_EXAMPLES}"
+    arizona = " (in Arizona, which keeps standard time all year: America/Phoenix)" if zone == "America/Denver" else ""
+    return f"for {_ZONE_SAID.get(zone, zone)} write {zone}{arizona}"
+
+
 def timezone_problem(value: str) -> str | None:
-    """Why `value` is not a timezone name (None: it is one).  Shared by config.yaml and the calendar."""
+    """Why `value` is not a time zone name (None: it is one).  Shared by config.yaml and the
+    calendar; a name people say ("Pacific", "PST") gets the time zone it means suggested."""
     if value.lower() in _NOT_ZONES or value.startswith(("posix/", "right/")):
         # localtime is the build machine's own zone (two machines would build two sites); right/
         # zones count leap seconds; posix/ duplicates the plain names
-        return f"{value!r} is not a time zone name for a place (use an IANA name such as America/Chicago)"
+        return f"{value!r} is not a time zone name for a place ({_zone_hint(value)})"
     try:
         ZoneInfo(value)
     except IsADirectoryError:  # "America": a folder of the tz database, not a zone
@@ -419,11 +465,24 @@ def timezone_problem(value: str) -> str | None:
 
         inside = sorted(z for z in zoneinfo.available_timezones() if z.startswith(value.strip("/") + "/"))
         example = next((z for z in ("America/Chicago", "Europe/London") if z in inside), inside[0] if inside else "")
-        return (f"{value!r} is a region, not a timezone; name a city in it, such as {example}"
-                if example else f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+        if zone_for_words(value):  # "Pacific": the folder of Samoa, Fiji and Guam, not Pacific Time
+            return (f"{value!r} is a region of the time zone database (such as {example}, far from North "
+                    f"America), not a time zone; {_zone_hint(value)}")
+        return (f"{value!r} is a region, not a time zone; name a city in it, such as {example}"
+                if example else f"unknown time zone {value!r} ({_zone_hint(value)})")
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
+        return f"unknown time zone {value!r} ({_zone_hint(value)})"
     return None
+
+
+def timezone_warning(value: str) -> str | None:
+    """A time zone that exists but is not what people mean by its name: EST, MST and HST are
+    fixed offsets (no daylight saving), EST5EDT and friends old US rules; US/Pacific is fine."""
+    zone = zone_for_words(value)
+    if zone is None or "/" in value or timezone_problem(value):
+        return None
+    return (f"{value!r} is an abbreviation, which the time zone database reads as a fixed offset or old "
+            f"rules, not the local time of a place; {_zone_hint(value)}")
 
 
 _timezone = timezone_problem
@@ -527,6 +586,8 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     values = top.read(schema.CONFIG)
     title = values["title"]
     url = values["base_url"]
+    if isinstance(values.get("timezone"), str) and (msg := timezone_warning(values["timezone"])):
+        problems.append(Problem(display, data.line_of("timezone"), "timezone", msg, "warning"))
     if base_url is not None:
         if msg := _base_url(base_url):
             problems.append(Problem("--base-url", 1, "base_url", msg))

@@ -123,8 +123,8 @@ def test_config_years_are_limited(tmp_path, years, message):
 
 
 def test_a_timezone_region_is_not_a_timezone():
-    assert timezone_problem("America") == "'America' is a region, not a timezone; name a city in it, such as America/Chicago"
-    assert "unknown timezone" in timezone_problem("Central")
+    assert timezone_problem("America") == "'America' is a region, not a time zone; name a city in it, such as America/Chicago"
+    assert timezone_problem("Central") == "unknown time zone 'Central' (for Central Time write America/Chicago)"
     assert timezone_problem("America/Chicago") is None
 
 

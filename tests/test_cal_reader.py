@@ -113,7 +113,8 @@ BAD = [
     (
         "unknown-timezone",
         EVENT + "    timezone: America/Chicgo\n",
-        [f"{P}:6: events[0].timezone: unknown timezone 'America/Chicgo' (use an IANA name such as America/Chicago)"],
+        [f"{P}:6: events[0].timezone: unknown time zone 'America/Chicgo' (write a time zone name such as "
+         "America/Chicago, America/New_York or America/Los_Angeles)"],
     ),
     (
         "int-time",

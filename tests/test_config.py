@@ -8,7 +8,15 @@ CASES = {
     "bad base_url": ("title: T\nbase_url: example.org\n",
                      ["config.yaml:2: base_url: must be an absolute http(s) URL such as https://example.org/local12/"]),
     "unknown timezone": ("title: T\ntimezone: Mars/Olympus\n",
-                         ["config.yaml:2: timezone: unknown timezone 'Mars/Olympus' (use an IANA name such as America/Chicago)"]),
+                         ["config.yaml:2: timezone: unknown time zone 'Mars/Olympus' (write a time zone name such as "
+                          "America/Chicago, America/New_York or America/Los_Angeles)"]),
+    "timezone said as people say it": ("title: T\ntimezone: PST\n",
+                                       ["config.yaml:2: timezone: unknown time zone 'PST' (for Pacific Time write "
+                                        "America/Los_Angeles)"]),
+    "timezone Pacific is not Samoa": ("title: T\ntimezone: Pacific\n",
+                                      ["config.yaml:2: timezone: 'Pacific' is a region of the time zone database (such "
+                                       "as Pacific/Apia, far from North America), not a time zone; for Pacific Time "
+                                       "write America/Los_Angeles"]),
     "several at once": ("title: T\nposts_per_page: 0\nfeed_items: many\n",
                         ["config.yaml:2: posts_per_page: must be greater than 0",
                          "config.yaml:3: feed_items: must be a whole number, got str 'many'"]),
@@ -28,6 +36,18 @@ def test_bad_config(name, scratch, build):
     assert run.code == 1
     for line in expected:
         assert line in run.err.splitlines(), run.err
+
+
+def test_a_time_zone_abbreviation_that_exists_is_a_warning_with_the_zone_people_mean(scratch, build):
+    """EST is a zone of the database, but UTC-5 all year: a New York local's summer meetings an hour off."""
+    root = scratch(config="title: T\nbase_url: https://example.org/\ntimezone: EST\n")
+    run = build(root)
+    assert run.code == 0
+    assert run.err.splitlines()[0] == ("config.yaml:3: timezone: warning: 'EST' is an abbreviation, which the time zone "
+                                       "database reads as a fixed offset or old rules, not the local time of a place; "
+                                       "for Eastern Time write America/New_York")
+    assert build(root, "--strict").code == 1
+    assert build(scratch(config="title: T\nbase_url: https://example.org/\ntimezone: US/Pacific\n")).err == ""
 
 
 def test_unknown_key_is_a_warning_and_strict_makes_it_an_error(scratch, build):

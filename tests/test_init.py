@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from site_builder import __version__
 from site_builder.cli import cli
+from site_builder.starter import InitError
 from tests.conftest import REPO, run_cli
 
 STARTER_WORKFLOW = REPO / "site_builder/starter/files/.github/workflows/site.yml"
@@ -63,14 +64,83 @@ def test_init_makes_a_site_that_builds_strictly(tmp_path, init, build):
     assert admin["backend"]["name"] == "github" and admin["backend"]["repo"] == "teamsters7/website"
 
 
-def test_init_asks_its_three_questions(tmp_path):
+def test_init_asks_its_questions_repository_before_address(tmp_path):
+    """Enter at the address takes the repository's GitHub Pages address; the time zone as people say it."""
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")],
-                                input="SEIU Local 26\nhttps://seiu26.example/\nAmerica/Chicago\nseiu26/website\n")
+                                input="SEIU Local 26\nhttps://github.com/seiu26/website.git\n\nPacific\n")
     assert result.exit_code == 0, result.output
-    assert "The local's name" in result.output and "time zone" in result.output
-    config = (tmp_path / "s/config.yaml").read_text()
-    assert 'title: "SEIU Local 26"' in config and "  repo: seiu26/website\n" in config
-    assert "GitHub repository" in result.output
+    asked = result.output
+    assert asked.index("The local's name") < asked.index("GitHub repository") < asked.index("The site's address") \
+        < asked.index("time zone")
+    assert "[https://seiu26.github.io/website/]" in asked  # offered, from the repository
+    config = yaml.safe_load((tmp_path / "s/config.yaml").read_text())
+    assert (config["title"], config["cms"]["repo"], config["base_url"], config["timezone"]) == (
+        "SEIU Local 26", "seiu26/website", "https://seiu26.github.io/website/", "America/Los_Angeles")
+    assert "(taken as seiu26/website)" in asked and "(taken as America/Los_Angeles)" in asked
+
+
+def test_the_pages_address_of_a_user_site_is_the_accounts_own(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\nLocal9/local9.github.io\n\n\n")
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "s/config.yaml").read_text())
+    assert config["base_url"] == "https://local9.github.io/" and config["cms"]["repo"] == "Local9/local9.github.io"
+
+
+@pytest.mark.parametrize("typed", ["https://github.com/teamsters7/website", "https://github.com/teamsters7/website/",
+                                   "https://github.com/teamsters7/website.git", "git@github.com:teamsters7/website.git",
+                                   "github.com/teamsters7/website", "teamsters7/website.git"])
+def test_a_github_address_of_the_repository_is_kept_as_owner_and_name(tmp_path, init, typed):
+    done = init("--repo", typed)
+    assert done.code == 0, done.err
+    config = yaml.safe_load((tmp_path / "local7/config.yaml").read_text())
+    assert config["cms"]["repo"] == "teamsters7/website"
+
+
+ZONES_PEOPLE_SAY = {
+    "America/Los_Angeles": ["Pacific", "PST", "PDT", "PT", "pacific time", "Pacific Standard Time", "US/Pacific"],
+    "America/New_York": ["Eastern", "EST", "EDT", "ET", "Eastern Time", "us/eastern"],
+    "America/Chicago": ["Central", "CST", "CDT", "CT", "central time"],
+    "America/Denver": ["Mountain", "MST", "MDT", "MT"],
+    "America/Phoenix": ["Arizona"],
+    "America/Anchorage": ["Alaska", "AKST"],
+    "Pacific/Honolulu": ["Hawaii", "HST"],
+    "America/Halifax": ["Atlantic", "AST"],
+    "America/St_Johns": ["Newfoundland", "NST"],
+}
+
+
+@pytest.mark.parametrize("zone, typed", [(z, t) for z, said in ZONES_PEOPLE_SAY.items() for t in said])
+def test_init_takes_the_time_zone_as_people_say_it(tmp_path, init, zone, typed):
+    done = init("--timezone", typed)
+    assert done.code == 0, done.err
+    assert yaml.safe_load((tmp_path / "local7/config.yaml").read_text())["timezone"] == zone
+
+
+def test_a_site_made_with_a_time_zone_said_in_words_builds_strictly(tmp_path, init, build):
+    assert init("--timezone", "Pacific").code == 0
+    done = build(tmp_path / "local7", "--strict")
+    assert done.code == 0 and done.err == "", done.err
+
+
+def test_init_checks_the_folder_before_asking_anything(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s/notes.txt").write_text("mine\n")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\nlocal9/site\n\n\n")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, InitError)
+    assert str(result.exception) == f"{tmp_path / 's'} already exists and is not empty; init only fills a new or empty folder"
+    assert "The local's name" not in result.output
+
+
+def test_init_without_a_terminal_names_the_options_that_answer_it(tmp_path):
+    done = subprocess.run(["site-builder", "init", str(tmp_path / "s"), "--title", "Local 9"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PATH": os.pathsep.join(
+                              [str(Path(sys.executable).parent), os.environ["PATH"]])})
+    assert done.returncode == 2, done.stderr
+    assert "Aborted" not in done.stderr
+    assert "there is no terminal to ask init's questions on" in done.stderr
+    assert "(--repo, --base-url, --timezone)" in done.stderr  # the missing ones; --title was given
+    assert not (tmp_path / "s").exists()
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
@@ -84,9 +154,11 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
 
 @pytest.mark.parametrize("option, value, message", [
     ("--base-url", "news.local7.example", "error: base_url 'news.local7.example' must start with https:// (or http://)"),
-    ("--timezone", "America", "error: 'America' is a region, not a timezone; name a city in it, such as America/Chicago"),
-    ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (use an IANA name such as America/Chicago)"),
-    ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website"),
+    ("--timezone", "America", "error: 'America' is a region, not a time zone; name a city in it, such as America/Chicago"),
+    ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (write a time zone name such as "
+     "America/Chicago, America/New_York or America/Los_Angeles)"),
+    ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website "
+     "(or as its GitHub address, https://github.com/local12/website)"),
 ])
 def test_init_refuses_bad_answers_and_writes_nothing(tmp_path, init, option, value, message):
     done = init(option, value)

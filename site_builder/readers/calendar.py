@@ -240,7 +240,7 @@ class _Item:
     def timezone(self, default: str) -> str:
         def parse(value: Any) -> str:
             if not isinstance(value, str):
-                raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+                raise ValueError(f"unknown time zone {value!r} (write a time zone name such as America/Chicago)")
             if msg := timezone_problem(value):
                 raise ValueError(msg)
             return value
