@@ -372,6 +372,24 @@ def _in_words(problem: str, mark: Any, text: str, line_offset: int) -> str | Non
             f"write {start.lstrip()}{key}: {_quoted(value)}")
 
 
+def entry_field(section: str, entry: Any, index: int, named_by: str = "title") -> str:
+    """How a problem names one entry of a list: by its id, `events["kaiser-picket"]`; without
+    one by its title, `events[title="Kaiser picket"]`; else by its place, counted from 1,
+    `events[entry 2]` (never `events[1]`, which a volunteer reads as the first)."""
+    def said(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            return None
+        text = " ".join(str(value).split())
+        return _quoted(text if len(text) <= 40 else text[:39] + "…")
+
+    if isinstance(entry, dict):
+        if ident := said(entry.get("id")):
+            return f"{section}[{ident}]"
+        if name := said(entry.get(named_by)):
+            return f"{section}[{named_by}={name}]"
+    return f"{section}[entry {index + 1}]"
+
+
 def load_yaml(text: str, path: str, line_offset: int = 0, warnings: list[Problem] | None = None) -> Any:
     """Parse one YAML document; raise ContentError(path, line, field, ...) on bad syntax or on
     input refused by the bounds above.

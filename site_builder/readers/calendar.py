@@ -34,7 +34,7 @@ from site_builder.errors import ContentError, Problem
 from site_builder import schema
 from site_builder.textutil import markdown_problem
 from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long, is_empty
-from site_builder.yamlutil import YList, YMap, load_yaml
+from site_builder.yamlutil import YList, YMap, entry_field, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
 ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -422,7 +422,7 @@ class _Reader:
                     self.problems.append(Problem(path, data.line_of(section), section, "must be a list of entries (- ...)"))
                     continue
                 for i, raw in enumerate(items):
-                    prefix = f"{section}[{i}]"
+                    prefix = entry_field(section, raw, i, "name" if section == "closures" else "title")
                     if not isinstance(raw, YMap):
                         self.problems.append(Problem(path, items.line_of(i), prefix, "each entry must be a mapping of keys to values"))
                         continue
