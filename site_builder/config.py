@@ -52,6 +52,8 @@ class CalendarConfig:
     observe_saturday: str = "previous"  # fixed-date closure on a Saturday: observed Friday before
     observe_sunday: str = "next"  # on a Sunday: observed Monday after
     home_events: int = 3  # how many upcoming events the home page shows
+    # (not a key: where config.yaml sets last_year, for the warning of the calendar's last year)
+    last_year_line: int = field(default=1, compare=False, metadata={"not_a_key": True})
 
     @property
     def date_range(self) -> tuple[date, date]:
@@ -619,7 +621,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     theme = ThemeConfig(**th.read(schema.THEME), extra_css=tuple(c for c in css if isinstance(c, str) and not _link(c)))
 
     cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
-    calendar = CalendarConfig(**cal.read(schema.CALENDAR))
+    calendar = CalendarConfig(**cal.read(schema.CALENDAR), last_year_line=cal.data.line_of("last_year"))
     bad_years = any(p.field in ("calendar.first_year", "calendar.last_year") for p in problems)
     if bad_years:
         pass  # already reported; comparing a default year with the other would only confuse

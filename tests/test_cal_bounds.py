@@ -217,3 +217,20 @@ def test_the_daylight_saving_gap_days_are_those_of_a_day_by_day_scan(zone):
     reader = _Reader.__new__(_Reader)
     reader.gap_days, reader.range = {}, (lo, hi)
     assert reader._gap_days(zone) == frozenset(expected)
+
+
+def test_the_last_year_warning_needs_a_calendar_and_keeps_within_twenty_years(scratch, build):
+    """At the tests' now (Nov 2026): a calendar ending 2026 with closures warns, and the years it
+    suggests stay within the 20 allowed; one with no closures nor meetings has nothing to lose."""
+    config = ("title: T\nbase_url: https://example.org/\ntimezone: America/Chicago\n"
+              "calendar:\n  first_year: 2008\n  last_year: 2026\n")
+    empty = scratch(config=config)
+    assert build(empty, "--strict").err == ""
+    root = scratch({"content/calendar/closures.yaml": "closures:\n  - id: new-year\n    name: New Year\n    when: January 1\n"},
+                   config=config)
+    run = build(root)
+    assert run.code == 0
+    assert run.err.splitlines() == [
+        "config.yaml:6: calendar.last_year: warning: the calendar ends Dec 31, 2026: after that day office closures are "
+        "not worked out and meetings are not listed; raise last_year in config.yaml (for example last_year: 2028 and "
+        "first_year: 2009)"]

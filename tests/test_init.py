@@ -143,6 +143,32 @@ def test_init_without_a_terminal_names_the_options_that_answer_it(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+EPOCH_2027 = "1811000000"  # 2027-05-22: 2028 is more than a year away
+JAN_2028 = "1830384000"  # 2028-01-02 00:00 UTC: the calendar's last year has begun
+
+
+def test_the_calendar_init_makes_warns_in_its_last_year(tmp_path, init, build, capsys, monkeypatch):
+    """init (Nov 2026) writes last_year: 2028; closures and meetings stop on Jan 1, 2029.  From Jan
+    2028 build and check say so, in words, at config.yaml's line of last_year; before, nothing."""
+    assert init().code == 0
+    site = tmp_path / "local7"
+    text = (site / "config.yaml").read_text()
+    assert "  last_year: 2028\n" in text
+    line = text[:text.index("  last_year: 2028")].count("\n") + 1
+    quiet = build(site, "--strict", env={"SOURCE_DATE_EPOCH": EPOCH_2027})
+    assert quiet.code == 0 and quiet.err == "", quiet.err
+    late = build(site, env={"SOURCE_DATE_EPOCH": JAN_2028})
+    assert late.code == 0
+    warning = (f"config.yaml:{line}: calendar.last_year: warning: the calendar ends Dec 31, 2028: after that day "
+               "office closures are not worked out and meetings are not listed; raise last_year in config.yaml "
+               "(for example last_year: 2030)")
+    assert late.err.splitlines() == [warning]
+    assert build(site, "--strict", env={"SOURCE_DATE_EPOCH": JAN_2028}).code == 1
+    checked = run_cli(["check", "--config", str(site / "config.yaml"), "--base-url", "https://news.local7.org/"], capsys,
+                      env={"SOURCE_DATE_EPOCH": JAN_2028}, monkeypatch=monkeypatch)
+    assert warning in checked.err.splitlines(), checked.err
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
     (tmp_path / "local7").mkdir()
     (tmp_path / "local7/notes.txt").write_text("mine\n")
