@@ -7,6 +7,7 @@ and the sample repository's workflow commands are run as written in a fresh clon
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,6 +168,30 @@ def test_the_calendar_init_makes_warns_in_its_last_year(tmp_path, init, build, c
     checked = run_cli(["check", "--config", str(site / "config.yaml"), "--base-url", "https://news.local7.org/"], capsys,
                       env={"SOURCE_DATE_EPOCH": JAN_2028}, monkeypatch=monkeypatch)
     assert warning in checked.err.splitlines(), checked.err
+
+
+def test_the_sites_readme_walks_a_volunteer_through_setting_up_the_editor(tmp_path, init, build):
+    """The welcome post sends volunteers to /admin/; the site's own README says how to make it
+    work, with this site's address and repository filled in, and what /admin/ shows until then."""
+    assert init().code == 0
+    site = tmp_path / "local7"
+    readme = (site / "README.md").read_text()
+    section = readme[readme.index("## Set up the browser editor at /admin/"):readme.index("## On your own computer")]
+    assert "**Until it is set up**" in section and "*Not Found*" in section  # what they see meanwhile
+    steps = re.findall(r"^(\d)\. \*\*(.+?)\*\*", section, re.M)
+    assert [n for n, _ in steps] == ["1", "2", "3", "4", "5", "6"]
+    assert "it now says `teamsters7/website`" in section
+    assert "*Homepage URL*: `https://news.local7.example/`" in section
+    assert "`https://news.local7.example/admin/`" in section and "$" not in section
+    assert "*Application name*: `Teamsters Local 7 website editor`" in section
+    # the callback it names is the sign-in helper the built editor really uses (Netlify's, by default)
+    assert build(site).code == 0
+    admin = yaml.safe_load((site / "output/admin/config.yml").read_text())
+    assert "base_url" not in admin["backend"]  # Decap's default: https://api.netlify.com
+    assert section.count("`https://api.netlify.com/auth/done`") == 2
+    welcome = (site / "content/posts/welcome.md").read_text()
+    assert '"Set up the\nbrowser editor" in the site\'s README.md' in welcome
+    assert "## Set up the browser editor" in readme
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
