@@ -395,6 +395,17 @@ def _folder(value: str) -> str | None:
 
 
 REPO_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitHub owner/name
+_GITHUB_ADDRESS = re.compile(r"(?:https?://(?:www\.)?github\.com/|(?:ssh://)?git@github\.com[:/]|github\.com/)"
+                             r"([^/\s]+)/([^/\s]+?)(?:\.git)?(?:/.*)?", re.IGNORECASE)
+
+
+def repo_of_address(value: str) -> str | None:
+    """owner/site of a GitHub address of a repository as GitHub shows it (https://github.com/owner/site,
+    with .git or a trailing slash, git@github.com:owner/site.git) or owner/site.git; None otherwise."""
+    value = value.strip()
+    if found := _GITHUB_ADDRESS.fullmatch(value):
+        return f"{found[1]}/{found[2]}"
+    return value[:-4] if value.lower().endswith(".git") and REPO_RE.fullmatch(value[:-4]) else None
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
@@ -692,7 +703,8 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         if cms.backend == "github" and (not REPO_RE.fullmatch(cms.repo) or ".." in cms.repo):
             problems.append(Problem(display, cms_line("repo") if "repo" in cms_fields.data else cms_fields.data.line,
                                     "cms.repo", "the github backend needs the repository, `owner/name` "
-                                    f"(such as local12/website); got {cms.repo!r}"))
+                                    f"(such as local12/website); got {cms.repo!r}" + (
+                                        f": write repo: {repo}" if (repo := repo_of_address(cms.repo)) else "")))
         if not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", cms.branch) or ".." in cms.branch \
                 or cms.branch.startswith(("-", ".")) or cms.branch.endswith((".lock", ".")):
             problems.append(Problem(display, cms_line("branch"), "cms.branch",

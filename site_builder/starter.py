@@ -151,21 +151,17 @@ def upgrade_site(site: Path) -> str:
 PLACEHOLDER_REPO = "YOUR-ACCOUNT/YOUR-REPOSITORY"
 QUESTIONS = ("title", "repo", "base_url", "timezone")  # in the order init asks them
 OPTIONS = {"title": "--title", "repo": "--repo", "base_url": "--base-url", "timezone": "--timezone"}
-_GITHUB_ADDRESS = re.compile(r"(?:https?://(?:www\.)?github\.com/|(?:ssh://)?git@github\.com[:/]|github\.com/)"
-                             r"([^/\s]+)/([^/\s]+?)(?:\.git)?(?:/.*)?", re.IGNORECASE)
 
 
 def answer_value(question: str, value: str) -> str:
     """An answer as init writes it: a GitHub address of the repository (https://github.com/owner/site,
     git@github.com:owner/site.git) kept as owner/site; a time zone as people say it ("Pacific",
     "PST", "Eastern Time", "US/Central") as the time zone it means (America/Los_Angeles)."""
-    from site_builder.config import zone_for_words
+    from site_builder.config import repo_of_address, zone_for_words
 
     value = value.strip()
     if question == "repo":
-        if found := _GITHUB_ADDRESS.fullmatch(value):
-            return f"{found[1]}/{found[2]}"
-        return value[:-4] if value.lower().endswith(".git") else value
+        return repo_of_address(value) or value
     if question == "timezone":
         return zone_for_words(value) or value
     return value

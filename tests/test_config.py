@@ -23,6 +23,10 @@ CASES = {
     "missing title": ("base_url: https://example.org/\n", ["config.yaml:1: title: required: the site's name"]),
     "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: this line is indented more than the line above it; the keys of one entry "
                                                 "start in the same column (indent with spaces, and only under a key that ends with a colon)"]),
+    "repository as its GitHub address": ("title: T\ncms:\n  repo: https://github.com/local12/website.git\n",
+                                          ["config.yaml:3: cms.repo: the github backend needs the repository, "
+                                           "`owner/name` (such as local12/website); got "
+                                           "'https://github.com/local12/website.git': write repo: local12/website"]),
     "bad colour": ("title: T\ntheme:\n  primary_color: purple\n",
                    ["config.yaml:3: theme.primary_color: must be a colour like #6b1d7a; got 'purple'"]),
 }
