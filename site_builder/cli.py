@@ -137,6 +137,16 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
     _step_summary([f"## Site built: {report.pages} pages", "", done, *(["", "Warnings:", *warnings] if warnings else [])])
 
 
+def _nothing_to_read() -> bool:
+    """Whether standard input is /dev/null (or closed): a character device that is no terminal."""
+    import stat
+
+    try:
+        return sys.stdin is None or stat.S_ISCHR(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # (no file descriptor: a test runner's own stream)
+        return False
+
+
 @cli.command("init")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--title", default=None, help="The local's name, e.g. \"OPEIU Local 12\" (asked when not given).")
@@ -157,6 +167,15 @@ def init_command(folder: Path, title: str | None, base_url: str | None, timezone
         raise InitError(msg)
     given = {"title": title, "repo": repo, "base_url": base_url, "timezone": timezone}
     interactive = sys.stdin.isatty()
+    answers: dict[str, str] = {}
+
+    def no_terminal() -> click.UsageError:
+        missing = [OPTIONS[q] for q in QUESTIONS if q not in answers and given[q] is None]
+        return click.UsageError(
+            "there is no terminal to ask init's questions on, and some answers are missing: give them as "
+            f"options ({', '.join(missing)}), for example: site-builder init {folder} --title \"Teamsters "
+            "Local 7\" --repo teamsters7/website --base-url https://teamsters7.github.io/website/ "
+            "--timezone America/New_York")
 
     def taken(question: str, typed: str) -> str:
         value = answer_value(question, typed)
@@ -173,14 +192,10 @@ def init_command(folder: Path, title: str | None, base_url: str | None, timezone
         except click.exceptions.Abort:
             if interactive:
                 raise  # (Ctrl-C, Ctrl-D at a terminal: the volunteer stopped)
-            missing = [OPTIONS[q] for q in QUESTIONS if given[q] is None]
-            raise click.UsageError(
-                "there is no terminal to ask init's questions on, and some answers are missing: give them as "
-                f"options ({', '.join(missing)}), for example: site-builder init {folder} --title \"Teamsters "
-                "Local 7\" --repo teamsters7/website --base-url https://teamsters7.github.io/website/ "
-                "--timezone America/New_York") from None
+            raise no_terminal() from None
 
-    answers: dict[str, str] = {}
+    if not interactive and None in (title, base_url, timezone) and _nothing_to_read():
+        raise no_terminal()  # (stdin is /dev/null, as in CI: no question printed that nobody can answer)
     for question in QUESTIONS:
         if given[question] is not None:
             answers[question] = given[question]

@@ -123,6 +123,12 @@ def test_a_site_made_with_a_time_zone_said_in_words_builds_strictly(tmp_path, in
     assert done.code == 0 and done.err == "", done.err
 
 
+def test_answers_piped_in_that_run_out_name_the_options_too(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\n")
+    assert result.exit_code == 2
+    assert "(--repo, --base-url, --timezone)" in result.output and not (tmp_path / "s").exists()
+
+
 def test_init_checks_the_folder_before_asking_anything(tmp_path):
     (tmp_path / "s").mkdir()
     (tmp_path / "s/notes.txt").write_text("mine\n")
@@ -141,6 +147,7 @@ def test_init_without_a_terminal_names_the_options_that_answer_it(tmp_path):
     assert "Aborted" not in done.stderr
     assert "there is no terminal to ask init's questions on" in done.stderr
     assert "(--repo, --base-url, --timezone)" in done.stderr  # the missing ones; --title was given
+    assert done.stdout == ""  # (no question printed that nobody can answer)
     assert not (tmp_path / "s").exists()
 
 
