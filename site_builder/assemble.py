@@ -69,12 +69,17 @@ class Site:
     contracts: tuple = ()  # content/contracts.yaml, in file order
 
     @property
-    def banner(self) -> tuple[Alert, ...]:
-        """The alerts the banner of every page is built with: the active ones, and those starting
-        within LIVE_DAYS (built hidden: static/js/live.js shows them when they start)."""
+    def current_alerts(self) -> tuple[Alert, ...]:
+        """Every alert /act/ lists as current: the active ones, and those starting within LIVE_DAYS
+        (built hidden: static/js/live.js shows them when they start)."""
         until = self.now + timedelta(days=LIVE_DAYS)
         return tuple(a for a in self.alerts if (a.expires is None or a.expires > self.now)
-                     and (a.starts is None or a.starts <= until))[:BANNER_BUILT]  # (1,000 alerts: not on every page)
+                     and (a.starts is None or a.starts <= until))
+
+    @property
+    def banner(self) -> tuple[Alert, ...]:
+        """The alerts the banner of every page is built with: the first BANNER_BUILT current ones."""
+        return self.current_alerts[:BANNER_BUILT]  # (1,000 alerts: not on every page; all are on /act/)
 
     @property
     def banner_hidden(self) -> frozenset[str]:

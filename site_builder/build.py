@@ -26,10 +26,11 @@ from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_alerts, read_pages, read_posts, read_series
 from site_builder.contracts import changes as contract_changes
 from site_builder.readers.contracts import read_contracts
-from site_builder.readers.files import attachment_outputs, with_files
+from site_builder.readers.files import attachment_outputs, media_problems, with_files
+from site_builder.files import outside_link
 from site_builder.readers.source import list_sources
 from site_builder.render import (THEME_DIR, LoneRenderer, PagesInWorkers, Renderer, description_name, item_pages,
-                                 SitePages, render_pages, templates_key)
+                                 SitePages, render_pages, templates_key, to_file)
 from site_builder.writer import EarlyWriter, build_lock, write_site
 
 
@@ -341,6 +342,7 @@ def read_sites(config: SiteConfig, now: datetime, options: BuildOptions = BuildO
     problems += found
     contracts, found = read_contracts(config)
     problems += found
+    problems += media_problems(config)  # (the editor's uploads: static/ is copied later, by _static_outputs)
     alerts, found = read_alerts(config, cache)
     problems += found
     series_files, found = read_series(config, cache)
@@ -435,16 +437,65 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
         outputs.append(robots(config))
         outputs.extend(_static_outputs(config))
         outputs.extend(attachment_outputs(item for each in sites for item in (*each.posts, *each.ended, *each.pages)))
+        if clashes := same_path_problems(config, sites, outputs):  # (before search runs; again once all are made)
+            raise BuildFailed(problems + clashes)
         if config.search:
             outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo, early[0] if early else None))
         outputs.extend(host_files(config, outputs))
         outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
                        for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
         outputs.extend(admin_outputs(config))  # the browser editor at /admin/, when config.yaml has `cms:`
+        if clashes := same_path_problems(config, sites, outputs):
+            raise BuildFailed(problems + clashes)
     finally:
         for run in early:  # (stopped unless its bundle was taken: a cached index, other pages to index, a failure)
             run.cancel()
     return Plan(site=site, outputs=tuple(outputs), warnings=tuple(p for p in problems if not p.is_error), memo=memo)
+
+
+def _origins(sites: list[Site]) -> dict[str, tuple[str, int, str]]:
+    """Output path → the source file it is made from, its line and field (the items with an address)."""
+    found: dict[str, tuple[str, int, str]] = {}
+    for each in sites:
+        made = [(item.url, item.source, item.slug_line, "slug") for item in (*each.posts, *each.ended, *each.pages)]
+        made += [(s.series.url, s.series.source, 1, "") for s in each.series if s.series.source]
+        if each.calendar is not None:
+            made += [(event_url(e), e.source, e.line or 1, "") for e in each.calendar.events if e.source]
+        for url, source, line, field in made:
+            found.setdefault(to_file(i18n.folder(each) + url), (source, line, field))
+    return found
+
+
+def same_path_problems(config: SiteConfig, sites: list[Site], outputs: list[Output]) -> list[Problem]:
+    """Two outputs for one path (static/about/index.html beside content/pages/about.md), each
+    reported at the source file it comes from, naming both: the writer's own check cannot."""
+    first: dict[str, Output] = {}
+    clashes = []
+    for out in outputs:
+        if out.path in first:
+            clashes.append((out, first[out.path]))
+        first.setdefault(out.path, out)
+    if not clashes:
+        return []
+    origins = _origins(sites)
+
+    def origin(out: Output) -> tuple[str, int, str] | None:
+        if out.kind == "static" and out.source:  # a file copied as it is: under static/, or beside a post
+            path = Path(out.source)
+            for base, shown in ((THEME_DIR, "the theme's "), (config.root, "")):  # (a checkout holds the theme)
+                if path.is_relative_to(base):
+                    return f"{shown}{path.relative_to(base).as_posix()}", 1, ""
+        return origins.get(out.path)
+
+    problems = []
+    for later, earlier in clashes:
+        named = [origin(later), origin(earlier)]
+        names = [o[0] if o else f"the build's own {later.path}" for o in named]
+        where = next((o for o in named if o and o[2]), None) or next((o for o in named if o), None)  # (a slug: line)
+        path, line, field = where or (later.path, 1, "")
+        problems.append(Problem(path, line, field, f"{names[0]} and {names[1]} would both be written to "
+                                                   f"{later.path}: rename or move one of them"))
+    return problems
 
 
 def stale_at(site: Site) -> datetime | None:
@@ -580,5 +631,8 @@ def _refuse_dangerous_output(config: SiteConfig, target: Path, field: str = "out
                 target == folder or folder.is_relative_to(target) or target.is_relative_to(folder)):
             problem = (f"{target} is inside {folder} ({role})" if target != folder and target.is_relative_to(folder)
                        else f"{target} would replace {folder} ({role})")
+    cache = config.root / ".cache"
+    if problem is None and target.is_relative_to(cache.resolve()) and (why := outside_link(cache, config.root, "folder")):
+        problem = f"{target} is inside .cache, which {why}"  # (serve's preview: it would be written out there)
     if problem:
         raise BuildFailed([Problem("config.yaml", 1, field, f"{problem}; choose a folder of its own such as {suggestion}")])

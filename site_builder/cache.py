@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator
 
 from site_builder import __version__
 from site_builder.hashing import digest
+from site_builder.files import outside_link
 
 SCHEMA = 1
 _CANNOT_WRITE = {8, 10, 13, 14}  # SQLite's READONLY, IOERR, FULL, CANTOPEN: the disk, not the file
@@ -178,6 +179,10 @@ class BuildCache:
         rebuilt, and when it cannot be written at all (full disk, file-size limit, read-only
         folder) the build goes on without one, with a warning."""
         wanted = version_key()
+        if why := outside_link(self.folder, self.folder.parent, "folder"):  # (its site: the folder holding it)
+            self.warnings.append(f"{self.folder}: {why}; the build cache is not written there: building without it "
+                                 "(remove the link)")
+            return self
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             gitignore = self.folder / ".gitignore"

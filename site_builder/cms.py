@@ -3,10 +3,13 @@ generated from site_builder/schema.py so that the editor can never drift from wh
 accept.  Each schema `Field` maps to one editor widget (`widget`); tests/test_cms.py checks the
 mapping both ways.
 
-Dates and times are stored exactly as the readers accept them, without an offset, as wall-clock
-time in the site's zone: the datetime widget is given storage formats (`YYYY-MM-DD HH:mm`,
-`YYYY-MM-DD`, `HH:mm`), so what a volunteer types is what is saved, whatever the zone of the
-browser they type it in.
+Dates and times: theme/templates/admin/editor.js replaces Decap's `datetime` widget (same name,
+same options, so the configuration validates as Decap's own) with one that reads every form the
+readers accept (`6:30 pm` as well as `18:30`, a date alone), leaves a value as written until it is
+changed, and saves a change without an offset, as wall-clock time in the site's zone (`2026-05-01
+18:00`, `2026-05-01`, `18:00`), whatever the zone of the browser it is typed in.  The storage
+formats below say which of date, time or both a field is.  Sveltia CMS, which has no custom
+widgets, gets text fields with the same forms as patterns (`for_editor`).
 
 The editor app is loaded from a pinned URL with Subresource Integrity (the sha384 of the exact
 file in the npm package; tests/test_cms.py recomputes it from node_modules).
@@ -23,6 +26,7 @@ from typing import Any
 from site_builder import schema
 from site_builder.config import SiteConfig
 from site_builder.models import Output
+from site_builder.readers.files import TYPES
 from site_builder.schema import Field, Kind
 
 # Pinned editor apps: (npm package, version, file in the package, its SRI hash).
@@ -45,6 +49,21 @@ DATETIME = {"widget": "datetime", "format": "YYYY-MM-DD HH:mm", "date_format": "
 DATE = {"widget": "datetime", "format": "YYYY-MM-DD", "date_format": "YYYY-MM-DD", "time_format": False,
         "picker_utc": False}
 TIME = {"widget": "datetime", "format": "HH:mm", "date_format": False, "time_format": "HH:mm", "picker_utc": False}
+EDITOR_JS = TEMPLATE.parent / "editor.js"  # the widgets above, and the previews' stylesheet
+_TIME_RE = r"(\d{1,2}(:\d{2})? ?[aApP]\.?[mM]\.?|\d{1,2}:\d{2}|noon)"
+# what Sveltia CMS gets instead (text, with the forms the readers accept as patterns)
+SVELTIA_WIDGETS = {
+    "date": {"widget": "string", "pattern": [r"^(\d{4}-\d{2}-\d{2})?$", "a date such as 2026-05-01"]},
+    "time": {"widget": "string", "pattern": [rf"^{_TIME_RE}?$", "a time such as 18:30 or 6:30 pm"]},
+    "datetime": {"widget": "string", "pattern": [rf"^(\d{{4}}-\d{{2}}-\d{{2}}([ T]{_TIME_RE})?)?$",
+                                                 "a date such as 2026-05-01, or a date and time such as 2026-05-01 6:30 pm"]},
+}
+_FORMATS = ("format", "date_format", "time_format", "picker_utc")
+
+
+def _when_kind(widget: dict[str, Any]) -> str:
+    """Which of DATE, TIME, DATETIME a datetime widget is (editor.js tells them apart the same way)."""
+    return "time" if widget.get("date_format") is False else "date" if widget.get("time_format") is False else "datetime"
 
 # Patterns for string widgets; each also accepts an empty value (an optional field left empty).
 PATTERNS = {
@@ -82,8 +101,10 @@ WIDGETS: dict[str, dict[str, Any]] = {
     "place": {"widget": "object"},
     "dates": {"widget": "list"},
     "path": {"widget": "string"},
-    "file": {"widget": "file", "choose_url": False},
-    "pdf": {"widget": "file", "choose_url": False},
+    # `accept`: the types the build publishes from the media folder (readers/files.upload_problem);
+    # Sveltia CMS offers only those, Decap CMS ignores it (there the build and serve's backend refuse).
+    "file": {"widget": "file", "choose_url": False, "accept": ",".join(f".{ext}" for ext in TYPES)},
+    "pdf": {"widget": "file", "choose_url": False, "accept": ".pdf"},
     "language": {"widget": "string"},
     "list": {"widget": "list"},
     "languages": {"widget": "object"},
@@ -122,6 +143,9 @@ def widget(f: Field, languages: tuple = ()) -> dict[str, Any]:
     if f.type == "place" and isinstance(f.of, Kind):
         out["fields"] = widgets(f.of.fields, languages)
         out["collapsed"] = False
+        if not f.required:  # an optional place (an online event's venue, a move's): saved empty; the reader checks it
+            for sub in out["fields"]:
+                sub["required"] = False
     if f.type == "dates":
         out["field"] = {"name": "date", "label": "Date", **DATE}
     if f.type == "languages" and isinstance(f.of, Kind):  # translations: one optional part per language
@@ -159,7 +183,17 @@ TRANSLATED = ("title", "summary", "body")
 
 
 def _i18n(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**f, "i18n": True if f["name"] in TRANSLATED else "duplicate"} for f in fields]
+    """Each field's `i18n`: translated (`true`) or copied from the original (`duplicate`).  Decap
+    takes only true or false on a list or an object (its schema; "duplicate" there fails the
+    whole config), so those are `true` with every part inside copied: the values are copied all
+    the same."""
+    def copied(f: dict[str, Any]) -> dict[str, Any]:
+        if f["widget"] not in ("list", "object"):
+            return {**f, "i18n": "duplicate"}
+        inner = {k: [copied(x) for x in f[k]] if k == "fields" else copied(f[k]) for k in ("fields", "field") if k in f}
+        return {**f, **inner, "i18n": True}
+
+    return [{**f, "i18n": True} if f["name"] in TRANSLATED else copied(f) for f in fields]
 
 
 def collections(languages: tuple = ()) -> list[dict[str, Any]]:
@@ -223,10 +257,32 @@ def cms_config(config: SiteConfig) -> dict[str, Any]:
     }
 
 
+def for_editor(value: Any, editor: str) -> Any:
+    """admin/config.yml's value as `editor` understands it: Sveltia CMS has no custom widgets
+    (the date and time fields become patterned text), no `allow_add` and no `locale` setting."""
+    if editor != "sveltia":
+        return value
+
+    def field(item: Any) -> Any:
+        if isinstance(item, list):
+            return [field(x) for x in item]
+        if not isinstance(item, dict):
+            return item
+        out = {k: field(v) for k, v in item.items() if k != "allow_add"}
+        if out.get("widget") == "datetime":
+            kind = _when_kind(out)
+            out = {k: v for k, v in out.items() if k not in _FORMATS} | SVELTIA_WIDGETS[kind]
+        return out
+
+    return {k: field(v) for k, v in value.items() if k != "locale"}
+
+
 def config_yml(config: SiteConfig) -> str:
     """admin/config.yml: JSON, which is YAML too (and needs no YAML writer)."""
     head = "# Generated by site_builder from site_builder/schema.py and config.yaml `cms:`; do not edit.\n"
-    return head + json.dumps(cms_config(config), indent=2, ensure_ascii=False) + "\n"
+    assert config.cms is not None
+    value = for_editor(cms_config(config), config.cms.editor)
+    return head + json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def local_config_yml(text: str, api_url: str) -> str:
@@ -255,7 +311,9 @@ def admin_html(config: SiteConfig) -> str:
         "identity": identity,
         "script": escape(script_url(cms.editor)),
         "integrity": escape(integrity),
-        "stylesheet": json.dumps(config.url("/css/site.css")).replace("<", "\\u003c"),
+        "stylesheet": escape(config.url("/css/site.css")),
+        "editor_js": escape(config.url("/admin/editor.js")),
+        "editor": escape(cms.editor),
         "config": escape(config.url("/admin/config.yml")),
     }
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
@@ -266,4 +324,5 @@ def admin_outputs(config: SiteConfig) -> list[Output]:
     if config.cms is None:
         return []
     return [Output("admin/index.html", admin_html(config).encode("utf-8"), kind="host"),
-            Output("admin/config.yml", config_yml(config).encode("utf-8"), kind="host")]
+            Output("admin/config.yml", config_yml(config).encode("utf-8"), kind="host"),
+            Output("admin/editor.js", EDITOR_JS.read_bytes(), kind="host")]

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from site_builder.config import SiteConfig
 from site_builder.errors import SiteError
+from site_builder.readers.files import upload_problem  # the build's rule for the media folder, the same function
 
 DECAP_SERVER_VERSION = "3.11.3"  # pinned, as in package.json
 GUARD = Path(__file__).parent / "theme" / "serve" / "decap-guard.cjs"
@@ -111,11 +112,6 @@ def host_allowed(header: str | None, port: int, listening: str) -> bool:
 
 # -- where it may write ------------------------------------------------------------------------------
 
-def upload_problem(path: str) -> str | None:
-    """Why an upload to the media folder is refused, or None (placeholder: readers.files' rule)."""
-    return None
-
-
 @dataclass(frozen=True)
 class EditorPaths:
     """What the editor reads and writes: the folders of its folder collections (each with its
@@ -152,8 +148,15 @@ class EditorPaths:
         if action in ("info", "getDeployPreview"):
             return
         if action == "entriesByFolder":
-            if p.get("folder") not in (*self.folders, self.media):
+            # (decap-server lists `depth` levels down and any name ending in `extension`: the editor
+            # asks for its folder's own entries only, one level, its extension)
+            folder = p.get("folder")
+            if not isinstance(folder, str) or folder not in self.folders:
                 raise Refused(403, f"the editor lists only {', '.join(sorted(self.folders))}")
+            if p.get("extension") != self.folders[folder] or p.get("depth") != 1 or isinstance(p.get("depth"), bool):
+                raise Refused(403, f"the editor lists only the .{self.folders[folder]} files directly in {folder}")
+            if linked(root, folder):
+                raise Refused(403, f"{folder}: goes through a symbolic link; the editor does not follow links")
             return
         if action == "getMedia":
             if p.get("mediaFolder") != self.media:
@@ -171,11 +174,11 @@ class EditorPaths:
             if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
                 raise Refused(422, "persistEntry without its files")
             self._all(root, [f.get("path") for f in files], self.entry, "write")
-            for f in files:
-                if f.get("newPath") is not None:  # a rename: within its folder
-                    self._all(root, [f["newPath"]], self.entry, "write")
-                    if posixpath.dirname(str(f["newPath"])) != posixpath.dirname(str(f.get("path"))):
-                        raise Refused(403, f"{f['newPath']}: an entry is renamed within its own folder only")
+            if any("newPath" in f for f in files):
+                # Decap renames entries of nested collections only, and this site's are not nested.
+                # decap-server moves them after it has answered, every file of the folder with them,
+                # and stops on the first that fails (two renames of one file, or of files side by side)
+                raise Refused(403, "the editor does not rename entries (its collections are not nested)")
             assets = p.get("assets") or []
             if not isinstance(assets, list) or not all(isinstance(a, dict) for a in assets):
                 raise Refused(422, "persistEntry with malformed assets")
@@ -188,6 +191,26 @@ class EditorPaths:
             deletable = lambda x: (self.entry(x) and x not in self.files) or self.medium(x)  # noqa: E731
             return self._all(root, wanted if isinstance(wanted, list) and wanted else [None], deletable, "delete")
         raise Refused(422, f"the editor does not use the action {action!r}")
+
+    def listed(self, root: Path, action: str, answer: bytes) -> bytes:
+        """decap-server's answer to a listing, without the files the editor may not read (a link
+        in the folder, which decap-server follows to anywhere in the site)."""
+        if action not in ("entriesByFolder", "getMedia"):
+            return answer
+        try:
+            items = json.loads(answer)
+        except ValueError:
+            return answer
+        if not isinstance(items, list):
+            return answer
+
+        def path(item: Any) -> Any:
+            return (item.get("file") or {}).get("path") if action == "entriesByFolder" else item.get("path")
+
+        allowed = self.entry if action == "entriesByFolder" else self.medium
+        kept = [item for item in items if isinstance(item, dict) and (clean := clean_path(path(item))) is not None
+                and allowed(clean) and not linked(root, clean)]
+        return answer if len(kept) == len(items) else json.dumps(kept).encode("utf-8")
 
     def upload(self, path: str) -> bool:
         if not self.medium(path):
@@ -213,6 +236,8 @@ def clean_path(path: Any) -> str | None:
     if not isinstance(path, str) or not path or len(path) > 400:
         return None
     if path.startswith("/") or "\\" in path or ":" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return None
+    if any("\ud800" <= c <= "\udfff" for c in path):  # (a lone surrogate: no file name, to Python or Node)
         return None
     parts = path.split("/")
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
@@ -259,7 +284,7 @@ class EditorRequest:
 def parse_action(body: bytes) -> tuple[str, Any]:
     try:  # (UTF-8, as decap-server reads it: serve passes the same bytes on, as application/json)
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # (RecursionError: nested too deep)
         raise Refused(400, "not JSON") from None
     if not isinstance(value, dict) or not isinstance(value.get("action"), str):
         raise Refused(400, "no action")
@@ -275,6 +300,11 @@ def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def node_option_quoted(value: str) -> str:
+    """`value` for a double-quoted string in NODE_OPTIONS (where a backslash escapes the next character)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def decap_server_command(root: Path) -> list[str]:
@@ -315,7 +345,7 @@ class CmsBackend:
         env = {**os.environ, "PORT": str(self.port), "BIND_HOST": self.HOST, "MODE": "fs",
                "GIT_REPO_DIRECTORY": str(root), "LOG_LEVEL": "warn", "ORIGIN": origin or self.url,
                "SITE_BUILDER_BACKEND_TOKEN": self.token, "SITE_BUILDER_SERVE_PID": str(os.getpid()),
-               "NODE_OPTIONS": f'{options} --require "{GUARD.resolve().as_posix()}"'.strip()}
+               "NODE_OPTIONS": f'{options} --require "{node_option_quoted(GUARD.resolve().as_posix())}"'.strip()}
         self.log = tempfile.TemporaryFile()  # (a pipe nobody reads would fill and stop decap-server)
         # its own process group: npx starts decap-server as a grandchild, and stop() ends them all
         self.process = subprocess.Popen(command or decap_server_command(root), cwd=str(root), env=env,

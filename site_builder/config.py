@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from site_builder import schema
 from site_builder.errors import ConfigError, ContentError, Problem
 from site_builder.models import SITE_PATHS
-from site_builder.textutil import language_problem, unsafe_url
+from site_builder.textutil import invisible_problem, language_problem, unsafe_url
 from site_builder.readers.source import decode_source, read_source
 from site_builder.yamlutil import YMap, load_yaml
 
@@ -256,6 +256,8 @@ def normalize_base_url(value: str) -> str:
     example = "an absolute http(s) URL such as https://example.org/local12/"
     if re.search(r"[\x00-\x20\x7f-\x9f<>\"'\\]", value):
         raise ValueError(f"must be {example}, without spaces, control characters, quotes, <, > or \\")
+    if invisible := invisible_problem(value):
+        raise ValueError(f"{invisible} (it would be in every address of every page)")
     scheme, sep, rest = value.partition("://")
     netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     if not sep or scheme.lower() not in ("http", "https") or not netloc:
@@ -384,8 +386,8 @@ def _check_of(f: schema.Field) -> Callable[[Any], str | None] | None:
         return lambda v: "must be one line of text (no line breaks)" if "\n" in v.strip() or "\r" in v.strip() else None
     return {"url": _base_url, "timezone": timezone_problem, "language": language_problem,
             "colour": _color, "link": _link, "path": _folder,
-            "slug": lambda v: None if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) else
-            f"must be a tag as posts write it, lowercase letters, digits and dashes (healthpartners); got {v!r}"}.get(f.type)
+            "slug": lambda v: invisible_problem(v) or (None if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) else
+            f"must be a tag as posts write it, lowercase letters, digits and dashes (healthpartners); got {v!r}")}.get(f.type)
 
 
 def _folder(value: str) -> str | None:

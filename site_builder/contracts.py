@@ -13,11 +13,6 @@ from datetime import date, datetime, time, timedelta
 from site_builder.calendar.site import LIVE_DAYS
 from site_builder.models import Contract
 
-# Names of a translation's language, in that language (others are shown as their code).
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "so": "Soomaali", "hmn": "Hmoob", "vi": "Tiếng Việt",
-                  "am": "አማርኛ", "om": "Afaan Oromoo", "kar": "Karen", "fr": "Français", "ar": "العربية",
-                  "zh": "中文", "ru": "Русский", "ht": "Kreyòl ayisyen", "lo": "ລາວ", "km": "ខ្មែរ",
-                  "tl": "Tagalog", "pt": "Português", "ko": "한국어", "ne": "नेपाली", "my": "မြန်မာ"}
 NOTICE_DAYS = 120  # the home page says a contract expires from this many days before its last day
 HOME_NOTICES = 10  # at most this many (the soonest expiries; /contracts/ has them all)
 
@@ -79,7 +74,3 @@ def notices(contracts: tuple[Contract, ...], now: datetime, tz) -> tuple[Notice,
 def changes(contracts: tuple[Contract, ...], now: datetime, tz) -> list[datetime]:
     """The moments after `now` at which a home notice appears or disappears (build.stale_at)."""
     return [m for n in notices(contracts, now, tz) for m in (n.starts, n.ends) if m > now]
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code.lower(), code)

@@ -1,6 +1,7 @@
 """The file primitives the writer, its tree record and serve share: which paths are plain, the one
-way a file replaces another (made under a temporary name beside it, then renamed over it), and
-removing a tree of ours without following links."""
+way a file replaces another (made under a temporary name beside it, then renamed over it),
+removing a tree of ours without following links, and whether a fixed name of the site is a link
+out of it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,19 @@ def is_plain_path(path: str) -> bool:
         or any(part in ("..", ".", "") for part in parts)  # also refuses "/abs" and "a//b"
         or any(part.split(".")[0].lower() in _RESERVED_NAMES for part in parts)
     )
+
+
+def outside_link(path: Path, root: Path, what: str = "file") -> str | None:
+    """`is a link to a file outside the site` when `path`, a file or folder of the site `root`,
+    leads outside it through a symbolic link (its own, or a linked folder's on the way); None when
+    it stays inside (or is missing).  One rule for contracts.yaml, the catalogs, the cache folder and
+    the newsletter's memory, which are read or written by a fixed name: each caller adds its remedy."""
+    try:
+        if path.resolve().is_relative_to(root.resolve()):
+            return None
+    except (OSError, RuntimeError):  # a loop of links: reading the file says so
+        return None
+    return f"is a link to a {what} outside the site"
 
 
 def replace_atomically(target: Path | str, make: Callable[[Path], object], fresh: bool = False) -> None:

@@ -30,7 +30,10 @@ from typing import Any, Callable, Iterable, Sequence
 from markupsafe import escape
 
 from site_builder.config import Language, SiteConfig
-from site_builder.errors import Problem
+from site_builder.errors import ContentError, Problem
+from site_builder.errors import shown as quoted
+from site_builder.files import outside_link
+from site_builder.readers.source import decode_source, read_source
 from site_builder.models import FrozenMap
 from site_builder.textutil import english_time, slugify
 
@@ -127,8 +130,14 @@ def words_for(config: SiteConfig, code: str) -> Words:
     problems: list[Problem] = []
     for path, shown in catalog_paths(config, code):
         try:
-            data = path.read_bytes()
+            if path.is_relative_to(config.root / "locale") and (why := outside_link(path, config.root)):
+                problems.append(Problem(shown, 1, "", f"{why}; copy the file itself here"))
+                continue
+            data = read_source(path, shown)  # (a pipe, a device or a file over 5 MB: refused unread)
         except FileNotFoundError:
+            continue
+        except ContentError as exc:
+            problems.append(exc.problem)
             continue
         except OSError as exc:
             problems.append(Problem(shown, 1, "", f"cannot read the catalog: {exc.strerror or exc}"))
@@ -146,15 +155,22 @@ def read_catalog(data: bytes, shown: str) -> tuple[dict[str, str], tuple[Problem
     warning and stays English; fuzzy (`#, fuzzy`: to be reviewed) and empty entries stay English."""
     from babel.messages.pofile import PoFileError, read_po
 
+    def unreadable(line: int, why: object) -> tuple[dict[str, str], tuple[Problem, ...]]:
+        return {}, (Problem(shown, line, "", f"not a readable gettext catalog: {why}; none of its translations is used",
+                            "warning"),)
+
     try:
-        catalog = read_po(io.BytesIO(data), abort_invalid=True)
+        text = decode_source(data, shown)  # UTF-8, as every source: a bad byte, a NUL, a huge line at its line
+    except ContentError as exc:
+        return unreadable(exc.problem.line, exc.problem.message)
+    if found := unquoted(text):
+        return unreadable(*found)
+    try:
+        catalog = read_po(io.StringIO(text), abort_invalid=True)
     except PoFileError as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        return {}, (Problem(shown, line, "", f"not a readable gettext catalog: {exc}; none of its translations is used",
-                            "warning"),)
-    except (UnicodeDecodeError, ValueError) as exc:
-        return {}, (Problem(shown, 1, "", f"not a readable gettext catalog: {exc}; none of its translations is used",
-                            "warning"),)
+        return unreadable(getattr(exc, "lineno", 1) or 1, exc)
+    except ValueError as exc:
+        return unreadable(1, exc)
     table: dict[str, str] = {}
     problems: list[Problem] = []
     for message in catalog:
@@ -175,6 +191,27 @@ def read_catalog(data: bytes, shown: str) -> tuple[dict[str, str], tuple[Problem
                 continue
             table[msgid] = text
     return table, tuple(problems)
+
+
+_KEYWORD = re.compile(r"(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+(.*)")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def unquoted(text: str) -> tuple[int, str] | None:
+    """(line, why) of the first string of a catalog that is not one quoted string: `msgid "Menu` has
+    no closing quote, `msgstr "Menú" x` has text after it.  (Babel would take them, cutting a letter,
+    and read the following entries as if nothing were wrong.)"""
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        found = _KEYWORD.fullmatch(line)
+        value = found.group(2) if found else line if line.startswith('"') else None
+        if value is None or _STRING.fullmatch(value):
+            continue
+        opening = _STRING.match(value)
+        why = "has text after its closing quote" if opening and value.startswith('"') else "has no closing quote" \
+            if value.startswith('"') else "is not a quoted string"
+        return number, f"{quoted(line, 40)} {why}"
+    return None
 
 
 def fits(msgid: str, text: str) -> bool:

@@ -74,8 +74,63 @@ def markdown_attribute_allowed(tag: str, attr: str, value: str) -> bool:
     return not (attr in SCRIPT_URL_ATTRS and unsafe_url(value))
 
 
+# Word's settings and drawings, pasted as XML elements (outside the conditional comment Word puts
+# them in, <w:View>Normal</w:View> would be the text "Normal"): Word, Office, Math, VML, Excel, <xml>.
+# Other prefixed tags (smart tags such as <st1:place>) wrap the document's own text: nh3 drops
+# their tags and keeps it.  `[^<>]` keeps the scan for a tag's end from running past the next tag.
+_OFFICE_TAG = re.compile(r"<(/?)((?:[wovmx]:[A-Za-z][\w.-]*)|xml)(?=[\s/>])[^<>]*?(/?)>", re.IGNORECASE)
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+
+
+def _without_office_xml(fragment: str) -> tuple[str, bool]:
+    """`fragment` without its Office XML elements and their text; whether any was there.  One
+    pass: an element that is never closed loses only its tags (the text after it stays)."""
+    kept: list[str] = []
+    pos = 0  # what is kept so far ends here
+    open_names: list[str] = []
+    counts: dict[str, int] = {}  # open_names as a multiset: a close tag is matched in O(1)
+    tags: list[tuple[int, int]] = []  # the tags inside the element being dropped
+    for match in _OFFICE_TAG.finditer(fragment):
+        closing, name, alone = match.group(1), match.group(2).lower(), match.group(3)
+        if not open_names:
+            if closing or alone:  # a stray end tag, or an element with no content
+                kept.append(fragment[pos:match.start()])
+                pos = match.end()
+            else:
+                open_names, counts, tags = [name], {name: 1}, [match.span()]
+            continue
+        tags.append(match.span())
+        if closing and counts.get(name):
+            while True:  # (each name is pushed once and popped once: linear overall)
+                last = open_names.pop()
+                counts[last] -= 1
+                if last == name:
+                    break
+            if not open_names:
+                kept.append(fragment[pos:tags[0][0]])
+                pos = match.end()
+        elif not closing and not alone:
+            open_names.append(name)
+            counts[name] = counts.get(name, 0) + 1
+    if open_names:  # never closed: only the tags go
+        for start, end in tags:
+            kept.append(fragment[pos:start])
+            pos = end
+    if not pos:
+        return fragment, False
+    kept.append(fragment[pos:])
+    return "".join(kept), True
+
+
 def sanitize(fragment: str) -> str:
-    """Clean an HTML fragment with the allow-list above; text content is kept, script is not."""
+    """Clean an HTML fragment with the allow-list above; text content is kept, script is not,
+    nor Office XML (Word's settings) with its text."""
+    fragment, cut = _without_office_xml(fragment)
+    html = _clean(fragment)
+    return _EMPTY_PARAGRAPH.sub("", html) if cut else html
+
+
+def _clean(fragment: str) -> str:
     return nh3.clean(
         fragment,
         tags=_SANITIZE_TAGS,

@@ -34,9 +34,10 @@ from site_builder.calendar.recurrence import expand_series
 from site_builder.calendar.site import event_url
 from site_builder.calendar.words import attendance_words, occurrence_words
 from site_builder.config import SiteConfig, placeholder_base_url
-from site_builder.errors import Problem, SiteError, shown
+from site_builder.errors import ContentError, Problem, SiteError, shown
 from site_builder.models import Post
-from site_builder.files import replace_atomically
+from site_builder.files import outside_link, replace_atomically
+from site_builder.readers.source import decode_source, read_source
 from site_builder.render import fmt_date, fmt_when, link_on_white, plain_text_too, render_named, renderer_for, text_on
 from site_builder.textutil import plain_text
 from site_builder.writer import MARKER, MARKER_SIGNATURE, not_ours
@@ -125,6 +126,14 @@ def memory_path(config: SiteConfig) -> Path:
     return config.root / ".cache" / MEMORY
 
 
+def memory_link(config: SiteConfig) -> str | None:
+    """Why the memory is neither read nor written: .cache, or the file, is a link out of the site."""
+    path = memory_path(config)
+    if why := outside_link(path.parent, config.root, "folder"):
+        return f".cache {why}"
+    return f"{MEMORY} {why}" if (why := outside_link(path, config.root)) else None
+
+
 def day_start(config: SiteConfig, moment: datetime) -> datetime:
     """Midnight that starts `moment`'s day in the site's zone."""
     return moment.astimezone(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -136,7 +145,9 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, froz
     path = memory_path(config)
     shown = f".cache/{MEMORY}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if why := memory_link(config):
+            raise ContentError(shown, 1, "", why)
+        data = json.loads(decode_source(read_source(path, shown), shown))  # (a pipe: refused, not waited for)
         moment = datetime.fromisoformat(data["last_issue"])
         if moment.tzinfo is None:
             raise ValueError("no time zone")
@@ -145,8 +156,9 @@ def remembered(config: SiteConfig, now: datetime) -> tuple[datetime | None, froz
             raise ValueError("seen is not a list of posts")
     except FileNotFoundError:
         return None, frozenset(), None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a date it wrote"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ContentError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+            exc.problem.message.split(";")[0] if isinstance(exc, ContentError) else "not a date it wrote"
         return None, frozenset(), Problem(shown, 1, "last_issue", f"cannot be used ({why}); the last "
                              f"{config.newsletter.first_days} days are covered instead (pass --since to choose)",
                              "warning")
@@ -163,6 +175,8 @@ def remember(config: SiteConfig, now: datetime, seen: tuple[str, ...] = ()) -> P
     path = memory_path(config)
     text = json.dumps({"last_issue": now.isoformat(), "seen": sorted(seen)}) + "\n"
     try:
+        if why := memory_link(config):
+            raise OSError(why)
         path.parent.mkdir(parents=True, exist_ok=True)
         replace_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     except OSError as exc:

@@ -27,7 +27,7 @@ from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, cur
                                         event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, tree_digest, version_key
 from site_builder.hashing import digest
-from site_builder.contracts import by_employer, language_name, notices
+from site_builder.contracts import by_employer, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
 from site_builder.readers.files import fmt_size
@@ -470,7 +470,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     )
     catalog = page_words(config)
     env.filters.update(date=fmt_date, time=fmt_time, time_range=fmt_time_range, iso=iso, json_ld=json_ld,
-                       month_name=lambda m: MONTH_NAMES[m - 1], file_size=fmt_size, language_name=language_name)
+                       month_name=lambda m: MONTH_NAMES[m - 1], file_size=fmt_size)
     env.filters["tag_url"] = lambda name: f"/tags/{slugify(name)}/"
     env.filters["local"] = lambda value: value.astimezone(config.tz)
     env.globals["when"] = lambda start, end=None, all_day=False: fmt_when(start, end, all_day, config.tz)
@@ -819,7 +819,7 @@ def render_action_pages(r: Renderer) -> list[Output]:
     out = []
     if site.alerts:
         ended = tuple(a for a in site.alerts if a.expires is not None and a.expires <= site.now)
-        current = site.banner
+        current = site.current_alerts
         waiting = frozenset(a.slug for a in current if not a.active(site.now))
         out.append(r.page(to_file("/act/"), "act.html", current=current, waiting=waiting, ended=ended))
     if site.series:

@@ -145,7 +145,9 @@ CMS = Kind("config.cms", "Browser editor", "config.yaml cms:", (
     Field("auth_url", "url", "`github`: the address of the OAuth helper that signs volunteers in (default: "
           "Netlify's, `https://api.netlify.com`)", default=""),
     Field("media_folder", "path", "where uploaded images are saved: a folder inside `static/`; they are published "
-          "at the same path without `static/`", default="static/images"),
+          "at the same path without `static/`. Only documents, images, audio, video and ZIP files may be in it (no "
+          "`.svg`, `.html` or `.js`: docs/hardening.md); keep the site's own files in another folder of `static/`",
+          default="static/images"),
     Field("editor", "choice", "the editor app `/admin/` loads: `decap` (Decap CMS) or `sveltia` (Sveltia CMS, "
           "the same config.yml)", default="decap", choices=CMS_EDITORS),
 ))
@@ -201,7 +203,8 @@ CONFIG = Kind("config", "Site settings", "config.yaml", (
     Field("title", "text", "the site's name", required=True, example="OPEIU Local 12"),
     Field("description", "text", "one sentence for the home page, feeds and link previews", default=""),
     Field("base_url", "url", "the public address; a subpath (`https://example.org/local12/`) is honoured everywhere. "
-          "Override with `--base-url`", default="http://localhost:8000/"),
+          "Override with `--base-url`. Spaces, quotes and invisible characters (bidi controls such as U+202E, "
+          "zero-width ones) are refused", default="http://localhost:8000/"),
     Field("language", "language", "the pages' language; with `languages:`, the default one, built at `/`",
           default="en"),
     Field("languages", "languages", "the languages of a multilingual site, by code (`en`, `es`, `so`, `hmn`): the "
@@ -269,7 +272,8 @@ CREDIT = Kind("post.source", "Original source", "content/posts/*.md source:", pl
 POST = Kind("post", "News post", "content/posts/*.md (front matter)", (
     Field("title", "text", "the headline", required=True),
     Field("date", "datetime", "`2026-03-14` or `2026-03-14 18:30` (site `timezone`), or with an offset "
-          "`2026-03-14T18:30:00-05:00`; a post dated in the future waits until then", required=True),
+          "`2026-03-14T18:30:00-05:00` or `Z` (`2026-03-14T23:30:00.000Z`, as editors write it), shown in the site "
+          "`timezone`; a post dated in the future waits until then", required=True),
     Field("updated", "datetime", "when the post was last changed; shown, and used in the sitemap"),
     Field("summary", "text", "one or two sentences for lists, feeds and link previews; without it the first words "
           "of the text are used (`summary_length`)"),
@@ -327,7 +331,8 @@ PAGE = Kind("page", "Page", "content/pages/*.md (front matter)", (
 BARGAINING_STATUS = ("in force", "in bargaining", "tentative agreement", "expired")
 
 CONTRACT_LANGUAGE = Kind("contract.language", "Translation", "contracts[].languages[]", fields=(
-    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`)", required=True),
+    Field("language", "language", "the translation's language code (`es`, `so`, `hmn`): one of config.yaml "
+          "`languages:` or a language the build names; the link is labelled with its name (`Español`)", required=True),
     Field("document", "pdf", "the translated PDF under static/ (`/contracts/healthpartners-2020-es.pdf`)",
           required=True),
 ))

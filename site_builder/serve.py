@@ -30,10 +30,11 @@ import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from http.client import HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -226,6 +227,9 @@ class _Changes(FileSystemEventHandler):
 
 # -- HTTP -------------------------------------------------------------------------------------------
 
+EDITOR_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
     protocol_version = "HTTP/1.1"
@@ -264,8 +268,10 @@ class _Handler(BaseHTTPRequestHandler):
                    self.command == "HEAD", {"Connection": "close"})
 
     def _host_refused(self, app: "Server") -> bool:
-        """A Host that is not this serve's (a page using DNS rebinding sends its own name): refused."""
-        if host_allowed(self.headers.get("Host"), app.port, app.host):
+        """A Host that is not this serve's (a page using DNS rebinding sends its own name): refused;
+        so is a request-target in absolute form (`GET http://other.example/ HTTP/1.1`, whose
+        authority HTTP says to take over the Host header; browsers send it to proxies only)."""
+        if self.path.startswith("/") and host_allowed(self.headers.get("Host"), app.port, app.host):
             return False
         self._refuse(Refused(HTTPStatus.MISDIRECTED_REQUEST,
                              f"site-builder serve answers only http://127.0.0.1:{app.port}/ and http://localhost:{app.port}/"))
@@ -293,12 +299,19 @@ class _Handler(BaseHTTPRequestHandler):
                 raise refused
             body = self.rfile.read(length or 0)
             action, params = parse_action(body)
-            if app.editor_paths is None:
+            paths = app.editor_paths
+            if paths is None:
                 raise Refused(HTTPStatus.FORBIDDEN, "config.yaml has no cms: section now")
-            app.editor_paths.check(app.root, action, params)
+            paths.check(app.root, action, params)
         except Refused as refused:
             return self._refuse(refused)
-        status, ctype, answer = app.cms_backend.post(body)
+        try:
+            status, ctype, answer = app.cms_backend.post(body)
+        except (OSError, HTTPException) as exc:  # decap-server stopped (or hangs): the editor is told, serve goes on
+            return self._refuse(Refused(HTTPStatus.BAD_GATEWAY, f"the editor's backend (decap-server) did not answer: "
+                                                                f"{exc}; restart site-builder serve --cms"))
+        if status == 200:
+            answer = paths.listed(app.root, action, answer)
         self._send(status, answer, ctype, False)
 
     def _serve(self, head: bool) -> None:
@@ -317,13 +330,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._not_found(app, head)
         rel = path[len(base):]
         norm = posixpath.normpath("/" + rel).lstrip("/")
-        if "\x00" in norm or norm.startswith(".."):
-            return self._not_found(app, head)
+        if any(ord(c) < 32 or ord(c) == 127 for c in path) or norm.startswith(".."):
+            return self._not_found(app, head)  # (no file has a control character; a header must never get one)
         root = app.output_dir
         target = root / norm if norm not in ("", ".") else root
         if target.is_dir():
-            if rel and not rel.endswith("/"):
-                return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": path + "/"})
+            if rel and not rel.endswith("/"):  # (the normalised path: never `//other.example/`)
+                location = quote(base + (norm + "/" if norm not in ("", ".") else ""))
+                return self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, {"Location": location})
             target = target / "index.html"
         script = app.script()  # (taken before the file is read: a change in between reloads, never is missed)
         try:
@@ -344,7 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = "text/yaml; charset=utf-8"
         if ctype.startswith("text/html") and not editor:  # (a reload would lose the editor's unsaved work)
             body = inject(body, script)
-        self._send(HTTPStatus.OK, body, ctype, head)
+        # the editor in another site's frame could be clicked through under a decoy (clickjacking)
+        self._send(HTTPStatus.OK, body, ctype, head, EDITOR_HEADERS if editor else None)
 
     def _not_found(self, app: "Server", head: bool) -> None:
         script = app.script()
@@ -393,6 +408,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # (socketserver's 5: connections beyond it, a page's many at once, were reset)
 
     def __init__(self, address, app: "Server") -> None:
         self.app = app

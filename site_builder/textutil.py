@@ -21,6 +21,22 @@ _IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+_INVISIBLE_KINDS = ("Cf", "Cc", "Zl", "Zp")  # format characters (bidi controls, zero-width ones), controls, line breaks
+
+
+def invisible_problem(value: str) -> str | None:
+    """Why `value` cannot be an address, a slug, an id or a tag (None if it can): it holds a
+    character a reader does not see, such as U+202E RIGHT-TO-LEFT OVERRIDE (which reorders the text
+    after it) or U+200B ZERO WIDTH SPACE: two names that look alike would be two addresses.  (NUL
+    has its own message where it is read; tab and line ends are white space, which each reader
+    already rules on; the YAML loader has removed the other C0 and C1 controls.)"""
+    for char in value:
+        if char not in "\x00\t\n\r" and unicodedata.category(char) in _INVISIBLE_KINDS:
+            name = unicodedata.name(char, "a control character")
+            return f"contains the invisible character U+{ord(char):04X} ({name}): remove it"
+    return None
+
+
 def unsafe_url(value: str) -> bool:
     """True for javascript:, vbscript: and data: addresses, however they are spaced, cased or
     entity-encoded: `&#106;avascript:`, `javascript&colon;`, `jav&#x09;ascript:` are decoded
@@ -52,8 +68,30 @@ def slugify(text: str) -> str:
     return _SLUG_GAPS.sub("-", text.lower()).strip("-")
 
 
+# ISO 8601 as editors and other tools write a moment: a date, a time (seconds and their fraction
+# optional) and `Z` or an offset: 2026-12-04T18:00:00.000Z, 2026-12-04T12:00:00-06:00.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)",
+                     re.ASCII)
+
+
+def parse_moment(text: str, tz: ZoneInfo | None) -> datetime | None:
+    """An ISO 8601 date and time with `Z` or an offset → that moment in `tz` (in its own offset
+    when `tz` is None); None for text without an offset (a date alone, a wall-clock time: each
+    reader's own rule).  The one reader of such moments: posts, alerts, events, meetings.  Raises
+    ValueError for one that has the form but not the values (hour 25)."""
+    text = text.strip()
+    if not _MOMENT.fullmatch(text):
+        return None
+    moment = datetime.fromisoformat(text.upper())  # (ValueError: a month 13, an hour 25, a day 31 of April)
+    try:
+        return moment.astimezone(tz) if tz is not None else moment
+    except OverflowError:  # (year 1 or 9999 moved across midnight)
+        raise ValueError(f"{text!r} is out of range") from None
+
+
 def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
-    """"2026-03-14", "2026-03-14 18:30", "2026-03-14T18:30:00-05:00" → an aware datetime.
+    """"2026-03-14", "2026-03-14 18:30", "2026-03-14T18:30:00-05:00", "2026-03-14T23:30:00.000Z"
+    → an aware datetime in `tz`.
 
     A value without an offset is wall-clock time in `tz`.  Raises ValueError with a readable message.
     """
@@ -64,18 +102,16 @@ def parse_datetime(value: object, tz: ZoneInfo) -> datetime:
     elif isinstance(value, str):
         text = value.strip()
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = parse_moment(text, None) or datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(
                 f"not a date: {value!r} (write 2026-03-14, or 2026-03-14 18:30 for a time)"
             ) from None
     else:
         raise ValueError(f"must be a date like 2026-03-14, got {type(value).__name__} {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
     if not 1900 <= parsed.year <= 2200:  # (near year 1 or 9999 a time zone change overflows)
         raise ValueError(f"{value!r} is not a date this site can publish: the year must be from 1900 to 2200")
-    return parsed
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
 
 
 def plain_text(fragment_html: str) -> str:
@@ -199,6 +235,13 @@ def _problem(text: str) -> tuple[int, str] | None:
 # subtags of 1–8 letters or digits (script, region, variant): en, fr-CA, zh-Hant-TW, es-419.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 MAX_LANGUAGE = 35
+
+
+# Names of a translation's language, in that language (others are shown as their code).
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "so": "Soomaali", "hmn": "Hmoob", "vi": "Tiếng Việt",
+                  "am": "አማርኛ", "om": "Afaan Oromoo", "kar": "Karen", "fr": "Français", "ar": "العربية",
+                  "zh": "中文", "ru": "Русский", "ht": "Kreyòl ayisyen", "lo": "ລາວ", "km": "ខ្មែរ",
+                  "tl": "Tagalog", "pt": "Português", "ko": "한국어", "ne": "नेपाली", "my": "မြန်မာ"}
 
 
 def language_problem(value: str) -> str | None:

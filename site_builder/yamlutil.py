@@ -333,10 +333,14 @@ def _check_bounds(root: yaml.Node, text: str) -> None:
 
 
 def _quoted(value: str) -> str:
-    """`value` as a YAML double-quoted scalar (JSON strings are YAML)."""
-    import json
+    """`value` as a YAML double-quoted scalar, every character that does not print (a tab, a
+    zero-width joiner, a line separator) written as its escape: one printable line."""
+    def one(ch: str) -> str:
+        if ch in '"\\':
+            return "\\" + ch
+        return ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
 
-    return json.dumps(value, ensure_ascii=False)
+    return '"' + "".join(map(one, value)) + '"'
 
 
 def _in_words(problem: str, mark: Any, text: str, line_offset: int) -> str | None:

@@ -66,6 +66,27 @@ def test_act_page_lists_current_alerts_then_the_ended_ones(sample_output):
     assert "through <time datetime=\"2026-12-16T00:00:00-06:00\">Tue, Dec 15, 2026</time>" in current
 
 
+def test_act_page_lists_every_active_alert_the_banner_keeps_its_cap(scratch, build):
+    # 15 active alerts (started Nov 1 … Nov 15), one starting Nov 20 (within 14 days of the build,
+    # 2026-11-18: listed, built hidden), one that ended on Nov 10
+    files = {f"content/alerts/a{n:02}.md": f"---\ntitle: Action {n:02}\nstarts: 2026-11-{n:02}\n---\nDo it.\n"
+             for n in range(1, 16)}
+    files["content/alerts/soon.md"] = "---\ntitle: Action soon\nstarts: 2026-11-20\n---\nDo it.\n"
+    files["content/alerts/over.md"] = "---\ntitle: Action over\nstarts: 2026-11-01\nexpires: 2026-11-10\n---\nX\n"
+    root = scratch(files)
+    assert build(root).code == 0
+    current, ended = (root / "output/act/index.html").read_text().split('id="act-ended-heading"')
+    titles = re.findall(r'<li class="action-card"([^>]*)>\s*<h2 class="action-title">([^<]+)</h2>', current)
+    assert [t for _, t in titles] == ["Action soon"] + [f"Action {n:02}" for n in range(15, 0, -1)]
+    assert [t for attrs, t in titles if " hidden" in attrs] == ["Action soon"]
+    assert "Action over" in ended and "Action over" not in current
+    # the banner of every page is still built with at most 12, two of them shown
+    banner = re.search(r'<aside class="action-banner".*?</aside>', (root / "output/index.html").read_text(), re.S).group(0)
+    items = re.findall(r'<li class="action-item"([^>]*)>\s*<strong>([^<]+)</strong>', banner)
+    assert len(items) == 12
+    assert [t for attrs, t in items if " hidden" not in attrs] == ["Action 15", "Action 14"]
+
+
 def test_alerts_feed_holds_the_alerts_that_have_started(sample_output):
     feed = feedparser.parse((sample_output / "act/feed.xml").read_bytes())
     assert feed.bozo == 0

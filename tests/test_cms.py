@@ -115,7 +115,7 @@ def _check_field(f: schema.Field, w: dict, where: str) -> list[str]:
         return wrong
     if isinstance(f.of, schema.Kind):
         inner = _check_kind(f.of, w.get("fields", []), where + ".")
-        if f.type == "object" and not f.required:  # an optional section: nothing inside it is required there
+        if f.type in ("object", "place") and not f.required:  # an optional section: nothing inside it is required there
             inner = [m for m in inner if ": required False is not True" not in m] + [
                 f"{where}.{s['name']}: required inside an optional section" for s in w.get("fields", []) if s["required"]]
         wrong += inner
@@ -170,7 +170,9 @@ def test_admin_pages_are_built_only_with_a_cms_section(tmp_path):
     html = (report.output_dir / "admin" / "index.html").read_text()
     package, version, file, integrity = cms.EDITORS["decap"]
     assert f'src="https://unpkg.com/decap-cms@{version}/dist/decap-cms.js" integrity="{integrity}"' in html
-    assert 'registerPreviewStyle("/css/site.css")' in html
+    assert '<script src="/admin/editor.js" data-stylesheet="/css/site.css" data-editor="decap"></script>' in html
+    assert "registerPreviewStyle" in (report.output_dir / "admin" / "editor.js").read_text()
+    assert "<script>" not in html  # (no inline script: the CSP of /admin/ needs none)
     assert (report.output_dir / "css" / "site.css").is_file()
     assert "/admin/" not in (report.output_dir / "sitemap.xml").read_text()
     plain = make_site(tmp_path / "b", CONFIG.split("cms:")[0])
@@ -343,8 +345,32 @@ def _route_editor(page) -> None:
     page.route(f"{cms.CDN}/**", fulfil)
 
 
+def open_editor(browser, site: Path):
+    """`serve --cms` on `site`, and Decap CMS signed in to it in a browser in BROWSER_ZONE:
+    (server, context, page, page errors)."""
+    from site_builder import serve
+
+    server = serve.start(site / "config.yaml", port=0, echo=lambda text: None, cms=True)
+    context = browser.new_context(timezone_id=BROWSER_ZONE, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _route_editor(page)
+    page.goto(server.url + "admin/")
+    page.get_by_role("button", name="Login").click(timeout=30_000)
+    return server, context, page, errors
+
+
 def _field(page, name: str):
     return page.locator(f'[id^="{name}-field-"]').last
+
+
+def _when(page, name: str, day: str, at: str | None = None) -> None:
+    """Fill a date-and-time field (editor.js's widget: the browser's own date and time inputs) as
+    a volunteer does."""
+    page.locator(f'input[type=date][id^="{name}-field-"]').first.fill(day)
+    if at is not None:
+        page.locator(f'input[type=time][id^="{name}-field-"]').first.fill(at)
 
 
 @pytest.fixture
@@ -362,24 +388,17 @@ def test_a_post_and_an_event_made_in_the_browser_are_built(tmp_path, browser):
 
     site = make_site(tmp_path)
     (site / "content" / "calendar" / "events.yaml").write_text("events: []\n")
-    server = serve.start(site / "config.yaml", port=0, echo=lambda text: None, cms=True)
-    context = browser.new_context(timezone_id=BROWSER_ZONE, viewport={"width": 1280, "height": 900})
+    server, context, page, errors = open_editor(browser, site)
     try:
         with urllib.request.urlopen(server.url + "admin/config.yml") as response:  # what the editor loads
             served = json.loads(response.read())
         assert served["local_backend"]["url"] == server.url.rstrip("/") + server.editor_api_path  # serve's own origin
         assert "local_backend" not in (server.output_dir / "admin" / "config.yml").read_text()  # served only
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _route_editor(page)
-        page.goto(server.url + "admin/")
-        page.get_by_role("button", name="Login").click(timeout=30_000)
 
         # a news post: title, date, tags, body
         page.goto(server.url + "admin/#/collections/posts/new")
         _field(page, "title").fill("Picket at Kaiser", timeout=30_000)
-        page.locator('[id^="date-field-"]').first.fill("2026-05-01T18:00")  # (the last is source.date)
+        _when(page, "date", "2026-05-01", "18:00")  # (the first: the last is source.date)
         _field(page, "tags").fill("kaiser, picket")
         _field(page, "summary").fill("x")
         _field(page, "summary").fill("")  # touched and cleared: saved as ""
@@ -399,7 +418,7 @@ def test_a_post_and_an_event_made_in_the_browser_are_built(tmp_path, browser):
         page.get_by_role("button", name=re.compile("Add event")).click(timeout=30_000)
         _field(page, "id").fill("kaiser-picket-2026")
         _field(page, "title").fill("Kaiser picket")
-        _field(page, "start").fill("2026-05-02T18:00")
+        _when(page, "start", "2026-05-02", "18:00")
         _field(page, "end").fill("20:00")
         _field(page, "name").fill("Kaiser Permanente, Main Street")
         _field(page, "address").fill("100 Main Street")

@@ -76,6 +76,17 @@ def test_base_url_override_and_missing_config(scratch, build, tmp_path):
     assert "config file not found" in run.err
 
 
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\u2066", "\ufeff", "\u2028"])
+def test_an_invisible_character_in_base_url_is_refused(scratch, build, char):
+    root = scratch({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nText\n"})
+    run = build(root, "--base-url", f"https://example.org/{char}/")
+    assert run.code == 1
+    assert f"--base-url:1: base_url: contains the invisible character U+{ord(char):04X} (" in run.err
+    assert not (root / "output").exists()
+    assert char not in run.err  # (the message names it; it does not print it)
+    assert build(root, "--base-url", "https://example.org/local12/").code == 0
+
+
 # --- issue 17: the shared loader's bounds, through config.yaml ----------------------------
 BOUNDED_CASES = {
     "explicit int tag": ("title: T\nposts_per_page: !!int ten\n",

@@ -190,6 +190,22 @@ def test_a_document_whose_size_changes_is_shown_with_its_new_size_by_the_next_bu
     assert f"(PDF, {human(len(PDF) + 5000)})" in (root / "output/contracts/index.html").read_text()
 
 
+def test_a_translation_is_in_a_language_the_site_knows_and_labelled_with_its_name(scratch, build):
+    languages = "\n      - {language: sw, document: /contracts/acme.pdf}\n      - {language: es-MX, document: /contracts/acme.pdf}"
+    root = site(scratch, contract(languages=languages))
+    run = build(root)  # sw: not a language of this one-language site, nor one the build names
+    assert run.code == 1
+    assert "content/contracts.yaml:9: contracts[\"acme-2024\"].languages[0].language: 'sw' is not a language the site knows" in run.err
+    assert "languages[1]" not in run.err
+    # a language of config.yaml `languages:` is named as it is there
+    (root / "config.yaml").write_text(CONFIG + "language: en\nlanguages: {en: English, sw: Kiswahili}\n")
+    run = build(root)
+    assert run.code == 0, run.err
+    page = (root / "output/contracts/index.html").read_text()
+    links = re.findall(r'<a href="[^"]+" hreflang="([^"]+)" lang="[^"]+" type="application/pdf">([^<]+)</a>', page)
+    assert links == [("sw", "Kiswahili"), ("es-MX", "Español")]
+
+
 def test_no_contracts_file_means_no_contracts_page(scratch, build):
     root = scratch({"content/posts/a.md": post()})
     assert build(root).code == 0

@@ -32,7 +32,7 @@ from site_builder.calendar.recurrence import dates_between, first_after, parse_r
 from site_builder.config import YEAR_MARGIN, timezone_problem
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
-from site_builder.textutil import markdown_problem
+from site_builder.textutil import invisible_problem, markdown_problem, parse_moment
 from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long, is_empty
 from site_builder.yamlutil import YList, YMap, entry_field, load_yaml
 
@@ -106,13 +106,25 @@ def outside_message(day: date, within: tuple[date, date]) -> str:
     )
 
 
-def parse_date_time(value: Any, within: tuple[date, date] | None = None) -> tuple[date, time | None]:
-    """"2025-04-08 18:30" / "2025-04-08T6:30 pm" / "2025-04-08" → (date, time or None)."""
+def parse_date_time(value: Any, within: tuple[date, date] | None = None,
+                    tz: str | None = None) -> tuple[date, time | None]:
+    """"2025-04-08 18:30" / "2025-04-08T6:30 pm" / "2025-04-08" → (date, time or None); a moment
+    with `Z` or an offset ("2025-04-08T23:30:00.000Z", textutil.parse_moment) → its date and time
+    in the entry's zone `tz` (to the second)."""
     if not isinstance(value, str):
         raise ValueError(f"must be a date and time like 2025-04-08 18:30, got {_describe(value)}")
+    wrong = f"not a date and time: {value!r} (write e.g. 2025-04-08 18:30 or 2025-04-08 6:30 pm)"
+    try:
+        moment = parse_moment(value, ZoneInfo(tz) if tz else None)
+    except ValueError:
+        raise ValueError(wrong) from None
+    if moment is not None:
+        if within is not None and not within[0] <= moment.date() <= within[1]:
+            raise ValueError(outside_message(moment.date(), within))
+        return moment.date(), moment.time().replace(microsecond=0)
     m = re.fullmatch(r"(\S{10})(?:[ T]+(.+))?", value.strip())
     if not m:
-        raise ValueError(f"not a date and time: {value!r} (write e.g. 2025-04-08 18:30 or 2025-04-08 6:30 pm)")
+        raise ValueError(wrong)
     day = parse_date(m.group(1), within)
     return day, (parse_time(m.group(2)) if m.group(2) else None)
 
@@ -207,6 +219,8 @@ class _Item:
 
     def ident(self, key: str, required: str = "") -> str:
         def parse(value: Any) -> str:
+            if isinstance(value, str) and (invisible := invisible_problem(value)):
+                raise ValueError(invisible)
             if not isinstance(value, str) or not ID_RE.fullmatch(value):
                 raise ValueError(
                     f"must be lowercase letters, digits and dashes, like strike-vote-2026, got {_describe(value)}"
@@ -336,7 +350,7 @@ def skipped_time(day: date, at: time, tz: str) -> str | None:
 
 def _updated(item: _Item, tz: str, within: tuple[date, date]) -> datetime | None:
     def parse(value: Any) -> datetime:
-        day, at = parse_date_time(value, within)
+        day, at = parse_date_time(value, within, tz)
         return _aware(day, at or time(0), tz)
 
     return item.parsed("updated", parse)
@@ -356,8 +370,9 @@ class _Reader:
     def _date(self, value: Any) -> date:
         return parse_date(value, self.range)
 
-    def _date_time(self, value: Any) -> tuple[date, time | None]:
-        return parse_date_time(value, self.range)
+    def _date_time(self, tz: str) -> Callable[[Any], tuple[date, time | None]]:
+        """The reader of a date and time in the entry's zone `tz`, within the calendar's dates."""
+        return lambda value: parse_date_time(value, self.range, tz)
 
     def _exists(self, item: "_Item", key: str, day: date, at: time, tz: str) -> bool:
         """False (and an error at `key`) when `day at` falls in the hour skipped for daylight saving time."""
@@ -517,12 +532,12 @@ class _Reader:
         common = self._common(item)
         status = item.choice("status", EVENT_STATUS, "scheduled")
         livestream_url = item.url("livestream_url")
-        start = item.parsed("start", self._date_time, required="e.g. 2025-04-08 18:30")
+        tz = common["timezone"]
+        start = item.parsed("start", self._date_time(tz), required="e.g. 2025-04-08 18:30")
         item.warn_unknown()
         if start is None or item.failed:
             return None
         day, at = start
-        tz = common["timezone"]
         if at is None:  # all day
             if item.has("duration"):
                 item.error("duration", "an all-day event takes an end date, not a duration")
@@ -573,7 +588,7 @@ class _Reader:
         raw = item.data["end"]
         try:
             if isinstance(raw, str) and re.match(r"\d{4}-", raw.strip()):
-                end_day, end_at = self._date_time(raw)
+                end_day, end_at = self._date_time(tz)(raw)
                 if end_at is None:
                     raise ValueError(f"needs a time as well, e.g. {raw.strip()} 20:00")
             else:
@@ -742,7 +757,7 @@ class _Reader:
         tz = series.timezone
         new_start = None
         if key == "move":
-            target = sub.parsed("to", self._date_time, required="the new date, e.g. 2025-01-08 (or 2025-01-08 18:00)")
+            target = sub.parsed("to", self._date_time(tz), required="the new date, e.g. 2025-01-08 (or 2025-01-08 18:00)")
             if target is not None:
                 if target[1] is not None and at is not None:
                     sub.error("time", "give the new time in to: or time:, not both")

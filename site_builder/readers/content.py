@@ -23,7 +23,7 @@ from site_builder.readers.source import (
     StatIndex, decode_source, list_sources, read_source, rel, reserved_name, signature, slug_too_long, MAX_SLUG,
 )
 from site_builder.i18n import read_translations
-from site_builder.textutil import SLUG_RE, markdown_problem, parse_datetime, slugify, unsafe_url
+from site_builder.textutil import SLUG_RE, invisible_problem, markdown_problem, parse_datetime, slugify, unsafe_url
 from site_builder.yamlutil import YMap, load_yaml
 
 class Memo(Protocol):
@@ -125,6 +125,9 @@ class _Meta:
     def ident(self, key: str, what: str) -> str:
         """A slug-shaped id (`series:`); anything else is an error at its line."""
         value = self.text(key)
+        if value and (message := invisible_problem(value)):
+            self.error(key, message)
+            return ""
         if value and not SLUG_RE.match(value):
             self.error(key, f"{quoted(value)} is not a valid {what}: use lowercase letters, digits and single "
                             "hyphens (kaiser-national-bargaining-2019)")
@@ -245,6 +248,9 @@ class _Meta:
     def slug(self, default_from: str) -> str:
         if "slug" in self.doc.meta and not is_empty(self.doc.meta["slug"]):
             value = self.text("slug")
+            if value and (message := invisible_problem(value)):
+                self.error("slug", message)
+                return ""
             if value and not SLUG_RE.match(value):
                 self.error("slug", f"{quoted(value)} is not a slug: use lowercase letters, digits and single hyphens")
                 return ""

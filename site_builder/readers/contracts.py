@@ -13,9 +13,9 @@ from site_builder.errors import ContentError, Problem, shown
 from site_builder.models import Attachment, Contract
 from site_builder.readers import files
 from site_builder.readers.calendar import _Item, parse_date
+from site_builder.files import outside_link
 from site_builder.readers.source import decode_source, read_source
-from site_builder.textutil import language_problem
-from site_builder.textutil import slugify
+from site_builder.textutil import LANGUAGE_NAMES, language_problem, slugify
 from site_builder.yamlutil import YList, YMap, entry_field, load_yaml
 
 FILE = "contracts.yaml"
@@ -34,6 +34,23 @@ def _date(value: Any) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise ValueError(f"{day.isoformat()} is not a contract date (between {FIRST_YEAR} and {LAST_YEAR}); a typo?")
     return day
+
+
+def _language_name(code: str, config: Any) -> str:
+    """A translation's link text: its language's name as config.yaml `languages:` or LANGUAGE_NAMES
+    write it (es-MX: Español), else the code."""
+    primary = code.split("-", 1)[0].lower()
+    names = {**LANGUAGE_NAMES, **{lang.code: lang.name for lang in config.languages if lang.name}}
+    return names.get(primary, code)
+
+
+def _unknown_language(code: str, config: Any) -> str | None:
+    """Why a translation's language is not one the contract pages can name (None if it is): a
+    made-up code would be a link labelled with it on every contract page."""
+    if code.split("-", 1)[0].lower() in {config.language, *LANGUAGE_NAMES, *(lang.code for lang in config.languages)}:
+        return None
+    return (f"{shown(code)} is not a language the site knows: use a language of config.yaml languages: or one of "
+            f"{', '.join(sorted(LANGUAGE_NAMES))}")
 
 
 def _document(item: _Item, key: str, config: Any) -> Attachment | None:
@@ -94,7 +111,7 @@ def _contract(item: _Item, config: Any, ids: dict[str, int], employers: tuple[li
                     continue
                 sub = _Item(entry, item.path, f"{item.field('languages')}[{i}]", item.problems, LANGUAGE_KEYS)
                 code = sub.text("language", required="a language code such as es")
-                if code and (message := language_problem(code)):
+                if code and (message := language_problem(code) or _unknown_language(code, config)):
                     sub.error("language", message)
                 elif code.lower() in seen:
                     sub.error("language", f"{code!r} is listed twice")
@@ -105,7 +122,7 @@ def _contract(item: _Item, config: Any, ids: dict[str, int], employers: tuple[li
                 sub.warn_unknown()
                 item.failed |= sub.failed
                 if found is not None and not sub.failed:
-                    languages.append(replace(found, title=code, language=code))
+                    languages.append(replace(found, title=_language_name(code, config), language=code))
     item.warn_unknown()
     if item.failed:
         return None
@@ -121,8 +138,8 @@ def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
     if not path.exists() and not path.is_symlink():
         return (), problems
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(config.root.resolve()):
-            return (), [Problem(shown_path, 1, "", "is a link to a file outside the site; copy the file itself here")]
+        if why := outside_link(path, config.root):
+            return (), [Problem(shown_path, 1, "", f"{why}; copy the file itself here")]
         data = load_yaml(decode_source(read_source(path, shown_path), shown_path), shown_path, warnings=problems)
     except ContentError as exc:
         return (), problems + [exc.problem]

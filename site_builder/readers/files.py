@@ -21,7 +21,8 @@ from urllib.parse import quote, unquote
 from site_builder.hashing import digest
 from site_builder.errors import Problem, shown
 from site_builder.models import Attachment
-from site_builder.readers.source import HIDDEN_STARTS, skipped_name
+from site_builder.files import is_plain_path
+from site_builder.readers.source import HIDDEN_STARTS, list_sources, skipped_name
 from site_builder.textutil import unsafe_url
 
 # extension → (what readers are told, MIME type for RSS enclosures).  A fixed table, not the
@@ -55,6 +56,49 @@ WEB_FILES = frozenset({"html", "htm", "xhtml", "shtml", "svg", "svgz", "js", "mj
 SOURCE_FILES = frozenset({"md", "markdown"})
 LARGE = 50 * 1024 * 1024  # bytes; a larger file is a warning (members download it on phones)
 _BAD = re.compile(r"[\x00-\x1f\x7f<>\"\\|?*]")
+
+
+def upload_problem(path: str) -> str | None:
+    """Why the browser editor may not upload a file to `path` (site-relative, posix:
+    "static/images/flyer.svg"), or None.  The one rule for uploads: the editor's local backend
+    asks it before writing an upload, and the build asks it of every file of the media folder
+    (config.yaml `cms: media_folder`: media_problems), which the editor writes and nobody reviews.
+
+    An upload is one of the TYPES (documents, images, audio, video, a ZIP), under a plain name
+    the build publishes.  Never a web page, SVG image or script (WEB_FILES: published as part of
+    the site, its script would run with the site's address, outside the Markdown sanitizer), a
+    post's text (SOURCE_FILES), a type the build does not know, or a hidden or temporary name."""
+    if not is_plain_path(path) or _BAD.search(path):
+        return f"{shown(path)} is not a plain path inside the site (no .., no / at its start, no control character)"
+    name = path.rsplit("/", 1)[-1]
+    if any(part.startswith(HIDDEN_STARTS) for part in path.split("/")):
+        return f"{shown(name)} is a hidden name (it starts with . # or ~); the build does not publish such files"
+    if any(skipped_name(part) for part in path.split("/")):
+        return (f"{shown(name)} is an editor's temporary name (it ends with ~ .swp or .tmp); the build does not "
+                "publish such files")
+    ext = name.rsplit(".", 1)[1].lower() if "." in name else ""
+    if ext in WEB_FILES:
+        return (f"{name} is a web page, SVG image or script (.{ext}): in the editor's media folder (config.yaml "
+                "cms.media_folder) it would be published as part of the site without passing the sanitizer; upload "
+                "a PDF, PNG or JPEG instead (a developer's own file goes in another folder of static/)")
+    if ext in SOURCE_FILES:
+        return (f"{name} is a text of the site (a post or a page): in the editor's media folder it would be "
+                "published as it is; write it as a post or page, or upload a PDF")
+    if ext not in TYPES:
+        kinds = ", ".join(f".{t}" for t in TYPES)
+        return (f"{name} has no extension: the editor uploads {kinds}" if not ext
+                else f"{name}: .{ext} is not a type the editor uploads; it uploads {kinds}")
+    return None
+
+
+def media_problems(config) -> list[Problem]:
+    """The files of the editor's media folder that upload_problem refuses, each an error at line 1
+    (none on a site without `cms:`: there static/images is a developer's folder like the rest)."""
+    if config.cms is None:
+        return []
+    files = list_sources(config.root / config.cms.media_folder, config.root / "static", "*")
+    paths = [path.relative_to(config.root).as_posix() for path in files]
+    return [Problem(path, 1, "", why) for path in paths if (why := upload_problem(path))]
 
 
 def file_type(name: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from site_builder.clock import settled
 from site_builder.errors import ContentError, Problem, shown
-from site_builder.textutil import slugify
+from site_builder.textutil import invisible_problem, slugify
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINE = 100_000  # characters; longer lines are pasted binary or base64 data, not writing
@@ -72,6 +72,8 @@ def read_tags(value: object, path: str, field: str, line: int, problems: list) -
             problems.append(Problem(path, at, where, f"must be a non-empty word, got {what}"))
         elif "\x00" in tag:
             problems.append(Problem(path, at, where, "contains a NUL character (written \\0): remove it"))
+        elif invisible := invisible_problem(tag):
+            problems.append(Problem(path, at, where, f"{shown(tag)} {invisible}"))
         elif not slugify(tag):
             problems.append(Problem(path, at, where, f"{shown(tag)} has no letters or digits"))
         elif reserved_name(slugify(tag)):
