@@ -117,6 +117,17 @@ BAD = [
          "America/Chicago, America/New_York or America/Los_Angeles)"],
     ),
     (
+        "timezone-said-as-people-say-it",
+        EVENT + "    timezone: Pacific Time\n",
+        [f"{P}:6: events[\"rally\"].timezone: unknown time zone 'Pacific Time' (for Pacific Time write America/Los_Angeles)"],
+    ),
+    (
+        "timezone-fixed-offset-is-a-warning",
+        EVENT + "    timezone: EST\n",
+        [f"{P}:6: events[\"rally\"].timezone: warning: 'EST' is an abbreviation, which the time zone database reads as "
+         "a fixed offset or old rules, not the local time of a place; for Eastern Time write America/New_York"],
+    ),
+    (
         "int-time",
         MEETING.replace("time: 18:30", "time: 1830"),
         [f"{P}:5: meetings[\"cat\"].time: must be a time like 18:30 or 6:30 pm, got the number 1830"],

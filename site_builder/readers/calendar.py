@@ -29,7 +29,7 @@ from site_builder.calendar.model import (
     Place,
 )
 from site_builder.calendar.recurrence import dates_between, first_after, parse_rule
-from site_builder.config import YEAR_MARGIN, timezone_problem
+from site_builder.config import YEAR_MARGIN, timezone_problem, timezone_warning
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
 from site_builder.textutil import invisible_problem, markdown_problem, parse_moment
@@ -259,7 +259,10 @@ class _Item:
                 raise ValueError(msg)
             return value
 
-        return self.parsed("timezone", parse, default)
+        zone = self.parsed("timezone", parse, default)
+        if self.has("timezone") and (msg := timezone_warning(zone)):
+            self.error("timezone", msg, "warning")  # (EST: a fixed offset, not New York's time)
+        return zone
 
     def time(self, key: str, required: str = "") -> time | None:
         value = self.parsed(key, parse_time, None, required)
