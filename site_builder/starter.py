@@ -27,12 +27,15 @@ class InitError(SiteError):
     pass
 
 
+PLACEHOLDER_REPO = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # until someone fills in cms.repo
+
+
 @dataclass(frozen=True)
 class Answers:
     title: str
     base_url: str
     timezone: str
-    repo: str = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # (PLACEHOLDER_REPO) the GitHub repository the browser editor saves to
+    repo: str = PLACEHOLDER_REPO  # the GitHub repository the browser editor saves to
 
 
 # -- the site's own copy of site_builder ------------------------------------------------------------
@@ -148,7 +151,6 @@ def upgrade_site(site: Path) -> str:
     return wheel
 
 
-PLACEHOLDER_REPO = "YOUR-ACCOUNT/YOUR-REPOSITORY"
 QUESTIONS = ("title", "repo", "base_url", "timezone")  # in the order init asks them
 OPTIONS = {"title": "--title", "repo": "--repo", "base_url": "--base-url", "timezone": "--timezone"}
 
