@@ -137,35 +137,82 @@ def build_command(config_path: Path, output_dir: Path | None, drafts: bool, futu
     _step_summary([f"## Site built: {report.pages} pages", "", done, *(["", "Warnings:", *warnings] if warnings else [])])
 
 
+def _nothing_to_read() -> bool:
+    """Whether standard input is /dev/null (or closed): a character device that is no terminal."""
+    import stat
+
+    try:
+        return sys.stdin is None or stat.S_ISCHR(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # (no file descriptor: a test runner's own stream)
+        return False
+
+
 @cli.command("init")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--title", default=None, help="The local's name, e.g. \"OPEIU Local 12\" (asked when not given).")
-@click.option("--base-url", default=None, help="Where the site will live, e.g. https://news.local12.org/ (asked).")
-@click.option("--timezone", default=None, help="The meetings' time zone, e.g. America/Chicago (asked).")
 @click.option("--repo", default=None,
-              help="The site's GitHub repository, owner/name, where the browser editor saves (asked).")
+              help="The site's GitHub repository, owner/name or its address, where the browser editor saves (asked).")
+@click.option("--base-url", default=None,
+              help="Where the site will live, e.g. https://news.local12.org/ (asked; offered: the repository's GitHub "
+                   "Pages address).")
+@click.option("--timezone", default=None,
+              help="The meetings' time zone, e.g. America/Chicago, or as you say it: Central, Pacific, EST (asked).")
 def init_command(folder: Path, title: str | None, base_url: str | None, timezone: str | None,
                  repo: str | None) -> None:
     """Make a new local's site in FOLDER (new or empty): config, examples, workflow, README."""
-    from site_builder.starter import Answers, answer_problem, init_site
+    from site_builder.starter import (OPTIONS, PLACEHOLDER_REPO, QUESTIONS, Answers, InitError, answer_problem,
+                                      answer_value, folder_problem, init_site, pages_address)
 
-    def ask(question: str, text: str, default: str) -> str:
+    if msg := folder_problem(folder):  # (before any question: none is asked for nothing)
+        raise InitError(msg)
+    given = {"title": title, "repo": repo, "base_url": base_url, "timezone": timezone}
+    interactive = sys.stdin.isatty()
+    answers: dict[str, str] = {}
+
+    def no_terminal() -> click.UsageError:
+        missing = [OPTIONS[q] for q in QUESTIONS if q not in answers and given[q] is None]
+        return click.UsageError(
+            "there is no terminal to ask init's questions on, and some answers are missing: give them as "
+            f"options ({', '.join(missing)}), for example: site-builder init {folder} --title \"Teamsters "
+            "Local 7\" --repo teamsters7/website --base-url https://teamsters7.github.io/website/ "
+            "--timezone America/New_York")
+
+    def taken(question: str, typed: str) -> str:
+        value = answer_value(question, typed)
+        if msg := answer_problem(question, value):
+            raise click.BadParameter(msg)
+        if value != typed.strip():
+            click.echo(f"  (taken as {value})")
+        return value
+
+    def ask(question: str, text: str, default: str | None) -> str:
         """One of init's questions, asked again until the answer would build."""
-        def check(value: str) -> str:
-            value = value.strip()
-            if msg := answer_problem(question, value):
-                raise click.BadParameter(msg)
-            return value
-        return click.prompt(text, default=default, value_proc=check)
+        try:
+            return click.prompt(text, default=default, value_proc=lambda typed: taken(question, typed))
+        except click.exceptions.Abort:
+            if interactive:
+                raise  # (Ctrl-C, Ctrl-D at a terminal: the volunteer stopped)
+            raise no_terminal() from None
 
-    asking = sys.stdin.isatty() or None in (title, base_url, timezone)  # (answers piped in: the fourth too)
-    title = title if title is not None else ask("title", "The local's name (the site's title)", "Our Local")
-    base_url = base_url if base_url is not None else ask("base_url", "The site's address", "https://example.org/")
-    timezone = timezone if timezone is not None else ask("timezone", "The time zone of your meetings", "America/Chicago")
-    if repo is None:
-        repo = (ask("repo", "The site's GitHub repository (owner/name), for the browser editor",
-                    "YOUR-ACCOUNT/YOUR-REPOSITORY") if asking else "YOUR-ACCOUNT/YOUR-REPOSITORY")
-    written = init_site(folder, Answers(title, base_url, timezone, repo), build_time())
+    if not interactive and None in (title, base_url, timezone) and _nothing_to_read():
+        raise no_terminal()  # (stdin is /dev/null, as in CI: no question printed that nobody can answer)
+    for question in QUESTIONS:
+        if given[question] is not None:
+            answers[question] = given[question]
+        elif question == "title":
+            answers[question] = ask("title", "The local's name (the site's title)", "Our Local")
+        elif question == "repo":
+            answers[question] = (ask("repo", "The site's GitHub repository (owner/name, or its address), for the "
+                                     "browser editor", PLACEHOLDER_REPO)
+                                 if interactive or None in (title, base_url, timezone) else PLACEHOLDER_REPO)
+        elif question == "base_url":
+            offered = pages_address(answer_value("repo", answers["repo"]))
+            answers[question] = ask("base_url", "The site's address" + (" (its GitHub Pages address, or your own "
+                                    "domain)" if offered else ", such as https://news.local12.org/"), offered)
+        else:
+            answers[question] = ask("timezone", "The time zone of your meetings (America/Chicago, or as you say "
+                                    "it: Central, Eastern, Pacific, Mountain...)", "America/Chicago")
+    written = init_site(folder, Answers(**answers), build_time())
     click.echo(f"Created {len(written)} files in {folder}. Next: read {folder / 'README.md'}, then "
                f"`site-builder serve --config {folder / 'config.yaml'}` to preview.")
 

@@ -52,6 +52,8 @@ class CalendarConfig:
     observe_saturday: str = "previous"  # fixed-date closure on a Saturday: observed Friday before
     observe_sunday: str = "next"  # on a Sunday: observed Monday after
     home_events: int = 3  # how many upcoming events the home page shows
+    # (not a key: where config.yaml sets last_year, for the warning of the calendar's last year)
+    last_year_line: int = field(default=1, compare=False, metadata={"not_a_key": True})
 
     @property
     def date_range(self) -> tuple[date, date]:
@@ -395,6 +397,17 @@ def _folder(value: str) -> str | None:
 
 
 REPO_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a GitHub owner/name
+_GITHUB_ADDRESS = re.compile(r"(?:https?://(?:www\.)?github\.com/|(?:ssh://)?git@github\.com[:/]|github\.com/)"
+                             r"([^/\s]+)/([^/\s]+?)(?:\.git)?(?:/.*)?", re.IGNORECASE)
+
+
+def repo_of_address(value: str) -> str | None:
+    """owner/site of a GitHub address of a repository as GitHub shows it (https://github.com/owner/site,
+    with .git or a trailing slash, git@github.com:owner/site.git) or owner/site.git; None otherwise."""
+    value = value.strip()
+    if found := _GITHUB_ADDRESS.fullmatch(value):
+        return f"{found[1]}/{found[2]}"
+    return value[:-4] if value.lower().endswith(".git") and REPO_RE.fullmatch(value[:-4]) else None
 
 
 _PYTHON_TYPE = {"text": str, "url": str, "language": str, "timezone": str, "path": str, "choice": str, "link": str,
@@ -408,12 +421,58 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
 _NOT_ZONES = {"localtime", "factory", "posixrules"}  # files of the tz database that are no place's time
 
 
+# The names people in the US and Canada give their time zone ("Pacific", "PST", "Eastern Time",
+# "US/Central"), each with the tz database's name of it.  `timezone: PST` in config.yaml is
+# still refused, with this name suggested; init takes them (starter.answer_value).
+_ZONE_WORDS = {
+    "America/Los_Angeles": ("pacific", "pst", "pdt", "pt", "us/pacific", "us/pacific-new", "pst8pdt"),
+    "America/New_York": ("eastern", "est", "edt", "et", "us/eastern", "est5edt"),
+    "America/Chicago": ("central", "cst", "cdt", "ct", "us/central", "cst6cdt"),
+    "America/Denver": ("mountain", "mst", "mdt", "mt", "us/mountain", "mst7mdt"),
+    "America/Phoenix": ("arizona", "us/arizona"),
+    "America/Anchorage": ("alaska", "akst", "akdt", "us/alaska"),
+    "Pacific/Honolulu": ("hawaii", "hst", "hawaii-aleutian", "us/hawaii"),
+    "America/Halifax": ("atlantic", "ast", "adt", "canada/atlantic"),
+    "America/St_Johns": ("newfoundland", "nst", "ndt", "canada/newfoundland"),
+    "America/Regina": ("saskatchewan", "canada/saskatchewan"),
+    "America/Vancouver": ("canada/pacific",),
+    "America/Edmonton": ("canada/mountain",),
+    "America/Winnipeg": ("canada/central",),
+    "America/Toronto": ("canada/eastern",),
+}
+_ZONE_BY_WORD = {word: zone for zone, words in _ZONE_WORDS.items() for word in words}
+_ZONE_SAID = {"America/Los_Angeles": "Pacific Time", "America/New_York": "Eastern Time",
+              "America/Chicago": "Central Time", "America/Denver": "Mountain Time",
+              "America/Phoenix": "Arizona (Mountain Time without daylight saving)",
+              "America/Anchorage": "Alaska Time", "Pacific/Honolulu": "Hawaii Time",
+              "America/Halifax": "Atlantic Time", "America/St_Johns": "Newfoundland Time",
+              "America/Regina": "Saskatchewan (Central Time without daylight saving)"}
+_ZONE_EXAMPLES = "America/Chicago, America/New_York or America/Los_Angeles"
+
+
+def zone_for_words(value: str) -> str | None:
+    """The time zone people mean by "Pacific", "PST", "Eastern Time", "US/Central", "mountain
+    standard time" (any case); None for anything else."""
+    text = " ".join(re.sub(r"\(.*?\)", " ", value).lower().split())
+    text = re.sub(r"\s+(standard|daylight|daylight saving)?\s*time$", "", text) or text
+    return _ZONE_BY_WORD.get(text.replace(" ", "") if "/" in text else text)
+
+
+def _zone_hint(value: str) -> str:
+    zone = zone_for_words(value) if isinstance(value, str) else None
+    if zone is None:
+        return f"write a time zone name such as {_ZONE_EXAMPLES}"
+    arizona = " (in Arizona, which keeps standard time all year: America/Phoenix)" if zone == "America/Denver" else ""
+    return f"for {_ZONE_SAID.get(zone, zone)} write {zone}{arizona}"
+
+
 def timezone_problem(value: str) -> str | None:
-    """Why `value` is not a timezone name (None: it is one).  Shared by config.yaml and the calendar."""
+    """Why `value` is not a time zone name (None: it is one).  Shared by config.yaml and the
+    calendar; a name people say ("Pacific", "PST") gets the time zone it means suggested."""
     if value.lower() in _NOT_ZONES or value.startswith(("posix/", "right/")):
         # localtime is the build machine's own zone (two machines would build two sites); right/
         # zones count leap seconds; posix/ duplicates the plain names
-        return f"{value!r} is not a time zone name for a place (use an IANA name such as America/Chicago)"
+        return f"{value!r} is not a time zone name for a place ({_zone_hint(value)})"
     try:
         ZoneInfo(value)
     except IsADirectoryError:  # "America": a folder of the tz database, not a zone
@@ -421,11 +480,24 @@ def timezone_problem(value: str) -> str | None:
 
         inside = sorted(z for z in zoneinfo.available_timezones() if z.startswith(value.strip("/") + "/"))
         example = next((z for z in ("America/Chicago", "Europe/London") if z in inside), inside[0] if inside else "")
-        return (f"{value!r} is a region, not a timezone; name a city in it, such as {example}"
-                if example else f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+        if zone_for_words(value):  # "Pacific": the folder of Samoa, Fiji and Guam, not Pacific Time
+            return (f"{value!r} is a region of the time zone database (such as {example}, far from North "
+                    f"America), not a time zone; {_zone_hint(value)}")
+        return (f"{value!r} is a region, not a time zone; name a city in it, such as {example}"
+                if example else f"unknown time zone {value!r} ({_zone_hint(value)})")
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return f"unknown timezone {value!r} (use an IANA name such as America/Chicago)"
+        return f"unknown time zone {value!r} ({_zone_hint(value)})"
     return None
+
+
+def timezone_warning(value: str) -> str | None:
+    """A time zone that exists but is not what people mean by its name: EST, MST and HST are
+    fixed offsets (no daylight saving), EST5EDT and friends old US rules; US/Pacific is fine."""
+    zone = zone_for_words(value)
+    if zone is None or "/" in value or timezone_problem(value):
+        return None
+    return (f"{value!r} is an abbreviation, which the time zone database reads as a fixed offset or old "
+            f"rules, not the local time of a place; {_zone_hint(value)}")
 
 
 _timezone = timezone_problem
@@ -529,6 +601,8 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     values = top.read(schema.CONFIG)
     title = values["title"]
     url = values["base_url"]
+    if isinstance(values.get("timezone"), str) and (msg := timezone_warning(values["timezone"])):
+        problems.append(Problem(display, data.line_of("timezone"), "timezone", msg, "warning"))
     if base_url is not None:
         if msg := _base_url(base_url):
             problems.append(Problem("--base-url", 1, "base_url", msg))
@@ -560,7 +634,7 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
     theme = ThemeConfig(**th.read(schema.THEME), extra_css=tuple(c for c in css if isinstance(c, str) and not _link(c)))
 
     cal = _Fields(top.section_map("calendar"), display, "calendar", problems)
-    calendar = CalendarConfig(**cal.read(schema.CALENDAR))
+    calendar = CalendarConfig(**cal.read(schema.CALENDAR), last_year_line=cal.data.line_of("last_year"))
     bad_years = any(p.field in ("calendar.first_year", "calendar.last_year") for p in problems)
     if bad_years:
         pass  # already reported; comparing a default year with the other would only confuse
@@ -631,7 +705,8 @@ def load_config(path: Path, strict: bool = False, base_url: str | None = None) -
         if cms.backend == "github" and (not REPO_RE.fullmatch(cms.repo) or ".." in cms.repo):
             problems.append(Problem(display, cms_line("repo") if "repo" in cms_fields.data else cms_fields.data.line,
                                     "cms.repo", "the github backend needs the repository, `owner/name` "
-                                    f"(such as local12/website); got {cms.repo!r}"))
+                                    f"(such as local12/website); got {cms.repo!r}" + (
+                                        f": write repo: {repo}" if (repo := repo_of_address(cms.repo)) else "")))
         if not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", cms.branch) or ".." in cms.branch \
                 or cms.branch.startswith(("-", ".")) or cms.branch.endswith((".lock", ".")):
             problems.append(Problem(display, cms_line("branch"), "cms.branch",

@@ -27,12 +27,15 @@ class InitError(SiteError):
     pass
 
 
+PLACEHOLDER_REPO = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # until someone fills in cms.repo
+
+
 @dataclass(frozen=True)
 class Answers:
     title: str
     base_url: str
     timezone: str
-    repo: str = "YOUR-ACCOUNT/YOUR-REPOSITORY"  # the GitHub repository the browser editor saves to
+    repo: str = PLACEHOLDER_REPO  # the GitHub repository the browser editor saves to
 
 
 # -- the site's own copy of site_builder ------------------------------------------------------------
@@ -148,9 +151,49 @@ def upgrade_site(site: Path) -> str:
     return wheel
 
 
+QUESTIONS = ("title", "repo", "base_url", "timezone")  # in the order init asks them
+OPTIONS = {"title": "--title", "repo": "--repo", "base_url": "--base-url", "timezone": "--timezone"}
+
+
+def answer_value(question: str, value: str) -> str:
+    """An answer as init writes it: a GitHub address of the repository (https://github.com/owner/site,
+    git@github.com:owner/site.git) kept as owner/site; a time zone as people say it ("Pacific",
+    "PST", "Eastern Time", "US/Central") as the time zone it means (America/Los_Angeles)."""
+    from site_builder.config import repo_of_address, zone_for_words
+
+    value = value.strip()
+    if question == "repo":
+        return repo_of_address(value) or value
+    if question == "timezone":
+        return zone_for_words(value) or value
+    return value
+
+
+def pages_address(repo: str) -> str | None:
+    """The address GitHub Pages gives the repository `owner/site`: https://owner.github.io/site/
+    (for a repository named owner.github.io, https://owner.github.io/); None without a repository."""
+    from site_builder.config import REPO_RE
+
+    if repo == PLACEHOLDER_REPO or not REPO_RE.fullmatch(repo) or ".." in repo:
+        return None
+    owner, name = repo.lower().split("/")[0], repo.split("/")[1]
+    return f"https://{owner}.github.io/" if name.lower() == f"{owner}.github.io" else f"https://{owner}.github.io/{name}/"
+
+
+def folder_problem(dest: Path) -> str | None:
+    """Why init cannot fill `dest` (None: it is new, or empty)."""
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        return f"{dest} is a file, not a folder; init makes a new folder (or fills an empty one)"
+    if dest.exists() and any(entry.name != ".git" for entry in dest.iterdir()):  # (a fresh clone of an empty repository is fine)
+        return f"{dest} already exists and is not empty; init only fills a new or empty folder"
+    return None
+
+
 def answer_problem(question: str, value: str) -> str | None:
     """Why an answer to one of init's questions would not build (None: it is fine).  The same
-    checks as config.yaml's, so init never writes a site its own build refuses."""
+    checks as config.yaml's, so init never writes a site its own build refuses.  `value` is
+    the answer as written (answer_value)."""
     from site_builder.config import REPO_RE, normalize_base_url, timezone_problem
 
     if question == "title":
@@ -166,16 +209,16 @@ def answer_problem(question: str, value: str) -> str | None:
         except ValueError as exc:
             return f"base_url {value!r} {exc}"
     elif question == "timezone":
-        if msg := timezone_problem(value):
-            return msg.replace("unknown timezone", "unknown time zone")
+        return timezone_problem(value)
     elif question == "repo":
         if not REPO_RE.fullmatch(value) or ".." in value:
-            return f"the repository {value!r} must be written owner/name, such as local12/website"
+            return (f"the repository {value!r} must be written owner/name, such as local12/website "
+                    "(or as its GitHub address, https://github.com/local12/website)")
     return None
 
 
 def _check(answers: Answers) -> None:
-    for question in ("title", "base_url", "timezone", "repo"):
+    for question in QUESTIONS:
         if msg := answer_problem(question, getattr(answers, question)):
             raise InitError(msg)
 
@@ -187,10 +230,9 @@ def _yaml_text(value: str) -> str:
 def init_site(dest: Path, answers: Answers, now: datetime) -> list[str]:
     """Write the starter site into `dest` (missing or empty); returns the files written."""
     dest = Path(dest)
-    if dest.exists() and not dest.is_dir():
-        raise InitError(f"{dest} is a file, not a folder; init makes a new folder (or fills an empty one)")
-    if dest.exists() and any(entry.name != ".git" for entry in dest.iterdir()):  # (a fresh clone of an empty repository is fine)
-        raise InitError(f"{dest} already exists and is not empty; init only fills a new or empty folder")
+    if msg := folder_problem(dest):
+        raise InitError(msg)
+    answers = Answers(**{q: answer_value(q, getattr(answers, q)) for q in QUESTIONS})
     _check(answers)
     today = now.astimezone(ZoneInfo(answers.timezone)).date()
     event_day = today + timedelta(days=(2 - today.weekday()) % 7 + 21)  # a Wednesday three weeks on

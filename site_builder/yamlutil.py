@@ -332,6 +332,68 @@ def _check_bounds(root: yaml.Node, text: str) -> None:
         raise _Refused(None, f"aliases (*name) make this file repeat more than {MAX_ALIAS_NODES:,} values")
 
 
+def _quoted(value: str) -> str:
+    """`value` as a YAML double-quoted scalar, every character that does not print (a tab, a
+    zero-width joiner, a line separator) written as its escape: one printable line."""
+    def one(ch: str) -> str:
+        if ch in '"\\':
+            return "\\" + ch
+        return ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+
+    return '"' + "".join(map(one, value)) + '"'
+
+
+def _in_words(problem: str, mark: Any, text: str, line_offset: int) -> str | None:
+    """The two syntax mistakes volunteers make most, said so they can fix them (None: another).
+
+    A tab anywhere YAML reads indentation ("found character that cannot start any token"): where
+    it is, and that YAML indents with spaces.  `title: Picket: Friday` ("mapping values are not
+    allowed"): a colon and a space inside a value need quotes, and the line as it should be."""
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return None
+    row = lines[mark.line]
+    at = row[mark.column] if mark.column < len(row) else ""
+    if "tab" in problem or at == "\t" or ("cannot start any token" in problem and "\t" in row):
+        if "\t" not in row:
+            return None
+        column = row.index("\t") + 1
+        return (f"line {mark.line + 1 + line_offset}, column {column} holds a tab; YAML indents with spaces, "
+                "never tabs: replace the tab with spaces (as many as the lines around it use)")
+    if "mapping values are not allowed" not in problem or at != ":":
+        return None
+    found = re.match(r"(\s*(?:-\s+)*)([^\s:#'\"][^:#]*?):\s+(.*?)\s*$", row)
+    if found is None or found.end(2) >= mark.column:  # the colon is the line's own: `  date: ...`
+        if row[:1].isspace():
+            return ("this line is indented more than the line above it; the keys of one entry start in the "
+                    "same column (indent with spaces, and only under a key that ends with a colon)")
+        return None
+    start, key, value = found.groups()
+    value = re.split(r"\s+#", value)[0]  # (a comment stays a comment)
+    if value[:1] in ("'", '"', "[", "{", "|", ">"):
+        return None
+    return (f"a colon followed by a space inside a value needs quotes around the whole value: "
+            f"write {start.lstrip()}{key}: {_quoted(value)}")
+
+
+def entry_field(section: str, entry: Any, index: int, named_by: str = "title") -> str:
+    """How a problem names one entry of a list: by its id, `events["kaiser-picket"]`; without
+    one by its title, `events[title="Kaiser picket"]`; else by its place, counted from 1,
+    `events[entry 2]` (never `events[1]`, which a volunteer reads as the first)."""
+    def said(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            return None
+        text = " ".join(str(value).split())
+        return _quoted(text if len(text) <= 40 else text[:39] + "…")
+
+    if isinstance(entry, dict):
+        if ident := said(entry.get("id")):
+            return f"{section}[{ident}]"
+        if name := said(entry.get(named_by)):
+            return f"{section}[{named_by}={name}]"
+    return f"{section}[entry {index + 1}]"
+
+
 def load_yaml(text: str, path: str, line_offset: int = 0, warnings: list[Problem] | None = None) -> Any:
     """Parse one YAML document; raise ContentError(path, line, field, ...) on bad syntax or on
     input refused by the bounds above.
@@ -357,6 +419,7 @@ def load_yaml(text: str, path: str, line_offset: int = 0, warnings: list[Problem
         what = exc.problem or str(exc)
         if exc.context and "duplicate" not in what:
             what = f"{exc.context}, {what}"
+        what = _in_words(exc.problem or "", mark, text, line_offset) or what
         raise ContentError(path, line, "yaml", f"invalid YAML: {what}") from None
     except yaml.YAMLError as exc:  # e.g. a reader error on a control character
         raise ContentError(path, 1 + line_offset, "yaml", f"invalid YAML: {exc}") from None

@@ -93,7 +93,7 @@ def test_skips_are_checked_against_one_expansion(tmp_path, monkeypatch):
             + "      - date: 2025-01-08\n        note: not a Tuesday\n")
     data, problems = _read(tmp_path, text)
     assert len(calls) == 1
-    assert problems == ["content/calendar/c.yaml:211: meetings[0].override[50].date: 2025-01-08 is not a date of "
+    assert problems == ["content/calendar/c.yaml:211: meetings[\"cat\"].override[50].date: 2025-01-08 is not a date of "
                         "this series (the nearest are 2025-01-07 and 2025-01-14)"]
 
 
@@ -123,8 +123,8 @@ def test_config_years_are_limited(tmp_path, years, message):
 
 
 def test_a_timezone_region_is_not_a_timezone():
-    assert timezone_problem("America") == "'America' is a region, not a timezone; name a city in it, such as America/Chicago"
-    assert "unknown timezone" in timezone_problem("Central")
+    assert timezone_problem("America") == "'America' is a region, not a time zone; name a city in it, such as America/Chicago"
+    assert timezone_problem("Central") == "unknown time zone 'Central' (for Central Time write America/Chicago)"
     assert timezone_problem("America/Chicago") is None
 
 
@@ -148,7 +148,7 @@ def test_a_count_inside_the_range_is_fine_and_plans_are_bounded(tmp_path):
     plan = plan_series(data.series[0])
     assert plan.last_end.date() == date(2025, 1, 7) + timedelta(days=3999)
     data, problems = _read(tmp_path, text.replace("4000", "4800"))
-    assert problems == ["content/calendar/c.yaml:4: meetings[0].repeat: its COUNT goes on past 2037-12-31, the last "
+    assert problems == ["content/calendar/c.yaml:4: meetings[\"cat\"].repeat: its COUNT goes on past 2037-12-31, the last "
                         "date this calendar covers; give a smaller COUNT, or until: instead"]
 
 
@@ -169,7 +169,7 @@ meetings:
 def test_a_series_time_in_the_skipped_hour_is_a_warning_and_shown_as_the_clocks_read(tmp_path):
     data, problems = _read(tmp_path, MEETING_AT_NIGHT)
     assert problems == [
-        "content/calendar/c.yaml:5: meetings[0].time: warning: 2:30 am does not exist on 2026-03-08 in "
+        "content/calendar/c.yaml:5: meetings[\"night-shift\"].time: warning: 2:30 am does not exist on 2026-03-08 in "
         "America/Chicago (nor on 1 more up to 2027): the clocks go forward that night (daylight saving time), so "
         "that meeting is at 3:30 am; give the date an override with another time: (or a skip) to silence this"
     ]
@@ -184,7 +184,7 @@ def test_a_series_time_in_the_skipped_hour_is_a_warning_and_shown_as_the_clocks_
 def test_an_event_in_the_skipped_hour_is_an_error_and_the_repeated_hour_takes_the_first(tmp_path):
     text = "events:\n  - id: a\n    title: A\n    start: 2026-03-08 2:30 am\n    end: 4:00 am\n"
     assert _read(tmp_path, text)[1] == [
-        "content/calendar/c.yaml:4: events[0].start: 2026-03-08 2:30 am does not exist in America/Chicago: the "
+        "content/calendar/c.yaml:4: events[\"a\"].start: 2026-03-08 2:30 am does not exist in America/Chicago: the "
         "clocks go forward an hour that night (daylight saving time); write 3:30 am or another time"
     ]
     data, problems = _read(tmp_path, text.replace("2026-03-08 2:30", "2026-11-01 1:30").replace("4:00", "1:45"))
@@ -217,3 +217,20 @@ def test_the_daylight_saving_gap_days_are_those_of_a_day_by_day_scan(zone):
     reader = _Reader.__new__(_Reader)
     reader.gap_days, reader.range = {}, (lo, hi)
     assert reader._gap_days(zone) == frozenset(expected)
+
+
+def test_the_last_year_warning_needs_a_calendar_and_keeps_within_twenty_years(scratch, build):
+    """At the tests' now (Nov 2026): a calendar ending 2026 with closures warns, and the years it
+    suggests stay within the 20 allowed; one with no closures nor meetings has nothing to lose."""
+    config = ("title: T\nbase_url: https://example.org/\ntimezone: America/Chicago\n"
+              "calendar:\n  first_year: 2008\n  last_year: 2026\n")
+    empty = scratch(config=config)
+    assert build(empty, "--strict").err == ""
+    root = scratch({"content/calendar/closures.yaml": "closures:\n  - id: new-year\n    name: New Year\n    when: January 1\n"},
+                   config=config)
+    run = build(root)
+    assert run.code == 0
+    assert run.err.splitlines() == [
+        "config.yaml:6: calendar.last_year: warning: the calendar ends Dec 31, 2026: after that day office closures are "
+        "not worked out and meetings are not listed; raise last_year in config.yaml (for example last_year: 2028 and "
+        "first_year: 2009)"]

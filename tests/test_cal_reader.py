@@ -108,58 +108,70 @@ BAD = [
     (
         "end-before-start",
         EVENT.replace('"13:00"', '"10:00"'),
-        [f"{P}:5: events[0].end: must be after start (2026-12-05 11:00), got 2026-12-05 10:00"],
+        [f"{P}:5: events[\"rally\"].end: must be after start (2026-12-05 11:00), got 2026-12-05 10:00"],
     ),
     (
         "unknown-timezone",
         EVENT + "    timezone: America/Chicgo\n",
-        [f"{P}:6: events[0].timezone: unknown timezone 'America/Chicgo' (use an IANA name such as America/Chicago)"],
+        [f"{P}:6: events[\"rally\"].timezone: unknown time zone 'America/Chicgo' (write a time zone name such as "
+         "America/Chicago, America/New_York or America/Los_Angeles)"],
+    ),
+    (
+        "timezone-said-as-people-say-it",
+        EVENT + "    timezone: Pacific Time\n",
+        [f"{P}:6: events[\"rally\"].timezone: unknown time zone 'Pacific Time' (for Pacific Time write America/Los_Angeles)"],
+    ),
+    (
+        "timezone-fixed-offset-is-a-warning",
+        EVENT + "    timezone: EST\n",
+        [f"{P}:6: events[\"rally\"].timezone: warning: 'EST' is an abbreviation, which the time zone database reads as "
+         "a fixed offset or old rules, not the local time of a place; for Eastern Time write America/New_York"],
     ),
     (
         "int-time",
         MEETING.replace("time: 18:30", "time: 1830"),
-        [f"{P}:5: meetings[0].time: must be a time like 18:30 or 6:30 pm, got the number 1830"],
+        [f"{P}:5: meetings[\"cat\"].time: must be a time like 18:30 or 6:30 pm, got the number 1830"],
     ),
     (
         "bad-time",
         EVENT.replace('"13:00"', "25:00"),
-        [f"{P}:5: events[0].end: not a time: '25:00' (write e.g. 18:30 or 6:30 pm)"],
+        [f"{P}:5: events[\"rally\"].end: not a time: '25:00' (write e.g. 18:30 or 6:30 pm)"],
     ),
     (
         "bad-date",
         EVENT.replace("2026-12-05 11:00", "2026-02-30 11:00"),
-        [f"{P}:4: events[0].start: not a date: '2026-02-30' (write YYYY-MM-DD, e.g. 2025-01-07)"],
+        [f"{P}:4: events[\"rally\"].start: not a date: '2026-02-30' (write YYYY-MM-DD, e.g. 2025-01-07)"],
     ),
     (
         "missing-end",
         EVENT.replace('    end: "13:00"\n', ""),
-        [f"{P}:2: events[0].end: is required when there is a start time (or give duration, e.g. 90 minutes)"],
+        [f"{P}:2: events[\"rally\"].end: is required when there is a start time (or give duration, e.g. 90 minutes)"],
     ),
     (
         "javascript-url",
         EVENT + "    registration_url: javascript:alert(1)\n",
-        [f"{P}:6: events[0].registration_url: must be an http:// or https:// address, got 'javascript:alert(1)'"],
+        [f"{P}:6: events[\"rally\"].registration_url: must be an http:// or https:// address, got 'javascript:alert(1)'"],
     ),
     (
         "unknown-key-is-a-warning",
         EVENT + "    strat: 2026-12-05\n",
-        [f"{P}:6: events[0].strat: warning: unknown key (ignored; did you mean 'start'?)"],
+        [f"{P}:6: events[\"rally\"].strat: warning: unknown key (ignored; did you mean 'start'?)"],
     ),
     (
         "bad-status",
         EVENT + "    status: canceled\n",
-        [f"{P}:6: events[0].status: must be one of scheduled, cancelled, postponed, got 'canceled'"],
+        [f"{P}:6: events[\"rally\"].status: must be one of scheduled, cancelled, postponed, got 'canceled'"],
     ),
     (
         "online-without-url",
         EVENT + "    attendance: online\n",
-        [f"{P}:6: events[0].attendance: is online but no online_url is given"],
+        [f"{P}:6: events[\"rally\"].attendance: is online but no online_url is given"],
     ),
     (
         "bad-recurrence",
         MEETING.replace("every Tuesday", "every blue moon"),
         [
-            f"{P}:4: meetings[0].repeat: cannot understand the recurrence 'every blue moon'; write e.g. "
+            f"{P}:4: meetings[\"cat\"].repeat: cannot understand the recurrence 'every blue moon'; write e.g. "
             '"every Tuesday", "weekly on Monday and Thursday", "every other Tuesday", "first Wednesday monthly", '
             '"last Friday of every month", "third Wednesday of March, June, September and December" or RRULE '
             'text like "FREQ=WEEKLY;BYDAY=TU"'
@@ -168,60 +180,60 @@ BAD = [
     (
         "bad-rrule",
         MEETING.replace("every Tuesday", "FREQ=WEEKLY;BYDAY=XX"),
-        [f"{P}:4: meetings[0].repeat: not a valid RRULE: 'FREQ=WEEKLY;BYDAY=XX' (invalid 'BYDAY': XX)"],
+        [f"{P}:4: meetings[\"cat\"].repeat: not a valid RRULE: 'FREQ=WEEKLY;BYDAY=XX' (invalid 'BYDAY': XX)"],
     ),
     (
         "rrule-with-until",
         MEETING.replace("every Tuesday", "FREQ=WEEKLY;UNTIL=20250301"),
-        [f"{P}:4: meetings[0].repeat: RRULE must not contain UNTIL: give the last date in `until:`"],
+        [f"{P}:4: meetings[\"cat\"].repeat: RRULE must not contain UNTIL: give the last date in `until:`"],
     ),
     (
         "skip-not-an-occurrence",
         MEETING + "    skip: [2025-01-08]\n",
-        [f"{P}:10: meetings[0].skip[0]: 2025-01-08 is not a date of this series (the nearest are 2025-01-07 and 2025-01-14)"],
+        [f"{P}:10: meetings[\"cat\"].skip[0]: 2025-01-08 is not a date of this series (the nearest are 2025-01-07 and 2025-01-14)"],
     ),
     (
         "move-not-an-occurrence",
         MEETING + "    move:\n      - date: 2025-01-09\n        to: 2025-01-10\n",
-        [f"{P}:11: meetings[0].move[0].date: 2025-01-09 is not a date of this series (the nearest are 2025-01-07 and 2025-01-14)"],
+        [f"{P}:11: meetings[\"cat\"].move[0].date: 2025-01-09 is not a date of this series (the nearest are 2025-01-07 and 2025-01-14)"],
     ),
     (
         "override-not-an-occurrence",
         MEETING + "    override:\n      - {date: 2025-04-01, note: x}\n",
-        [f"{P}:11: meetings[0].override[0].date: 2025-04-01 is not a date of this series (the nearest is 2025-03-25)"],
+        [f"{P}:11: meetings[\"cat\"].override[0].date: 2025-04-01 is not a date of this series (the nearest is 2025-03-25)"],
     ),
     (
         "skip-and-override-same-date",
         MEETING + "    skip: [2025-01-14]\n    override:\n      - {date: 2025-01-14, note: x}\n",
-        [f"{P}:12: meetings[0].override[0].date: 2025-01-14 is already listed under skip"],
+        [f"{P}:12: meetings[\"cat\"].override[0].date: 2025-01-14 is already listed under skip"],
     ),
     (
         "in-person-override-without-venue",
         MEETING + "    override:\n      - {date: 2025-01-14, attendance: in-person}\n",
-        [f"{P}:11: meetings[0].override[0].attendance: is in-person but neither this entry nor the series gives a venue"],
+        [f"{P}:11: meetings[\"cat\"].override[0].attendance: is in-person but neither this entry nor the series gives a venue"],
     ),
     (
         "until-before-from",
         MEETING.replace("until: 2025-03-31", "until: 2024-12-31"),
-        [f"{P}:8: meetings[0].until: must not be before from (2025-01-07), got 2024-12-31"],
+        [f"{P}:8: meetings[\"cat\"].until: must not be before from (2025-01-07), got 2024-12-31"],
     ),
     (
         "closure-unknown-reference",
         "closures:\n  - id: christmas-day\n    name: Christmas\n    when: December 25\n"
         "  - id: eve\n    name: Eve\n    when: last working day before christmas\n",
-        [f"{P}:7: closures[1].when: unknown closure 'christmas' (did you mean 'christmas-day'?)"],
+        [f"{P}:7: closures[\"eve\"].when: unknown closure 'christmas' (did you mean 'christmas-day'?)"],
     ),
     (
         "closure-cycle",
         "closures:\n  - id: a\n    name: A\n    when: 1 day after b\n"
         "  - id: b\n    name: B\n    when: last working day before a\n",
-        [f"{P}:4: closures[0].when: closure rules form a cycle: a → b → a"],
+        [f"{P}:4: closures[\"a\"].when: closure rules form a cycle: a → b → a"],
     ),
     (
         "closure-bad-when",
         "closures:\n  - id: a\n    name: A\n    when: the 32nd of Smarch\n",
         [
-            f"{P}:4: closures[0].when: cannot understand 'the 32nd of Smarch'; write e.g. \"July 4\", "
+            f"{P}:4: closures[\"a\"].when: cannot understand 'the 32nd of Smarch'; write e.g. \"July 4\", "
             '"third Monday of January", "last Monday of May", "Easter - 2 days", "1 day after thanksgiving" '
             'or "last working day before christmas-day"'
         ],
@@ -230,7 +242,7 @@ BAD = [
         "same-observed-day-is-a-warning",
         "closures:\n  - id: a\n    name: A\n    when: December 25\n  - id: b\n    name: B\n    when: Dec 25\n",
         [
-            f"{P}:7: closures[1].when: warning: B {y} is observed on {y}-12-{d}, the same day as A; "
+            f"{P}:7: closures[\"b\"].when: warning: B {y} is observed on {y}-12-{d}, the same day as A; "
             "both are listed and the office is closed once"
             for y, d in ((2025, 25), (2026, 25), (2027, 24))
         ],
@@ -248,7 +260,7 @@ BAD = [
     (
         "morning-time-is-a-warning",
         MEETING.replace("time: 18:30", "time: 6:30").replace("end: 19:30", "duration: 1 hour"),
-        [f"{P}:5: meetings[0].time: warning: 6:30 is in the morning; write 18:30 or 6:30 pm for the evening, or 6:30 am to silence this"],
+        [f"{P}:5: meetings[\"cat\"].time: warning: 6:30 is in the morning; write 18:30 or 6:30 pm for the evening, or 6:30 am to silence this"],
     ),
 ]
 
@@ -261,21 +273,21 @@ def test_bad_input(tmp_path, name, text, expected):
 def test_every_problem_is_reported_not_just_the_first(tmp_path):
     text = EVENT.replace('"13:00"', '"10:00"') + "    timezone: Mars/Base\n    online_url: ftp://x\n"
     found = messages(tmp_path, text)
-    assert [m.split(": ")[1] for m in found] == ["events[0].timezone", "events[0].online_url"]
+    assert [m.split(": ")[1] for m in found] == ["events[\"rally\"].timezone", "events[\"rally\"].online_url"]
     # (end is only compared with start once the time zone is known)
 
 
 def test_duplicate_ids_across_files(tmp_path):
     _, problems = read(tmp_path, ("a.yaml", EVENT), ("b.yaml", EVENT.replace("title: Rally", "title: Other")))
     assert [str(p) for p in problems] == [
-        "content/calendar/b.yaml:2: events[0].id: duplicate id 'rally' (already used at content/calendar/a.yaml:2)"
+        "content/calendar/b.yaml:2: events[\"rally\"].id: duplicate id 'rally' (already used at content/calendar/a.yaml:2)"
     ]
 
 
 def test_events_and_meetings_share_ids(tmp_path):
     _, problems = read(tmp_path, ("a.yaml", EVENT + MEETING.replace("id: cat", "id: rally")))
     assert [str(p) for p in problems] == [
-        "content/calendar/a.yaml:7: meetings[0].id: duplicate id 'rally' (already used at content/calendar/a.yaml:2)"
+        "content/calendar/a.yaml:7: meetings[\"rally\"].id: duplicate id 'rally' (already used at content/calendar/a.yaml:2)"
     ]
 
 
@@ -315,3 +327,32 @@ def test_sample_site_loads_cleanly():
     assert [str(p) for p in problems] == []
     assert len(data.events) == 8 and len(data.series) == 3 and len(data.closure_rules) == 12
     assert data.series[0].id == "executive-board" and data.series[0].moves[0].date == date(2025, 1, 1)
+
+
+def test_an_entry_is_named_by_its_id_then_its_title_never_by_a_count_from_zero(tmp_path):
+    text = ("events:\n"
+            "  - id: rally\n    title: Rally\n    start: 2026-12-05 11:00\n    end: '13:00'\n"
+            "  - id: kaiser-picket\n    title: Kaiser picket\n    start: 2026-12-12 11:00\n    end: '10:00'\n"
+            "  - title: Strike vote\n    start: 2026-12-19 11:00\n    end: '13:00'\n"
+            "  - start: 2026-12-26 11:00\n    end: '13:00'\n"
+            "closures:\n  - name: Christmas Day\n    when: December 25\n")
+    assert messages(tmp_path, text) == [
+        "content/calendar/c.yaml:9: events[\"kaiser-picket\"].end: must be after start (2026-12-12 11:00), got 2026-12-12 10:00",
+        "content/calendar/c.yaml:10: events[title=\"Strike vote\"].id: is required (a permanent id such as strike-vote-2026; never change it)",
+        "content/calendar/c.yaml:13: events[entry 4].id: is required (a permanent id such as strike-vote-2026; never change it)",
+        "content/calendar/c.yaml:13: events[entry 4].title: is required (what the calendar shows)",
+        "content/calendar/c.yaml:16: closures[name=\"Christmas Day\"].id: is required (a permanent id such as christmas-day)",
+    ]
+
+
+def test_the_github_annotation_names_the_entry_as_the_text_does(scratch, build, tmp_path):
+    root = scratch({"content/calendar/events.yaml": "events:\n  - id: rally\n    title: Rally\n    start: 2026-12-05 11:00\n"
+                    "    end: '13:00'\n  - id: kaiser-picket\n    title: Kaiser picket\n    start: 2026-12-12 11:00\n"
+                    "    end: '10:00'\n"})
+    text = build(root)
+    assert text.code == 1
+    assert text.err.splitlines()[0] == ('content/calendar/events.yaml:9: events["kaiser-picket"].end: must be after start '
+                                        "(2026-12-12 11:00), got 2026-12-12 10:00")
+    github = build(root, "--error-format", "github")
+    assert github.err.splitlines()[0] == ('::error file=content/calendar/events.yaml,line=9,title=events["kaiser-picket"].end'
+                                          "::must be after start (2026-12-12 11:00), got 2026-12-12 10:00")

@@ -242,5 +242,5 @@ def test_bad_calendar_leaves_output_untouched(tmp_path, build):
         "events:\n  - id: oops\n    title: Oops\n    start: 2026-12-05 18:30\n    end: 2026-12-05 17:00\n")
     run = build(site)
     assert run.code == 1
-    assert "content/calendar/bad.yaml:5: events[0].end:" in run.err
+    assert "content/calendar/bad.yaml:5: events[\"oops\"].end:" in run.err
     assert tree_bytes(site / "output") == before

@@ -8,12 +8,25 @@ CASES = {
     "bad base_url": ("title: T\nbase_url: example.org\n",
                      ["config.yaml:2: base_url: must be an absolute http(s) URL such as https://example.org/local12/"]),
     "unknown timezone": ("title: T\ntimezone: Mars/Olympus\n",
-                         ["config.yaml:2: timezone: unknown timezone 'Mars/Olympus' (use an IANA name such as America/Chicago)"]),
+                         ["config.yaml:2: timezone: unknown time zone 'Mars/Olympus' (write a time zone name such as "
+                          "America/Chicago, America/New_York or America/Los_Angeles)"]),
+    "timezone said as people say it": ("title: T\ntimezone: PST\n",
+                                       ["config.yaml:2: timezone: unknown time zone 'PST' (for Pacific Time write "
+                                        "America/Los_Angeles)"]),
+    "timezone Pacific is not Samoa": ("title: T\ntimezone: Pacific\n",
+                                      ["config.yaml:2: timezone: 'Pacific' is a region of the time zone database (such "
+                                       "as Pacific/Apia, far from North America), not a time zone; for Pacific Time "
+                                       "write America/Los_Angeles"]),
     "several at once": ("title: T\nposts_per_page: 0\nfeed_items: many\n",
                         ["config.yaml:2: posts_per_page: must be greater than 0",
                          "config.yaml:3: feed_items: must be a whole number, got str 'many'"]),
     "missing title": ("base_url: https://example.org/\n", ["config.yaml:1: title: required: the site's name"]),
-    "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: mapping values are not allowed in this context"]),
+    "broken yaml": ("title: T\n  base_url: x\n", ["config.yaml:2: yaml: invalid YAML: this line is indented more than the line above it; the keys of one entry "
+                                                "start in the same column (indent with spaces, and only under a key that ends with a colon)"]),
+    "repository as its GitHub address": ("title: T\ncms:\n  repo: https://github.com/local12/website.git\n",
+                                          ["config.yaml:3: cms.repo: the github backend needs the repository, "
+                                           "`owner/name` (such as local12/website); got "
+                                           "'https://github.com/local12/website.git': write repo: local12/website"]),
     "bad colour": ("title: T\ntheme:\n  primary_color: purple\n",
                    ["config.yaml:3: theme.primary_color: must be a colour like #6b1d7a; got 'purple'"]),
 }
@@ -27,6 +40,18 @@ def test_bad_config(name, scratch, build):
     assert run.code == 1
     for line in expected:
         assert line in run.err.splitlines(), run.err
+
+
+def test_a_time_zone_abbreviation_that_exists_is_a_warning_with_the_zone_people_mean(scratch, build):
+    """EST is a zone of the database, but UTC-5 all year: a New York local's summer meetings an hour off."""
+    root = scratch(config="title: T\nbase_url: https://example.org/\ntimezone: EST\n")
+    run = build(root)
+    assert run.code == 0
+    assert run.err.splitlines()[0] == ("config.yaml:3: timezone: warning: 'EST' is an abbreviation, which the time zone "
+                                       "database reads as a fixed offset or old rules, not the local time of a place; "
+                                       "for Eastern Time write America/New_York")
+    assert build(root, "--strict").code == 1
+    assert build(scratch(config="title: T\nbase_url: https://example.org/\ntimezone: US/Pacific\n")).err == ""
 
 
 def test_unknown_key_is_a_warning_and_strict_makes_it_an_error(scratch, build):

@@ -195,7 +195,7 @@ def test_a_translation_is_in_a_language_the_site_knows_and_labelled_with_its_nam
     root = site(scratch, contract(languages=languages))
     run = build(root)  # sw: not a language of this one-language site, nor one the build names
     assert run.code == 1
-    assert "content/contracts.yaml:9: contracts[0].languages[0].language: 'sw' is not a language the site knows" in run.err
+    assert "content/contracts.yaml:9: contracts[\"acme-2024\"].languages[0].language: 'sw' is not a language the site knows" in run.err
     assert "languages[1]" not in run.err
     # a language of config.yaml `languages:` is named as it is there
     (root / "config.yaml").write_text(CONFIG + "language: en\nlanguages: {en: English, sw: Kiswahili}\n")

@@ -212,7 +212,7 @@ def test_script_url_in_calendar_is_refused(scratch, build, field, value):
     root = scratch({"content/calendar/e.yaml": f"events:\n  - id: e\n    title: E\n    start: 2026-12-05\n    {field}: {value}\n"})
     run = build(root)
     assert run.code == 1
-    assert f"content/calendar/e.yaml:5: events[0].{field}: must be an http:// or https:// address, got {value!r}" in run.err
+    assert f"content/calendar/e.yaml:5: events[\"e\"].{field}: must be an http:// or https:// address, got {value!r}" in run.err
 
 
 # --- raw HTML in Markdown -----------------------------------------------------------------

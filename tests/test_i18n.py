@@ -418,7 +418,7 @@ def test_translations_without_languages_are_a_warning(scratch, build):
     events = "events:\n  - id: x\n    title: X\n    start: 2026-12-12 11:00\n    duration: 1 hour\n    translations: {es: {title: Equis}}\n"
     run = build(scratch({"content/calendar/e.yaml": events}))
     assert run.code == 0
-    assert "content/calendar/e.yaml:6: events[0].translations: warning: the site has one language" in run.err
+    assert "content/calendar/e.yaml:6: events[\"x\"].translations: warning: the site has one language" in run.err
 
 
 def test_about_md_and_about_en_md_are_the_same_page(scratch, build):

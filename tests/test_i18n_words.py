@@ -27,7 +27,7 @@ def test_the_spanish_meetings_page_says_the_series_in_spanish(sample_output):
     assert " en enero, marzo, mayo, septiembre y noviembre." in text
     assert "Todos los martes, 18:30–19:30, por Zoom." in text
     assert "El tercer miércoles de marzo, junio, septiembre y diciembre, 18:00–19:30, en Carpenters Hall y por Zoom." in text
-    assert "Reunión del CAT de HealthPartners: no hay reunión el 22 y 29 de dic." in text
+    assert "Reunión del CAT de HealthPartners: no hay reuniones los días 22 y 29 de dic." in text
     month = _text(sample_output / "es/calendar/2026/12/index.html")
     assert "Oficina cerrada: Navidad" in month and "Office closed" not in month
     for english in ("of every month", "Every Tuesday", ", on Zoom", "In person at", "No HealthPartners"):  # (the descriptions are not translated)
@@ -52,6 +52,24 @@ def test_spanish_rules_are_whole_phrases_a_translator_ordered():
     assert words.day_list([date(2026, 12, 29), date(2027, 1, 5), date(2026, 12, 22)], es) == "22 y 29 de dic y 5 de ene"
     assert words.online_words("https://meet.google.com/x", es) == "por Google Meet"
     assert words.online_words("https://example.org/x", es) == "en línea"
+
+
+def test_a_pause_of_one_date_is_one_meeting_in_spanish_too():
+    from site_builder.calendar.model import MeetingSeries
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    def series(*skips: date) -> MeetingSeries:
+        return MeetingSeries(id="eb", slug="eb", title="Junta Ejecutiva", rule="first Wednesday monthly",
+                             rrule="FREQ=MONTHLY;BYDAY=1WE", dtstart=datetime(2025, 1, 1, 18, 0, tzinfo=ZoneInfo("America/Chicago")),
+                             duration=timedelta(minutes=90), timezone="America/Chicago", skips=skips)
+
+    es = _spanish()
+    assert words.pauses(series(date(2027, 1, 6)), date(2026, 12, 1), say=es) == ("Junta Ejecutiva: no hay reunión el 6 de ene.",)
+    assert words.pauses(series(date(2027, 1, 6), date(2027, 2, 3)), date(2026, 12, 1), say=es) == (
+        "Junta Ejecutiva: no hay reuniones los días 6 de ene y 3 de feb.",)
+    somali = i18n.speech(i18n.Words("so", FrozenMap({})))  # (no translation yet: the English sentence)
+    assert words.pauses(series(date(2027, 1, 6)), date(2026, 12, 1), say=somali) == ("No Junta Ejecutiva meeting Jan 6.",)
 
 
 def test_an_untranslated_language_falls_back_to_the_english_phrases():

@@ -7,6 +7,7 @@ and the sample repository's workflow commands are run as written in a fresh clon
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 
 from site_builder import __version__
 from site_builder.cli import cli
+from site_builder.starter import InitError
 from tests.conftest import REPO, run_cli
 
 STARTER_WORKFLOW = REPO / "site_builder/starter/files/.github/workflows/site.yml"
@@ -64,14 +66,140 @@ def test_init_makes_a_site_that_builds_strictly(tmp_path, init, build):
     assert admin["backend"]["name"] == "github" and admin["backend"]["repo"] == "teamsters7/website"
 
 
-def test_init_asks_its_three_questions(tmp_path):
+def test_init_asks_its_questions_repository_before_address(tmp_path):
+    """Enter at the address takes the repository's GitHub Pages address; the time zone as people say it."""
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")],
-                                input="SEIU Local 26\nhttps://seiu26.example/\nAmerica/Chicago\nseiu26/website\n")
+                                input="SEIU Local 26\nhttps://github.com/seiu26/website.git\n\nPacific\n")
     assert result.exit_code == 0, result.output
-    assert "The local's name" in result.output and "time zone" in result.output
-    config = (tmp_path / "s/config.yaml").read_text()
-    assert 'title: "SEIU Local 26"' in config and "  repo: seiu26/website\n" in config
-    assert "GitHub repository" in result.output
+    asked = result.output
+    assert asked.index("The local's name") < asked.index("GitHub repository") < asked.index("The site's address") \
+        < asked.index("time zone")
+    assert "[https://seiu26.github.io/website/]" in asked  # offered, from the repository
+    config = yaml.safe_load((tmp_path / "s/config.yaml").read_text())
+    assert (config["title"], config["cms"]["repo"], config["base_url"], config["timezone"]) == (
+        "SEIU Local 26", "seiu26/website", "https://seiu26.github.io/website/", "America/Los_Angeles")
+    assert "(taken as seiu26/website)" in asked and "(taken as America/Los_Angeles)" in asked
+
+
+def test_the_pages_address_of_a_user_site_is_the_accounts_own(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\nLocal9/local9.github.io\n\n\n")
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((tmp_path / "s/config.yaml").read_text())
+    assert config["base_url"] == "https://local9.github.io/" and config["cms"]["repo"] == "Local9/local9.github.io"
+
+
+@pytest.mark.parametrize("typed", ["https://github.com/teamsters7/website", "https://github.com/teamsters7/website/",
+                                   "https://github.com/teamsters7/website.git", "git@github.com:teamsters7/website.git",
+                                   "github.com/teamsters7/website", "teamsters7/website.git"])
+def test_a_github_address_of_the_repository_is_kept_as_owner_and_name(tmp_path, init, typed):
+    done = init("--repo", typed)
+    assert done.code == 0, done.err
+    config = yaml.safe_load((tmp_path / "local7/config.yaml").read_text())
+    assert config["cms"]["repo"] == "teamsters7/website"
+
+
+ZONES_PEOPLE_SAY = {
+    "America/Los_Angeles": ["Pacific", "PST", "PDT", "PT", "pacific time", "Pacific Standard Time", "US/Pacific"],
+    "America/New_York": ["Eastern", "EST", "EDT", "ET", "Eastern Time", "us/eastern"],
+    "America/Chicago": ["Central", "CST", "CDT", "CT", "central time"],
+    "America/Denver": ["Mountain", "MST", "MDT", "MT"],
+    "America/Phoenix": ["Arizona"],
+    "America/Anchorage": ["Alaska", "AKST"],
+    "Pacific/Honolulu": ["Hawaii", "HST"],
+    "America/Halifax": ["Atlantic", "AST"],
+    "America/St_Johns": ["Newfoundland", "NST"],
+}
+
+
+@pytest.mark.parametrize("zone, typed", [(z, t) for z, said in ZONES_PEOPLE_SAY.items() for t in said])
+def test_init_takes_the_time_zone_as_people_say_it(tmp_path, init, zone, typed):
+    done = init("--timezone", typed)
+    assert done.code == 0, done.err
+    assert yaml.safe_load((tmp_path / "local7/config.yaml").read_text())["timezone"] == zone
+
+
+def test_a_site_made_with_a_time_zone_said_in_words_builds_strictly(tmp_path, init, build):
+    assert init("--timezone", "Pacific").code == 0
+    done = build(tmp_path / "local7", "--strict")
+    assert done.code == 0 and done.err == "", done.err
+
+
+def test_answers_piped_in_that_run_out_name_the_options_too(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\n")
+    assert result.exit_code == 2
+    assert "(--repo, --base-url, --timezone)" in result.output and not (tmp_path / "s").exists()
+
+
+def test_init_checks_the_folder_before_asking_anything(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s/notes.txt").write_text("mine\n")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "s")], input="Local 9\nlocal9/site\n\n\n")
+    assert result.exit_code == 1
+    assert isinstance(result.exception, InitError)
+    assert str(result.exception) == f"{tmp_path / 's'} already exists and is not empty; init only fills a new or empty folder"
+    assert "The local's name" not in result.output
+
+
+def test_init_without_a_terminal_names_the_options_that_answer_it(tmp_path):
+    done = subprocess.run(["site-builder", "init", str(tmp_path / "s"), "--title", "Local 9"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PATH": os.pathsep.join(
+                              [str(Path(sys.executable).parent), os.environ["PATH"]])})
+    assert done.returncode == 2, done.stderr
+    assert "Aborted" not in done.stderr
+    assert "there is no terminal to ask init's questions on" in done.stderr
+    assert "(--repo, --base-url, --timezone)" in done.stderr  # the missing ones; --title was given
+    assert done.stdout == ""  # (no question printed that nobody can answer)
+    assert not (tmp_path / "s").exists()
+
+
+EPOCH_2027 = "1811000000"  # 2027-05-22: 2028 is more than a year away
+JAN_2028 = "1830384000"  # 2028-01-02 00:00 UTC: the calendar's last year has begun
+
+
+def test_the_calendar_init_makes_warns_in_its_last_year(tmp_path, init, build, capsys, monkeypatch):
+    """init (Nov 2026) writes last_year: 2028; closures and meetings stop on Jan 1, 2029.  From Jan
+    2028 build and check say so, in words, at config.yaml's line of last_year; before, nothing."""
+    assert init().code == 0
+    site = tmp_path / "local7"
+    text = (site / "config.yaml").read_text()
+    assert "  last_year: 2028\n" in text
+    line = text[:text.index("  last_year: 2028")].count("\n") + 1
+    quiet = build(site, "--strict", env={"SOURCE_DATE_EPOCH": EPOCH_2027})
+    assert quiet.code == 0 and quiet.err == "", quiet.err
+    late = build(site, env={"SOURCE_DATE_EPOCH": JAN_2028})
+    assert late.code == 0
+    warning = (f"config.yaml:{line}: calendar.last_year: warning: the calendar ends Dec 31, 2028: after that day "
+               "office closures are not worked out and meetings are not listed; raise last_year in config.yaml "
+               "(for example last_year: 2030)")
+    assert late.err.splitlines() == [warning]
+    assert build(site, "--strict", env={"SOURCE_DATE_EPOCH": JAN_2028}).code == 1
+    checked = run_cli(["check", "--config", str(site / "config.yaml"), "--base-url", "https://news.local7.org/"], capsys,
+                      env={"SOURCE_DATE_EPOCH": JAN_2028}, monkeypatch=monkeypatch)
+    assert warning in checked.err.splitlines(), checked.err
+
+
+def test_the_sites_readme_walks_a_volunteer_through_setting_up_the_editor(tmp_path, init, build):
+    """The welcome post sends volunteers to /admin/; the site's own README says how to make it
+    work, with this site's address and repository filled in, and what /admin/ shows until then."""
+    assert init().code == 0
+    site = tmp_path / "local7"
+    readme = (site / "README.md").read_text()
+    section = readme[readme.index("## Set up the browser editor at /admin/"):readme.index("## On your own computer")]
+    assert "**Until it is set up**" in section and "*Not Found*" in section  # what they see meanwhile
+    steps = re.findall(r"^(\d)\. \*\*(.+?)\*\*", section, re.M)
+    assert [n for n, _ in steps] == ["1", "2", "3", "4", "5", "6"]
+    assert "it now says `teamsters7/website`" in section
+    assert "*Homepage URL*: `https://news.local7.example/`" in section
+    assert "`https://news.local7.example/admin/`" in section and "$" not in section
+    assert "*Application name*: `Teamsters Local 7 website editor`" in section
+    # the callback it names is the sign-in helper the built editor really uses (Netlify's, by default)
+    assert build(site).code == 0
+    admin = yaml.safe_load((site / "output/admin/config.yml").read_text())
+    assert "base_url" not in admin["backend"]  # Decap's default: https://api.netlify.com
+    assert section.count("`https://api.netlify.com/auth/done`") == 2
+    welcome = (site / "content/posts/welcome.md").read_text()
+    assert '"Set up the\nbrowser editor" in the site\'s README.md' in welcome
+    assert "## Set up the browser editor" in readme
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
@@ -85,9 +213,11 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path, init):
 
 @pytest.mark.parametrize("option, value, message", [
     ("--base-url", "news.local7.example", "error: base_url 'news.local7.example' must start with https:// (or http://)"),
-    ("--timezone", "America", "error: 'America' is a region, not a timezone; name a city in it, such as America/Chicago"),
-    ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (use an IANA name such as America/Chicago)"),
-    ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website"),
+    ("--timezone", "America", "error: 'America' is a region, not a time zone; name a city in it, such as America/Chicago"),
+    ("--timezone", "Mars/Olympus", "error: unknown time zone 'Mars/Olympus' (write a time zone name such as "
+     "America/Chicago, America/New_York or America/Los_Angeles)"),
+    ("--repo", "teamsters7", "error: the repository 'teamsters7' must be written owner/name, such as local12/website "
+     "(or as its GitHub address, https://github.com/local12/website)"),
 ])
 def test_init_refuses_bad_answers_and_writes_nothing(tmp_path, init, option, value, message):
     done = init(option, value)

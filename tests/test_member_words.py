@@ -121,7 +121,14 @@ def test_a_date_says_only_what_differs_and_a_reason_is_not_repeated():
 def test_a_holiday_pause_is_said_in_words():
     cat = _series(title="HealthPartners CAT meeting", skips=(date(2026, 12, 22), date(2026, 12, 29), date(2027, 12, 21)))
     assert pauses(cat, date(2026, 11, 18)) == ("No HealthPartners CAT meetings Dec 22 and 29.",)
-    assert pauses(cat, date(2026, 12, 23)) == ("No HealthPartners CAT meetings Dec 29.",)
+    assert pauses(cat, date(2026, 12, 23)) == ("No HealthPartners CAT meeting Dec 29.",)  # one date: one meeting
+    board = _series(skips=(date(2027, 1, 6),))
+    assert pauses(board, date(2026, 12, 1)) == ("No Executive Board meeting Jan 6.",)
+    board = _series(title="Executive Board", skips=(date(2027, 1, 6), date(2027, 2, 3)))
+    assert pauses(board, date(2026, 12, 1)) == ("No Executive Board meetings Jan 6 and Feb 3.",)
+    assert pauses(board, date(2027, 1, 7)) == ("No Executive Board meeting Feb 3.",)
+    sessions = _series(title="Steward trainings", skips=(date(2027, 1, 6),))
+    assert pauses(sessions, date(2026, 12, 1)) == ("No Steward training Jan 6.",)
     assert day_list([date(2026, 12, 29), date(2027, 1, 5)]) == "Dec 29 and Jan 5"
 
 

@@ -84,4 +84,4 @@ def test_a_moment_that_is_not_one_is_still_refused_at_its_line(scratch, build):
         config=CALENDAR_CONFIG)
     run = build(root)
     assert run.code == 1
-    assert "content/calendar/events.yaml:4: events[0].start: not a date and time: '2026-12-04T25:00:00.000Z'" in run.err
+    assert "content/calendar/events.yaml:4: events[\"rally\"].start: not a date and time: '2026-12-04T25:00:00.000Z'" in run.err

@@ -174,12 +174,15 @@ def test_calendar_keys_required_fields_and_choices_are_the_schemas(tmp_path, sec
     kind, entry = CALENDAR_ENTRIES[section]
     assert calendar_problems(tmp_path, section, entry) == []
     warned = calendar_problems(tmp_path, section, {**entry, "flavour": "mint"})
-    assert [p.field for p in warned] == [f"{section}[0].flavour"] and not warned[0].is_error
+    named = f'{section}["{entry["id"]}"]'  # problems name the entry by its id, else by its title (name)
+    title = "name" if section == "closures" else "title"
+    assert [p.field for p in warned] == [f"{named}.flavour"] and not warned[0].is_error
     for f in kind.fields:
         if f.required and f.name in entry:
             without = {k: v for k, v in entry.items() if k != f.name}
             errors = [p for p in calendar_problems(tmp_path, section, without) if p.is_error]
-            assert [p.field for p in errors][:1] == [f"{section}[0].{f.name}"], (f.name, errors)
+            who = f'{section}[{title}="{entry[title]}"]' if f.name == "id" else named
+            assert [p.field for p in errors][:1] == [f"{who}.{f.name}"], (f.name, errors)
         if f.choices:
             errors = [p for p in calendar_problems(tmp_path, section, {**entry, f.name: "nonsense"}) if p.is_error]
             assert errors and all(c in errors[0].message for c in f.choices), (f.name, errors)

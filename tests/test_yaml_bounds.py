@@ -183,3 +183,17 @@ def test_read_source_refuses_pipes_and_reads_at_most_the_limit(tmp_path):
 def test_mappings_from_the_loader_are_line_aware():
     data = load_yaml("a: 1\nb:\n  - x\n  - y\n", "f.yaml", 1)
     assert isinstance(data, YMap) and data.line_of("b") == 3 and data["b"].line_of(1) == 5
+
+
+@pytest.mark.parametrize("text, offset, message", [
+    ("events:\n  - id: a\n\ttitle: x\n", 0, "f.yaml:3: yaml: invalid YAML: line 3, column 1 holds a tab; YAML indents with "
+     "spaces, never tabs: replace the tab with spaces (as many as the lines around it use)"),
+    ("a:\n  b: 1\n \tc: 2\n", 1, "f.yaml:4: yaml: invalid YAML: line 4, column 2 holds a tab; YAML indents with "
+     "spaces, never tabs: replace the tab with spaces (as many as the lines around it use)"),
+    ("title: Picket: Friday\n", 1, "f.yaml:2: yaml: invalid YAML: a colon followed by a space inside a value needs "
+     'quotes around the whole value: write title: "Picket: Friday"'),
+    ("events:\n  - title: Picket: Friday  # the big one\n", 0, "f.yaml:2: yaml: invalid YAML: a colon followed by a "
+     'space inside a value needs quotes around the whole value: write - title: "Picket: Friday"'),
+])
+def test_a_tab_and_a_colon_in_a_value_are_said_so_a_volunteer_can_fix_them(text, offset, message):
+    assert refused(text, offset) == message

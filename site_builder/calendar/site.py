@@ -150,6 +150,19 @@ def _event_items(event: Event) -> list[Item]:
     return items
 
 
+def last_year_warning(cal) -> Problem:
+    """In the calendar's last year: it stops on Dec 31, silently for members (no closures, no
+    meetings after it), so the build says so while there is a year to raise last_year."""
+    from site_builder.config import MAX_CALENDAR_YEARS
+
+    later = cal.last_year + 2
+    first = "" if later - cal.first_year < MAX_CALENDAR_YEARS else f" and first_year: {later - MAX_CALENDAR_YEARS + 1}"
+    return Problem("config.yaml", cal.last_year_line, "calendar.last_year",
+                   f"the calendar ends Dec 31, {cal.last_year}: after that day office closures are not worked out "
+                   f"and meetings are not listed; raise last_year in config.yaml (for example last_year: {later}{first})",
+                   "warning")
+
+
 def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime,
                       say: Speech = ENGLISH) -> tuple[CalendarSite, list[Problem]]:
     tz = config.tz
@@ -163,6 +176,8 @@ def assemble_calendar(config: SiteConfig, data: CalendarData, now: datetime,
                                 f"today ({today.isoformat()}) is outside the calendar's years {cal.first_year} to "
                                 f"{cal.last_year}: no office closures are shown for this year and meetings ignore "
                                 "them; move first_year and last_year to include it", "warning"))
+    if today.year == cal.last_year and (data.closure_rules or data.series):
+        problems.append(last_year_warning(cal))
     closures = tuple(sorted(resolve_closures(data.closure_rules, cal), key=lambda c: (c.observed, c.id)))
     rules = {r.id: r for r in data.closure_rules}
     for a, b in closure_conflicts(closures):

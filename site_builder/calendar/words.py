@@ -326,17 +326,27 @@ def day_list(days: Sequence[date], say: Speech = ENGLISH) -> str:
     return and_list(words)
 
 
-def _plural(title: str) -> str:
+def ngettext(one: str, many: str, n: int) -> str:
+    """Marks a phrase said for one and for many for `pybabel extract` (a plural entry in the
+    catalogs), and picks the English of the two: `one` when n is 1."""
+    return one if n == 1 else many
+
+
+def _meetings(title: str, n: int) -> str:
+    """"Executive Board meeting" said for n dates: "Executive Board meeting(s)", "CAT meeting(s)"."""
     low = title.lower()
-    if low.endswith("meeting") or low.endswith("session") or low.endswith("training"):
-        return title + "s"
-    return title + " meetings" if not low.endswith("meetings") else title
+    if low.endswith("meetings") or (low.endswith("s") and low[:-1].endswith(("session", "training"))):
+        title, low = title[:-1], low[:-1]
+    if not low.endswith(("meeting", "session", "training")):
+        title += " meeting"
+    return title if n == 1 else title + "s"
 
 
 def pauses(series: MeetingSeries, today: date, within_days: int = 180, say: Speech = ENGLISH) -> tuple[str, ...]:
     """The series' skipped dates from today on, said in words, one sentence per run of skips
-    closer than five weeks apart: ("No HealthPartners CAT meetings Dec 22 and 29.",).  Another
-    language says it with the series' title as written: "No %(title)s meetings %(dates)s."."""
+    closer than five weeks apart: ("No HealthPartners CAT meetings Dec 22 and 29.",), and for one
+    date "No Executive Board meeting Jan 6.".  Another language says it with the series' title
+    as written: "No %(title)s meeting(s) %(dates)s.", a plural entry of its catalog."""
     ahead = sorted(d for d in series.skips if today <= d <= today + timedelta(days=within_days))
     groups: list[list[date]] = []
     for d in ahead:
@@ -344,10 +354,14 @@ def pauses(series: MeetingSeries, today: date, within_days: int = 180, say: Spee
             groups[-1].append(d)
         else:
             groups.append([d])
-    phrase = N_("No %(title)s meetings %(dates)s.")
-    if say.english or say.gettext(phrase) == phrase:  # (untranslated: the English way of saying it)
-        return tuple(f"No {_plural(series.title)} {day_list(g, say)}." for g in groups)
-    return tuple(say.say(phrase, title=series.title, dates=day_list(g, say)) for g in groups)
+    said = []
+    for g in groups:
+        phrase = ngettext("No %(title)s meeting %(dates)s.", "No %(title)s meetings %(dates)s.", len(g))
+        if say.english or say.gettext(phrase) == phrase:  # (untranslated: the English way of saying it)
+            said.append(f"No {_meetings(series.title, len(g))} {day_list(g, say)}.")
+        else:
+            said.append(say.say(phrase, title=series.title, dates=day_list(g, say)))
+    return tuple(said)
 
 
 def closure_title(name: str, say: Speech = ENGLISH) -> str:

@@ -29,12 +29,12 @@ from site_builder.calendar.model import (
     Place,
 )
 from site_builder.calendar.recurrence import dates_between, first_after, parse_rule
-from site_builder.config import YEAR_MARGIN, timezone_problem
+from site_builder.config import YEAR_MARGIN, timezone_problem, timezone_warning
 from site_builder.errors import ContentError, Problem
 from site_builder import schema
 from site_builder.textutil import invisible_problem, markdown_problem, parse_moment
 from site_builder.readers.source import decode_source, list_sources, read_source, read_tags, reserved_name, slug_too_long, is_empty
-from site_builder.yamlutil import YList, YMap, load_yaml
+from site_builder.yamlutil import YList, YMap, entry_field, load_yaml
 
 SECTIONS = ("events", "meetings", "closures")
 ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -254,12 +254,15 @@ class _Item:
     def timezone(self, default: str) -> str:
         def parse(value: Any) -> str:
             if not isinstance(value, str):
-                raise ValueError(f"unknown timezone {value!r} (use an IANA name such as America/Chicago)")
+                raise ValueError(f"unknown time zone {value!r} (write a time zone name such as America/Chicago)")
             if msg := timezone_problem(value):
                 raise ValueError(msg)
             return value
 
-        return self.parsed("timezone", parse, default)
+        zone = self.parsed("timezone", parse, default)
+        if self.has("timezone") and (msg := timezone_warning(zone)):
+            self.error("timezone", msg, "warning")  # (EST: a fixed offset, not New York's time)
+        return zone
 
     def time(self, key: str, required: str = "") -> time | None:
         value = self.parsed(key, parse_time, None, required)
@@ -437,7 +440,7 @@ class _Reader:
                     self.problems.append(Problem(path, data.line_of(section), section, "must be a list of entries (- ...)"))
                     continue
                 for i, raw in enumerate(items):
-                    prefix = f"{section}[{i}]"
+                    prefix = entry_field(section, raw, i, "name" if section == "closures" else "title")
                     if not isinstance(raw, YMap):
                         self.problems.append(Problem(path, items.line_of(i), prefix, "each entry must be a mapping of keys to values"))
                         continue

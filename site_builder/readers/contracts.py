@@ -16,7 +16,7 @@ from site_builder.readers.calendar import _Item, parse_date
 from site_builder.files import outside_link
 from site_builder.readers.source import decode_source, read_source
 from site_builder.textutil import LANGUAGE_NAMES, language_problem, slugify
-from site_builder.yamlutil import YList, YMap, load_yaml
+from site_builder.yamlutil import YList, YMap, entry_field, load_yaml
 
 FILE = "contracts.yaml"
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # a contract's dates; 9999 is a typo, and would overflow day arithmetic
@@ -198,11 +198,12 @@ def read_contracts(config: Any) -> tuple[tuple[Contract, ...], list[Problem]]:
     employers = (known, {**{slugify(t.name): t.slug for t in config.tags if t.kind == "employer" and t.name},
                          **{slug: slug for slug in known}})
     for i, raw in enumerate(items):
+        prefix = entry_field("contracts", raw, i, "employer")
         if not isinstance(raw, YMap):
-            problems.append(Problem(shown_path, items.line_of(i), f"contracts[{i}]",
+            problems.append(Problem(shown_path, items.line_of(i), prefix,
                                     "each contract must be keys and values (id:, employer:, unit:, ...)"))
             continue
-        contract = _contract(_Item(raw, shown_path, f"contracts[{i}]", problems, CONTRACT_KEYS), config, ids, employers)
+        contract = _contract(_Item(raw, shown_path, prefix, problems, CONTRACT_KEYS), config, ids, employers)
         if contract is not None:
             out.append(contract)
     return tuple(out), problems
