@@ -260,8 +260,8 @@ def test_employers_entries_are_checked_at_their_line(scratch, build):
                    config=CONFIG)
     done = build(root)
     assert done.code == 1
-    assert "content/contracts.yaml:3: employers[1].name: is required (the employer's name, such as UPS)" in done.err
-    assert "content/contracts.yaml:4: employers[2].name: 'ups' is already listed at content/contracts.yaml:2" in done.err
-    assert "content/contracts.yaml:6: employers[3].colour: warning: unknown key (ignored)" in done.err
+    assert "content/contracts.yaml:3: employers[entry 2].name: is required (the employer's name, such as UPS)" in done.err
+    assert 'content/contracts.yaml:4: employers[name="ups"].name: \'ups\' is already listed at content/contracts.yaml:2' in done.err
+    assert 'content/contracts.yaml:6: employers[name="Acme"].colour: warning: unknown key (ignored)' in done.err
     assert ("'Nobody Inc' is not an employer of config.yaml tags: or of employers: above (employers: acme, beta, ups); "
             "add it under employers: (in the editor: Contracts, Employers)") in done.err

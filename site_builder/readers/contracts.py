@@ -142,10 +142,10 @@ def _employer_problems(data: YMap, shown_path: str, config: Any) -> list[Problem
     seen: dict[str, int] = {}
     for i, raw in enumerate(entries):
         if not isinstance(raw, YMap):
-            problems.append(Problem(shown_path, entries.line_of(i), f"employers[{i}]",
+            problems.append(Problem(shown_path, entries.line_of(i), f"employers[entry {i + 1}]",
                                     "each employer must be keys and values (name:, status:)"))
             continue
-        item = _Item(raw, shown_path, f"employers[{i}]", problems, schema.CONTRACT_EMPLOYER.names)
+        item = _Item(raw, shown_path, entry_field("employers", raw, i, "name"), problems, schema.CONTRACT_EMPLOYER.names)
         name = item.text("name", required="the employer's name, such as UPS")
         item.text("status")
         item.warn_unknown()
