@@ -80,7 +80,7 @@ def _split(pairs) -> tuple[list[str], list[str]]:
 
 # --- the sites -----------------------------------------------------------------------------------------
 
-CMS = "cms:\n  backend: github\n  repo: local12/website\n"
+CMS = "cms:\n  backend: github\n  repo: local12/website\n  media_folder: static/uploads\n"  # (static/images holds the logo.svg)
 
 
 def init_copy(root: Path) -> Path:

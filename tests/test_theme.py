@@ -176,7 +176,7 @@ def test_navigation_and_skip_link(sample_output):
     labels = re.findall(r">([^<]+)</a>", menu)
     assert labels[:5] == ["News", "Events", "Meetings", "Closures", "Topics"] and "About Local 12" in labels
     assert '<a href="/news/" aria-current="true">News</a>' in menu
-    assert '<button class="menu-toggle" type="button" aria-expanded="false" aria-controls="site-menu" hidden>' in html
+    assert '<button class="menu-toggle" type="button" aria-expanded="false" aria-controls="site-menu">' in html
 
 
 def test_dates_show_the_weekday_in_the_site_timezone(sample_output):

@@ -1,5 +1,6 @@
-/* The phone menu: folds the main navigation behind a "Menu" button.
-   Without JavaScript the button stays hidden and the menu is a plain visible list. */
+/* The phone menu: the button opens and closes the main navigation, which the stylesheet folds
+   on a phone from the first paint (so nothing moves when this runs late).  Without JavaScript,
+   no-script.css hides the button and shows the menu as a plain list. */
 (function () {
   "use strict";
   var button = document.querySelector(".menu-toggle");
@@ -9,8 +10,6 @@
     button.setAttribute("aria-expanded", open ? "true" : "false");
     nav.classList.toggle("is-open", open);
   }
-  document.documentElement.classList.add("js-menu");
-  button.hidden = false;
   setOpen(false);
   button.addEventListener("click", function () {
     setOpen(button.getAttribute("aria-expanded") !== "true");
