@@ -77,7 +77,8 @@ def test_site_overrides_a_template_and_adds_css_without_copying_the_theme(scratc
     assert "News feed (RSS)" not in home  # the theme's footer is replaced, not added to
     assert "Lost? Ask a steward." in (out / "404.html").read_text()
     links = re.findall(r'<link rel="stylesheet" href="([^"]+)">', home)
-    assert links == ["/css/site.css", "/css/local.css"]  # the site's CSS comes after the theme's
+    assert links == ["/css/site.css", "/css/local.css", "/css/no-script.css"]  # the site's CSS after the theme's
+    assert '<noscript><link rel="stylesheet" href="/css/no-script.css"></noscript>' in home  # (scripts off only)
     assert (out / "css/local.css").read_text() == ".ours { font-weight: 700; }\n"
     assert (out / "css/site.css").read_bytes() == (THEME / "static/css/site.css").read_bytes()
     assert not (root / "templates/base.html").exists()
