@@ -123,6 +123,11 @@ def theme_css_vars(theme: Any) -> str:
             f"--on-accent: {text_on(theme.accent_color)};")
 
 
+def theme_style(theme: Any) -> str:
+    """The text of base.html's one inline <style> (hosts.site_policy allows it by its hash)."""
+    return ":root { " + theme_css_vars(theme) + " }"
+
+
 def iso(value: date | datetime) -> str:
     return value.isoformat()
 
@@ -488,7 +493,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     # url() and abs_url() are pure functions of the config, called a dozen times on every page: each answer is kept
     env.globals.update(nav=nav_of(site), config=config, url=functools.lru_cache(maxsize=4096)(config.url),
                        abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
-                       text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
+                       text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars,
+                       theme_style=theme_style)
     if catalog is None:
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         env.filters["attendance"] = i18n.attendance
