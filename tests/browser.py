@@ -121,10 +121,10 @@ CSP_WATCH = """document.addEventListener("securitypolicyviolation", e => console
     `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
 
 
-def watch_csp(context) -> list[str]:
+def watch_csp(context, into: list[str] | None = None) -> list[str]:
     """Every Content Security Policy report of the pages of `context` (the violation events and
-    Chromium's own console lines), collected into the list returned."""
-    reports: list[str] = []
+    Chromium's own console lines), collected into `into` (a new list if None), which is returned."""
+    reports: list[str] = [] if into is None else into
     context.add_init_script(CSP_WATCH)
 
     def on_console(message):
