@@ -12,6 +12,9 @@ host's headers (docs/hardening.md, "Headers").
   policies that must both allow a load; Netlify keeps one), so no path is given two different
   policies: the editor's is on `/admin/*` and the site's on the home page and on each other name at
   the top of the output (`/news/*`, `/feed.xml`…), never on `/*`.
+* Every page also carries the pages' policy in a `<meta http-equiv="Content-Security-Policy">`
+  (site_policy's `meta`), the one part of it a host that sends no headers (GitHub Pages) still
+  gives; base.html writes it before anything the page loads.
 * GitHub Pages ignores `_headers` (it already serves `.ics` as text/calendar); Netlify and
   Cloudflare Pages would otherwise serve `.ics` files with a generic type.  Each such file gets an
   exact path rule (wildcards in the middle of a path segment, like `/*.ics`, are not matched the
@@ -81,13 +84,14 @@ def _policy(directives: dict[str, Iterable[str]]) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def site_policy(config: SiteConfig, scripts: tuple[str, ...] = ()) -> str:
+def site_policy(config: SiteConfig, scripts: tuple[str, ...] = (), meta: bool = False) -> str:
     """The pages' policy: the theme loads its scripts and styles from the site itself (no inline
     script; its one inline <style>, the theme's colours, is allowed by its hash); Pagefind compiles
     its WebAssembly ('wasm-unsafe-eval'); images and fonts may come from any https:// address
     (a post's `image:`, a Markdown image, theme.logo); raw HTML (`raw_html: allow` only) may
     frame https:// pages, such as a YouTube embed.  `scripts`: hash sources serve adds for the
-    script it injects."""
+    script it injects.  `meta`: as every page carries it in <meta http-equiv> too, for hosts that
+    send no headers (GitHub Pages): without frame-ancestors, which browsers ignore there."""
     from site_builder.render import theme_style
 
     external_css = sorted({_origin(css) for css in config.theme.extra_css if css.startswith(("https://", "http://"))})
@@ -103,7 +107,7 @@ def site_policy(config: SiteConfig, scripts: tuple[str, ...] = ()) -> str:
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        **({} if meta else {"frame-ancestors": ["'none'"]}),
     }
     return _policy(directives)
 

@@ -27,6 +27,7 @@ from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, cur
                                         event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, tree_digest, version_key
 from site_builder.hashing import digest
+from site_builder.hosts import site_policy
 from site_builder.contracts import by_employer, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
@@ -494,7 +495,7 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     env.globals.update(nav=nav_of(site), config=config, url=functools.lru_cache(maxsize=4096)(config.url),
                        abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
                        text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars,
-                       theme_style=theme_style)
+                       theme_style=theme_style, page_policy=site_policy(config, meta=True))
     if catalog is None:
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         env.filters["attendance"] = i18n.attendance

@@ -125,10 +125,15 @@ def livereload_script(build_number: int, version: int, endpoint: str) -> str:
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+# base.html's copy of the pages' policy (for hosts that send no headers), which would refuse the
+# script: serve sends that policy as a header, with the script's hash (Server.security_headers).
+_META_POLICY = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="[^"]*">\n?')
 
 
 def inject(page: bytes, script: str) -> bytes:
-    """Insert `script` before the last `</body>` (or at the end when there is none)."""
+    """Insert `script` before the last `</body>` (or at the end when there is none); drop the
+    page's <meta> policy."""
+    page = _META_POLICY.sub(b"", page, count=1)
     data = script.encode("utf-8")
     matches = list(_BODY_END.finditer(page))
     if not matches:

@@ -64,8 +64,8 @@ def headers_of(rules, path: str) -> dict[str, list[str]]:
 
 
 class HostHandler(QuietHandler):
-    """Serves the folder at `under` (a site's base_url subpath) and adds what its `_headers`
-    gives a path, as a host does."""
+    """Serves the folder at `under` (a site's base_url subpath) and adds the headers `rules`
+    (a parsed `_headers`) give a path, as a host does."""
 
     rules: list = []
     under = "/"
@@ -84,12 +84,12 @@ class HostHandler(QuietHandler):
 
 @contextlib.contextmanager
 def served(folder: Path, host_headers: bool = False, under: str = "/") -> Iterator[str]:
-    """`folder` served at http://127.0.0.1:PORT (a free port); yields that address.  `host_headers`:
-    with the headers of its `_headers` file, at the path `under`."""
+    """`folder` served at http://127.0.0.1:PORT (a free port), at the path `under`; yields that
+    address.  `host_headers`: with the headers of its `_headers` file (else none, as GitHub Pages)."""
     handler = QuietHandler
-    if host_headers:
-        handler = type("Host", (HostHandler,), {"rules": parse_headers_file((folder / "_headers").read_text()),
-                                                "under": under})
+    if host_headers or under != "/":
+        rules = parse_headers_file((folder / "_headers").read_text()) if host_headers else []
+        handler = type("Host", (HostHandler,), {"rules": rules, "under": under})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

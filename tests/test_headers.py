@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import html.parser
 import re
 import urllib.error
@@ -261,27 +262,33 @@ def _search(page, url: str) -> list[str]:
     return page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
 
 
-def test_search_and_pages_run_under_the_policy_in_serve_and_on_a_host(browser, server, output):
-    with served(output, host_headers=True, under=SUB) as host:
-        for base in (server.url, host + SUB):
-            context = browser.new_context()
-            reports = watch_csp(context)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            response = page.goto(base + "news/picket/")
-            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
-            assert page.eval_on_selector("td:last-child", "td => getComputedStyle(td).textAlign") == "right"
-            assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--primary')").strip()
-            page.goto(base + "about/")
-            assert _search(page, base + "search/")[0].endswith("/news/picket/")
-            context.close()
-            assert reports == [] and errors == [], (base, reports, errors)
+@pytest.mark.parametrize("where", ["serve", "host", "github-pages"])
+def test_search_and_pages_run_under_the_policy(browser, server, output, where):
+    """In serve, on a host that applies _headers, and on one that sends no headers (the pages'
+    <meta> policy alone): the theme's style, a table's alignment and search work, and no page
+    reports a violation."""
+    with served(output, host_headers=where == "host", under=SUB) as host:
+        base = server.url if where == "serve" else host + SUB
+        context = browser.new_context()
+        reports = watch_csp(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        response = page.goto(base + "news/picket/")
+        framing = "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
+        assert framing == (where != "github-pages")
+        assert page.eval_on_selector("td:last-child", "td => getComputedStyle(td).textAlign") == "right"
+        assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--primary')").strip()
+        page.goto(base + "about/")
+        assert _search(page, base + "search/")[0].endswith("/news/picket/")
+        context.close()
+    assert reports == [] and errors == [], (reports, errors)
 
 
-def test_a_script_put_into_a_page_does_not_run(browser, server, output, tmp_path):
+@pytest.mark.parametrize("where", ["host", "github-pages"])
+def test_a_script_put_into_a_page_does_not_run(browser, output, where):
     """What the policy is for: a script that reached a page (a sanitizer slip, a hostile template) is refused."""
-    with served(output, host_headers=True, under=SUB) as host:
+    with served(output, host_headers=where == "host", under=SUB) as host:
         context = browser.new_context()
         reports = watch_csp(context)
         page = context.new_page()
@@ -292,3 +299,24 @@ def test_a_script_put_into_a_page_does_not_run(browser, server, output, tmp_path
         context.close()
     assert ran is False
     assert any("script-src" in r for r in reports), reports
+
+
+def test_every_page_carries_the_pages_policy_in_a_meta_for_hosts_without_headers(output, server):
+    """GitHub Pages sends no headers: each page's <meta http-equiv> policy is `_headers`' but for
+    frame-ancestors (which a <meta> cannot carry), and comes before anything the page loads.
+    serve, which sends the policy as a header, takes the <meta> out (it would refuse the live-reload script)."""
+    rules = parse_headers_file((output / "_headers").read_text())
+    pages = [p for p in sorted(output.rglob("*.html")) if p.relative_to(output).parts[0] != "admin"]
+    for path in pages:
+        rel = path.relative_to(output).as_posix()
+        (policy,) = headers_of(rules, _request_path(rel))["Content-Security-Policy"]
+        text = path.read_text(encoding="utf-8")
+        head = text[: text.index("</head>")]
+        metas = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', head)
+        assert len(metas) == 1, rel
+        expected = {k: v for k, v in _directives(policy).items() if k != "frame-ancestors"}
+        assert _directives(html.unescape(metas[0])) == expected, rel
+        first = re.search(r"<(link|script|style|img|base)\b", head)
+        assert first is None or first.start() > head.index("Content-Security-Policy"), rel
+    _, _, served_page = _get(server.url + "news/picket/")
+    assert "http-equiv" not in served_page and "site-builder-livereload" in served_page
