@@ -88,22 +88,28 @@ def site_policy(config: SiteConfig, scripts: tuple[str, ...] = (), meta: bool = 
     """The pages' policy: the theme loads its scripts and styles from the site itself (no inline
     script; its one inline <style>, the theme's colours, is allowed by its hash); Pagefind compiles
     its WebAssembly ('wasm-unsafe-eval'); images and fonts may come from any https:// address
-    (a post's `image:`, a Markdown image, theme.logo); raw HTML (`raw_html: allow` only) may
-    frame https:// pages, such as a YouTube embed.  `scripts`: hash sources serve adds for the
+    (a post's `image:`, a Markdown image, theme.logo).  With `raw_html: allow` the authors are
+    trusted with script: their inline and https:// scripts, styles and frames (a YouTube embed) run.  `scripts`: hash sources serve adds for the
     script it injects.  `meta`: as every page carries it in <meta http-equiv> too, for hosts that
     send no headers (GitHub Pages): without frame-ancestors, which browsers ignore there."""
     from site_builder.render import theme_style
 
     external_css = sorted({_origin(css) for css in config.theme.extra_css if css.startswith(("https://", "http://"))})
+    scripts_from = ["'self'", "'wasm-unsafe-eval'", *scripts]
+    styles_from = ["'self'", source_hash(theme_style(config.theme)), *external_css]
+    trusted = config.raw_html == "allow"  # the authors' raw HTML may hold script, styles and embeds
+    if trusted:  # (no hashes: beside one, a browser ignores 'unsafe-inline')
+        scripts_from, styles_from = ["'self'", "'wasm-unsafe-eval'", "'unsafe-inline'", "https:"], \
+            ["'self'", "'unsafe-inline'", "https:"]
     directives: dict[str, Iterable[str]] = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'wasm-unsafe-eval'", *scripts],
-        "style-src": ["'self'", source_hash(theme_style(config.theme)), *external_css],
+        "script-src": scripts_from,
+        "style-src": styles_from,
         "style-src-attr": ["'unsafe-inline'"],  # a table cell's style="text-align: …" (sanitize keeps only that)
         "img-src": ["'self'", "data:", "https:"],  # (Pagefind's stylesheet draws its icon as a data: SVG)
         "font-src": ["'self'", "https:"],
         "media-src": ["'self'", "https:"],
-        "frame-src": ["'self'", "https:"] if config.raw_html == "allow" else ["'self'"],
+        "frame-src": ["'self'", "https:"] if trusted else ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

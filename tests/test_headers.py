@@ -320,3 +320,45 @@ def test_every_page_carries_the_pages_policy_in_a_meta_for_hosts_without_headers
         assert first is None or first.start() > head.index("Content-Security-Policy"), rel
     _, _, served_page = _get(server.url + "news/picket/")
     assert "http-equiv" not in served_page and "site-builder-livereload" in served_page
+
+
+TRUSTED = {
+    "config.yaml": SITE["config.yaml"] + "raw_html: allow\n",
+    "content/posts/embed.md": """
+        ---
+        title: Our rally video
+        date: 2026-01-06
+        ---
+        <div id="embed" style="border-top: 3px solid rgb(1, 2, 3)">The video</div>
+        <script>document.getElementById("embed").dataset.ran = "yes";</script>
+        """,
+}
+
+
+@pytest.mark.parametrize("where", ["serve", "host", "github-pages"])
+def test_raw_html_that_the_authors_are_trusted_with_runs_under_the_policy(browser, tmp_path, where):
+    """`raw_html: allow` trusts the authors with script and styles (docs/hardening.md): the policy
+    does not take that back; the rest of it (plug-ins, framing, <base>) stays."""
+    root = write_site(tmp_path / "site", TRUSTED)
+    output = build(load_config(root / "config.yaml"), build_time()).output_dir
+    running = serve.start(root / "config.yaml", port=0, echo=lambda text: None) if where == "serve" else None
+    try:
+        with served(output, host_headers=where == "host", under=SUB) as host:
+            base = running.url if running else host + SUB
+            context = browser.new_context()
+            reports = watch_csp(context)
+            page = context.new_page()
+            page.goto(base + "news/embed/")
+            page.wait_for_selector("#embed[data-ran=yes]", timeout=10_000)
+            border = page.eval_on_selector("#embed", "e => getComputedStyle(e).borderTopColor")
+            context.close()
+    finally:
+        if running:
+            running.stop()
+    assert border == "rgb(1, 2, 3)"
+    assert reports == [], reports
+    (policy,) = headers_of(parse_headers_file((output / "_headers").read_text()), SUB + "news/embed/")[
+        "Content-Security-Policy"]
+    directives = _directives(policy)
+    assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
+    assert "https:" in directives["frame-src"]  # (an embedded video's page)
