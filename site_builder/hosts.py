@@ -89,9 +89,10 @@ def site_policy(config: SiteConfig, scripts: tuple[str, ...] = (), meta: bool = 
     script; its one inline <style>, the theme's colours, is allowed by its hash); Pagefind compiles
     its WebAssembly ('wasm-unsafe-eval'); images and fonts may come from any https:// address
     (a post's `image:`, a Markdown image, theme.logo).  With `raw_html: allow` the authors are
-    trusted with script: their inline and https:// scripts, styles and frames (a YouTube embed) run.  `scripts`: hash sources serve adds for the
-    script it injects.  `meta`: as every page carries it in <meta http-equiv> too, for hosts that
-    send no headers (GitHub Pages): without frame-ancestors, which browsers ignore there."""
+    trusted with script: their inline and https:// scripts, styles and frames (a YouTube embed)
+    run.  `scripts`: hash sources serve adds for the script it injects.  `meta`: as every page
+    carries it in <meta http-equiv> too, for hosts that send no headers (GitHub Pages): without
+    frame-ancestors, which browsers ignore there."""
     from site_builder.render import theme_style
 
     external_css = sorted({_origin(css) for css in config.theme.extra_css if css.startswith(("https://", "http://"))})
@@ -144,9 +145,8 @@ def editor_policy(config: SiteConfig, connect: tuple[str, ...] = ()) -> str:
         "script-src": scripts,
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", "https:"],
-        "font-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'", "https:"],
         "connect-src": apis,
-        "frame-src": ["'self'", "blob:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -362,3 +362,15 @@ def test_raw_html_that_the_authors_are_trusted_with_runs_under_the_policy(browse
     directives = _directives(policy)
     assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
     assert "https:" in directives["frame-src"]  # (an embedded video's page)
+
+
+def test_sveltia_gets_its_own_app_and_no_eval(tmp_path):
+    files = {**SITE, "config.yaml": SITE["config.yaml"] + "  editor: sveltia\n"}
+    output = build(load_config(write_site(tmp_path / "site", files) / "config.yaml"), build_time()).output_dir
+    (policy,) = headers_of(parse_headers_file((output / "_headers").read_text()), SUB + "admin/")[
+        "Content-Security-Policy"]
+    directives = _directives(policy)
+    sources = [src for src, _, _ in _inline((output / "admin" / "index.html").read_text()).scripts if src]
+    assert sources and all(src.startswith("https://unpkg.com/@sveltia/cms@") for src in sources)
+    assert set(sources) <= set(directives["script-src"]) and "'unsafe-eval'" not in directives["script-src"]
+    assert not any("decap" in source for source in directives["script-src"])
