@@ -120,17 +120,18 @@ def site_policy(config: SiteConfig, scripts: tuple[str, ...] = (), meta: bool = 
 
 
 @functools.lru_cache(maxsize=16)
-def editor_policy(config: SiteConfig, connect: tuple[str, ...] = ()) -> str:
-    """/admin/'s policy: the pinned editor app from the CDN (only that file), the page's one inline
-    script by its hash, 'unsafe-eval' (Decap CMS compiles its config checks with new Function)
-    and inline styles (both editors style their widgets inline); the API of the backend named in
-    config.yaml.  `connect`: more origins the editor calls (serve's local backend)."""
+def editor_policy(config: SiteConfig) -> str:
+    """/admin/'s policy: the pinned editor app from the CDN (only that file) and the site's own
+    scripts (editor.js), any inline script of the page by its hash, 'unsafe-eval' (Decap CMS
+    compiles its config checks with new Function) and inline styles (both editors style their
+    widgets inline); the API of the backend named in config.yaml (serve's local backend is on
+    serve's own origin: 'self')."""
     from site_builder import cms
 
     settings = config.cms
     assert settings is not None
     scripts = ["'self'", cms.script_url(settings.editor), *map(source_hash, _INLINE_SCRIPT.findall(cms.admin_html(config)))]
-    apis = ["'self'", *EDITOR_CONNECT[settings.editor], *connect]
+    apis = ["'self'", *EDITOR_CONNECT[settings.editor]]
     if settings.backend == "github":
         apis.append("https://api.github.com")
         if settings.editor == "sveltia":
@@ -155,13 +156,12 @@ def editor_policy(config: SiteConfig, connect: tuple[str, ...] = ()) -> str:
     return _policy(directives)
 
 
-def security_headers(config: SiteConfig, path: str, scripts: tuple[str, ...] = (), connect: tuple[str, ...] = ()
-                     ) -> list[tuple[str, str]]:
+def security_headers(config: SiteConfig, path: str, scripts: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """The security headers of the file at `path` (relative to the output folder: "news/x/",
-    "admin/index.html", ""), in order.  `scripts` and `connect`: what serve adds to the policies
-    (the hash of its live-reload script; the origin of the editor's local backend)."""
+    "admin/index.html", ""), in order.  `scripts`: what serve adds to the pages' policy (the hash
+    of its live-reload script)."""
     editor = path.lstrip("/").split("/", 1)[0] == EDITOR_FOLDER and config.cms is not None
-    return [*COMMON, (CSP, editor_policy(config, connect) if editor else site_policy(config, scripts))]
+    return [*COMMON, (CSP, editor_policy(config) if editor else site_policy(config, scripts))]
 
 
 def _rules(config: SiteConfig, paths: Iterable[str]) -> list[tuple[str, list[tuple[str, str]]]]:

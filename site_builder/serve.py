@@ -587,13 +587,12 @@ class Server:
 
     def security_headers(self, request_path: str, ctype: str) -> list[tuple[str, str]]:
         """The host's headers for a response (`_headers`' values: hosts.security_headers); a
-        page's also let it run the live-reload script serve puts in it, the editor's call its
-        local backend."""
+        page's also let it run the live-reload script serve puts in it.  (The editor's local
+        backend is answered on serve's own origin, which its policy allows as 'self'.)"""
         path = unquote(urlsplit(request_path).path)
         rel = path[len(self.base_path):] if path.startswith(self.base_path) else ""
         scripts = (source_hash(_livereload_code()),) if ctype.startswith("text/html") else ()
-        backend = (self.cms_backend.url,) if self.cms_backend is not None else ()
-        return security_headers(self.config, rel, scripts=scripts, connect=backend)
+        return security_headers(self.config, rel, scripts=scripts)
 
     def state_message(self, query: str = "", last_event_id: str | None = None) -> tuple[str, int]:
         """The first event of a tab's stream, and its version: the build, the current failure,
