@@ -120,17 +120,17 @@ def site_policy(config: SiteConfig, scripts: tuple[str, ...] = (), meta: bool = 
 
 
 @functools.lru_cache(maxsize=16)
-def editor_policy(config: SiteConfig) -> str:
+def editor_policy(config: SiteConfig, meta: bool = False) -> str:
     """/admin/'s policy: the pinned editor app from the CDN (only that file) and the site's own
     scripts (editor.js), any inline script of the page by its hash, 'unsafe-eval' (Decap CMS
     compiles its config checks with new Function) and inline styles (both editors style their
     widgets inline); the API of the backend named in config.yaml (serve's local backend is on
-    serve's own origin: 'self')."""
+    serve's own origin: 'self').  `meta`: as admin/index.html carries it, without frame-ancestors."""
     from site_builder import cms
 
     settings = config.cms
     assert settings is not None
-    scripts = ["'self'", cms.script_url(settings.editor), *map(source_hash, _INLINE_SCRIPT.findall(cms.admin_html(config)))]
+    scripts = ["'self'", cms.script_url(settings.editor), *map(source_hash, _INLINE_SCRIPT.findall(cms.admin_html(config, policy=False)))]
     apis = ["'self'", *EDITOR_CONNECT[settings.editor]]
     if settings.backend == "github":
         apis.append("https://api.github.com")
@@ -151,7 +151,7 @@ def editor_policy(config: SiteConfig) -> str:
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        **({} if meta else {"frame-ancestors": ["'none'"]}),
     }
     return _policy(directives)
 

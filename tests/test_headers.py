@@ -375,3 +375,26 @@ def test_sveltia_gets_its_own_app_and_no_eval(tmp_path):
     assert sources and all(src.startswith("https://unpkg.com/@sveltia/cms@") for src in sources)
     assert set(sources) <= set(directives["script-src"]) and "'unsafe-eval'" not in directives["script-src"]
     assert not any("decap" in source for source in directives["script-src"])
+
+
+def test_the_editor_carries_its_policy_in_a_meta_for_hosts_without_headers(browser, output):
+    """On GitHub Pages /admin/ still gets the editor's policy (but frame-ancestors) from its <meta>,
+    and Decap CMS loads under it with nothing reported."""
+    from tests.test_cms import _route_editor
+
+    rules = parse_headers_file((output / "_headers").read_text())
+    (policy,) = headers_of(rules, SUB + "admin/")["Content-Security-Policy"]
+    page_text = (output / "admin" / "index.html").read_text()
+    head = page_text[: page_text.index("</head>")]
+    (meta,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', head)
+    assert _directives(html.unescape(meta)) == {k: v for k, v in _directives(policy).items() if k != "frame-ancestors"}
+    assert head.index("Content-Security-Policy") < head.index("<link")
+    with served(output, under=SUB) as host:
+        context = browser.new_context()
+        reports = watch_csp(context)
+        page = context.new_page()
+        _route_editor(page)
+        page.goto(host + SUB + "admin/")
+        page.get_by_role("button", name="Login with GitHub").wait_for(timeout=30_000)
+        context.close()
+    assert reports == [], reports
