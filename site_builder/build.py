@@ -441,10 +441,10 @@ def plan(config: SiteConfig, now: datetime, options: BuildOptions = BuildOptions
             raise BuildFailed(problems + clashes)
         if config.search:
             outputs.extend(_search(config, outputs, cache, options.stale_search_ok, memo, early[0] if early else None))
-        outputs.extend(host_files(config, outputs))
         outputs.extend(Output(f"schemas/{name}.schema.json", json_schema_text(name).encode("utf-8"), kind="host")
                        for name in FILE_KINDS)  # for editors that check config.yaml as it is typed
         outputs.extend(admin_outputs(config))  # the browser editor at /admin/, when config.yaml has `cms:`
+        outputs.extend(host_files(config, outputs))  # (last: _headers has a rule for each of the others' folders)
         if clashes := same_path_problems(config, sites, outputs):
             raise BuildFailed(problems + clashes)
     finally:

@@ -302,7 +302,9 @@ def script_url(editor: str) -> str:
     return f"{CDN}/{package}@{version}/{file}"
 
 
-def admin_html(config: SiteConfig) -> str:
+def admin_html(config: SiteConfig, policy: bool = True) -> str:
+    """admin/index.html; `policy`: with the editor's Content-Security-Policy in a <meta> (for hosts
+    that send no headers: hosts.editor_policy, which reads this page without it for its hashes)."""
     cms = config.cms
     assert cms is not None
     package, version, file, integrity = EDITORS[cms.editor]
@@ -317,7 +319,13 @@ def admin_html(config: SiteConfig) -> str:
         "editor_js": escape(config.url("/admin/editor.js")),
         "editor": escape(cms.editor),
         "config": escape(config.url("/admin/config.yml")),
+        "policy": "",
     }
+    if policy:
+        from site_builder.hosts import editor_policy
+
+        values["policy"] = f'\n  <meta http-equiv="Content-Security-Policy" content="{escape(editor_policy(config, meta=True))}">'
+
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
 
 

@@ -27,6 +27,7 @@ from site_builder.calendar.site import (CalendarSite, add_to_calendar_links, cur
                                         event_url, livestream_state, subscribe_links)
 from site_builder.cache import BuildCache, Fingerprinter, PageMemo, tree_digest, version_key
 from site_builder.hashing import digest
+from site_builder.hosts import site_policy
 from site_builder.contracts import by_employer, notices
 from site_builder.errors import BuildFailed, Problem
 from site_builder.models import Output, Page, Post
@@ -121,6 +122,11 @@ def theme_css_vars(theme: Any) -> str:
     return (f"--primary: {theme.primary_color}; --on-primary: {text_on(theme.primary_color)}; "
             f"--link: {link_on_white(theme.primary_color)}; --accent: {theme.accent_color}; "
             f"--on-accent: {text_on(theme.accent_color)};")
+
+
+def theme_style(theme: Any) -> str:
+    """The text of base.html's one inline <style> (hosts.site_policy allows it by its hash)."""
+    return ":root { " + theme_css_vars(theme) + " }"
 
 
 def iso(value: date | datetime) -> str:
@@ -488,7 +494,8 @@ def make_env(site: Site, extra_globals: Mapping[str, Any] | None = None,
     # url() and abs_url() are pure functions of the config, called a dozen times on every page: each answer is kept
     env.globals.update(nav=nav_of(site), config=config, url=functools.lru_cache(maxsize=4096)(config.url),
                        abs_url=functools.lru_cache(maxsize=4096)(config.abs_url),
-                       text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars)
+                       text_on=text_on, link_on_white=link_on_white, theme_css_vars=theme_css_vars,
+                       theme_style=theme_style, page_policy=site_policy(config, meta=True))
     if catalog is None:
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         env.filters["attendance"] = i18n.attendance

@@ -47,6 +47,7 @@ from site_builder.cms_local import (API, CmsBackend, CmsBackendError, EditorPath
 from site_builder.readers.source import skipped_name
 from site_builder.config import CONFIG_NAME, SiteConfig, load_config
 from site_builder.errors import BuildFailed, Problem, SiteError
+from site_builder.hosts import security_headers, source_hash
 from site_builder.writer import replace_in
 
 WATCHED_DIRS = ("content", "templates", "static")
@@ -124,10 +125,15 @@ def livereload_script(build_number: int, version: int, endpoint: str) -> str:
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+# base.html's copy of the pages' policy (for hosts that send no headers), which would refuse the
+# script: serve sends that policy as a header, with the script's hash (Server.security_headers).
+_META_POLICY = re.compile(rb'<meta http-equiv="Content-Security-Policy" content="[^"]*">\n?')
 
 
 def inject(page: bytes, script: str) -> bytes:
-    """Insert `script` before the last `</body>` (or at the end when there is none)."""
+    """Insert `script` before the last `</body>` (or at the end when there is none); drop the
+    page's <meta> policy."""
+    page = _META_POLICY.sub(b"", page, count=1)
     data = script.encode("utf-8")
     matches = list(_BODY_END.finditer(page))
     if not matches:
@@ -227,9 +233,6 @@ class _Changes(FileSystemEventHandler):
 
 # -- HTTP -------------------------------------------------------------------------------------------
 
-EDITOR_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
-
-
 class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
     protocol_version = "HTTP/1.1"
@@ -248,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        for key, value in (extra or {}).items():
+        for key, value in [*(extra or {}).items(), *self.server.app.security_headers(self.path, ctype)]:
             self.send_header(key, value)
         self.end_headers()
         if not head:
@@ -358,8 +361,8 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = "text/yaml; charset=utf-8"
         if ctype.startswith("text/html") and not editor:  # (a reload would lose the editor's unsaved work)
             body = inject(body, script)
-        # the editor in another site's frame could be clicked through under a decoy (clickjacking)
-        self._send(HTTPStatus.OK, body, ctype, head, EDITOR_HEADERS if editor else None)
+        # (no other site frames the editor, to have it clicked through under a decoy: _send's headers)
+        self._send(HTTPStatus.OK, body, ctype, head)
 
     def _not_found(self, app: "Server", head: bool) -> None:
         script = app.script()
@@ -544,6 +547,7 @@ class Server:
         self.echo = echo
         self.strict = strict
         config = self._load_config(None)  # raises ConfigError: a site that cannot even load is not served
+        self.config = config  # the last good build's (security_headers)
         self.root = config.root
         self.base_path = config.base_path
         if cms and config.cms is None:
@@ -580,6 +584,15 @@ class Server:
         version = self.changes.version
         query = f"?instance={self.instance}&since={version}"
         return livereload_script(self.state.build, version, self.base_path + LIVERELOAD + query)
+
+    def security_headers(self, request_path: str, ctype: str) -> list[tuple[str, str]]:
+        """The host's headers for a response (`_headers`' values: hosts.security_headers); a
+        page's also let it run the live-reload script serve puts in it.  (The editor's local
+        backend is answered on serve's own origin, which its policy allows as 'self'.)"""
+        path = unquote(urlsplit(request_path).path)
+        rel = path[len(self.base_path):] if path.startswith(self.base_path) else ""
+        scripts = (source_hash(_livereload_code()),) if ctype.startswith("text/html") else ()
+        return security_headers(self.config, rel, scripts=scripts)
 
     def state_message(self, query: str = "", last_event_id: str | None = None) -> tuple[str, int]:
         """The first event of a tab's stream, and its version: the build, the current failure,
@@ -716,6 +729,7 @@ class Server:
             return False
         self.base_path = config.base_path
         self.editor_paths = EditorPaths.of(config) if config.cms else None
+        self.config = config
         self.site = report.site
         recovered = bool(self.state.problems)
         self.state = State(self.state.build + 1, ())

@@ -28,7 +28,7 @@ from site_builder.config import load_config
 from site_builder.errors import ConfigError
 from site_builder.readers.calendar import read_calendar
 from site_builder.readers.content import read_posts, read_pages
-from tests.browser import chromium, served
+from tests.browser import chromium, served, watch_csp
 from tests.conftest import REPO, require_tool
 
 NODE_MODULES = REPO / "node_modules"
@@ -347,13 +347,14 @@ def _route_editor(page) -> None:
 
 def open_editor(browser, site: Path):
     """`serve --cms` on `site`, and Decap CMS signed in to it in a browser in BROWSER_ZONE:
-    (server, context, page, page errors)."""
+    (server, context, page, page errors and Content Security Policy reports)."""
     from site_builder import serve
 
     server = serve.start(site / "config.yaml", port=0, echo=lambda text: None, cms=True)
     context = browser.new_context(timezone_id=BROWSER_ZONE, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
     errors: list[str] = []
+    watch_csp(context, into=errors)  # (serve sends the editor's Content-Security-Policy, as a host would)
+    page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _route_editor(page)
     page.goto(server.url + "admin/")
@@ -477,8 +478,9 @@ def test_the_same_config_loads_in_sveltia_cms(tmp_path, browser):
     assert (NODE_MODULES / package / file).is_file(), "make test runs npm ci"
     site = make_site(tmp_path, CONFIG + "  editor: sveltia\n")
     out = build(load_config(site), build_time()).output_dir
-    with served(out) as url:
+    with served(out, host_headers=True) as url:  # (under the editor's Content-Security-Policy from _headers)
         context = browser.new_context()
+        reports = watch_csp(context)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -494,6 +496,7 @@ def test_the_same_config_loads_in_sveltia_cms(tmp_path, browser):
         page.get_by_text("Sign In Using Access Token").wait_for(timeout=30_000)  # (the GitHub backend's sign-in)
         text = page.inner_text("body")
         context.close()
+    assert reports == []
     assert "Sign In with \u2068GitHub\u2069" in text or "Sign In with GitHub" in text
     assert "configuration" not in text.lower() or "error" not in text.lower(), text
     assert errors == []
